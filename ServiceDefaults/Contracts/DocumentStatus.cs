@@ -1,0 +1,36 @@
+namespace Suite.Contracts;
+
+/// <summary>Lifecycle of a document as the public API reports it.</summary>
+public static class DocumentStatus
+{
+    public const string Queued = "queued";
+    public const string Processing = "processing";
+    public const string Completed = "completed";
+    public const string Failed = "failed";
+    public const string Cancelled = "cancelled";
+
+    public static bool IsTerminal(string status) => status is Completed or Failed or Cancelled;
+}
+
+/// <summary>Status of one pipeline stage of one document.</summary>
+public static class StageStatus
+{
+    public const string Pending = "pending";
+    public const string Running = "running";
+    public const string Completed = "completed";
+    public const string Degraded = "degraded";
+    public const string Skipped = "skipped";
+    public const string Failed = "failed";
+
+    public static bool IsKnown(string status) => status is Pending or Running or Completed or Degraded or Skipped or Failed;
+}
+
+/// <summary>The pipeline's stages, in order. IngestService lists them on every document; the worker runs them.</summary>
+public static class PipelineStageNames
+{
+    public const string Validate = "validate";
+    public const string Extract = "extract";
+    public const string Assemble = "assemble";
+
+    public static readonly IReadOnlyList<string> All = [Validate, Extract, Assemble];
+}

@@ -1,0 +1,40 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Suite.ServiceDefaults.Health;
+using Suite.ServiceDefaults.Problems;
+using Suite.ServiceDefaults.Telemetry;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>
+/// The defaults every service of the suite starts with, in the style of an Aspire ServiceDefaults project.
+/// </summary>
+public static class ServiceDefaultsExtensions
+{
+    public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
+        where TBuilder : IHostApplicationBuilder
+    {
+        builder.AddStructuredConsoleLogs();
+        builder.AddSuiteTelemetry();
+        builder.AddDefaultHealthChecks();
+        builder.Services.AddApiProblemDetails();
+
+        builder.Services.AddServiceDiscovery();
+        // Discovery on every client; resilience is added per client (AddDependencyResilience) so that
+        // each dependency gets its own circuit breaker instead of one shared "standard" pipeline.
+        builder.Services.ConfigureHttpClientDefaults(http => http.AddServiceDiscovery());
+
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(
+            builder.Configuration.GetValue("Shutdown:TimeoutSeconds", 30)));
+        return builder;
+    }
+
+    /// <summary>Maps /health/live, /health/ready and the central error handling.</summary>
+    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    {
+        app.UseApiProblemHandling();
+        app.MapHealthEndpoints();
+        return app;
+    }
+}
