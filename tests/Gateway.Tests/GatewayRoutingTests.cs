@@ -1,0 +1,103 @@
+using System.Net;
+using System.Text.Json;
+using Gateway.ServiceDiscovery;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Suite.Testing;
+
+namespace Gateway.Tests;
+
+public sealed class GatewayRoutingTests
+{
+    private static WebApplicationFactory<Program> GatewayFor(params Uri[] ingestEndpoints) =>
+        new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+        {
+            for (var i = 0; i < ingestEndpoints.Length; i++)
+            {
+                web.UseSetting($"services:ingest:http:{i}", ingestEndpoints[i].ToString().TrimEnd('/'));
+            }
+        });
+
+    [Fact]
+    public async Task Document_routes_are_forwarded_to_the_ingest_service_found_by_service_discovery()
+    {
+        await using var ingest = await RecordingBackend.StartAsync("ingest-0");
+        await using var gateway = GatewayFor(ingest.Url);
+        using var client = gateway.CreateClient();
+
+        var list = await client.GetAsync(new Uri("/api/documents?limit=5", UriKind.Relative));
+        var one = await client.GetAsync(new Uri("/api/documents/abc/result?format=markdown", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+        Assert.Equal("ingest-0:GET:/api/documents", await list.Content.ReadAsStringAsync());
+        Assert.Equal("ingest-0:GET:/api/documents/abc/result", await one.Content.ReadAsStringAsync());
+        Assert.Contains("/api/documents/abc/result?format=markdown", ingest.Paths);
+    }
+
+    [Fact]
+    public async Task Internal_worker_endpoints_are_not_reachable_through_the_gateway()
+    {
+        await using var ingest = await RecordingBackend.StartAsync("ingest-0");
+        await using var gateway = GatewayFor(ingest.Url);
+        using var client = gateway.CreateClient();
+
+        foreach (var path in new[] { "/internal/documents/abc/claim", "/api/internal/x", "/health-internal", "/api/documentsx" })
+        {
+            using var response = await client.PostAsync(new Uri(path, UriKind.Relative), new StringContent("{}"));
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+
+        Assert.Empty(ingest.Paths);
+    }
+
+    [Fact]
+    public async Task Requests_are_spread_over_every_replica_of_the_service()
+    {
+        await using var first = await RecordingBackend.StartAsync("ingest-0");
+        await using var second = await RecordingBackend.StartAsync("ingest-1");
+        await using var gateway = GatewayFor(first.Url, second.Url);
+        using var client = gateway.CreateClient();
+
+        for (var i = 0; i < 6; i++)
+        {
+            using var response = await client.GetAsync(new Uri("/api/documents", UriKind.Relative));
+            response.EnsureSuccessStatusCode();
+        }
+
+        var lookup = gateway.Services.GetRequiredService<Yarp.ReverseProxy.IProxyStateLookup>();
+        Assert.True(lookup.TryGetCluster("ingest", out var cluster));
+        Assert.Equal(2, cluster.Destinations.Count);
+        Assert.NotEmpty(first.Paths);
+        Assert.NotEmpty(second.Paths);
+    }
+
+    [Fact]
+    [Trait("Req", "ERR-1")]
+    public async Task An_unreachable_service_answers_a_problem_with_a_stable_code_not_an_empty_502()
+    {
+        var nobodyListens = new Uri($"http://127.0.0.1:{FreePort.Next()}");
+        await using var gateway = GatewayFor(nobodyListens);
+        using var client = gateway.CreateClient();
+
+        using var response = await client.GetAsync(new Uri("/api/documents/abc", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("upstream_failed", problem.RootElement.GetProperty("code").GetString());
+        Assert.True(problem.RootElement.GetProperty("retryable").GetBoolean());
+        Assert.False(string.IsNullOrEmpty(problem.RootElement.GetProperty("traceId").GetString()));
+        Assert.True(response.Headers.Contains("Retry-After"));
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:5001", "http", "http://127.0.0.1:5001/")]
+    [InlineData("127.0.0.1:5002", "http", "http://127.0.0.1:5002/")]
+    [InlineData("ingest:8080", "https", "https://ingest:8080/")]
+    public void Endpoints_from_configuration_or_dns_become_destination_uris(string endpoint, string scheme, string expected)
+    {
+        Assert.Equal(new Uri(expected), ServiceDiscoveryDestinationResolver.ToUri(endpoint, scheme));
+    }
+}

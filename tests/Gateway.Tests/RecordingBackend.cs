@@ -1,0 +1,52 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Suite.Testing;
+
+namespace Gateway.Tests;
+
+/// <summary>A real Kestrel server on a loopback port that records what the gateway forwards to it.</summary>
+internal sealed class RecordingBackend : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private RecordingBackend(WebApplication app, string name, Uri url)
+    {
+        _app = app;
+        Name = name;
+        Url = url;
+    }
+
+    public string Name { get; }
+
+    public Uri Url { get; }
+
+    public ConcurrentQueue<string> Paths { get; } = new();
+
+    public static async Task<RecordingBackend> StartAsync(string name)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        var url = new Uri($"http://127.0.0.1:{FreePort.Next()}");
+        builder.WebHost.UseUrls(url.ToString());
+        var app = builder.Build();
+        var backend = new RecordingBackend(app, name, url);
+        app.Run(async context =>
+        {
+            backend.Paths.Enqueue(context.Request.Path + context.Request.QueryString);
+            context.Response.Headers["X-Backend"] = name;
+            await context.Response.WriteAsync($"{name}:{context.Request.Method}:{context.Request.Path}");
+        });
+        await app.StartAsync();
+        return backend;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
