@@ -6,13 +6,8 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 
-// The Label Studio export (outbox, breaker, webhooks) is not built yet: say so plainly rather than pretend.
-app.MapGet("/api/labeling/status", () => Results.Ok(new
-{
-    service = "labeling-bridge",
-    exports = "not_implemented",
-    message = "Exports to Label Studio are not available in this version.",
-}));
+// Exports to Label Studio (outbox, breaker, webhooks) are not built yet; the gateway routes nothing here,
+// so no client can reach an endpoint that pretends to work.
 
 app.Run();
 
