@@ -1,0 +1,182 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Suite.Contracts;
+using Suite.PipelineWorker.Stages;
+using Suite.ServiceDefaults.Http;
+
+namespace Suite.PipelineWorker.Ingest;
+
+/// <summary>
+/// IngestService's internal API, as the worker uses it (routes and DTOs from <see cref="InternalApi"/>).
+/// Every write carries the lease token; writes the receiver deduplicates (stage reports, checkpoints, the result)
+/// also carry an Idempotency-Key so the resilience handler may retry them. A 409 means a newer lease exists
+/// and surfaces as <see cref="LeaseLostException"/>; 5xx/408/429 after retries as <see cref="HttpRequestException"/>.
+/// </summary>
+internal sealed class IngestClient(HttpClient http)
+{
+    /// <summary>Takes a lease on the document. Null when ingest does not know the document (404).</summary>
+    public async Task<ClaimResponse?> ClaimAsync(string documentId, string workerId, CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsJsonAsync(InternalApi.Claim(documentId), new ClaimRequest(workerId), cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        await EnsureSuccessAsync(response, documentId, "claim", cancellationToken);
+        return await response.Content.ReadFromJsonAsync<ClaimResponse>(cancellationToken)
+            ?? throw new HttpRequestException("IngestService answered the claim with an empty body.");
+    }
+
+    /// <summary>Streams the upload to <paramref name="destinationPath"/> and checks its length.</summary>
+    public async Task DownloadContentAsync(string documentId, long leaseToken, string destinationPath, long expectedBytes, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, InternalApi.Content(documentId));
+        AddLease(request, leaseToken);
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new PipelineFailure(FailureCodes.ContentMissing, "The uploaded file is missing from storage. Upload the document again.");
+        }
+
+        await EnsureSuccessAsync(response, documentId, "content download", cancellationToken);
+        long written;
+        await using (var source = await response.Content.ReadAsStreamAsync(cancellationToken))
+        await using (var target = new FileStream(destinationPath, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024, useAsync: true))
+        {
+            await source.CopyToAsync(target, cancellationToken);
+            written = target.Length;
+        }
+
+        if (expectedBytes >= 0 && written != expectedBytes)
+        {
+            // A cut connection can end a body early without an error: treat as transient, the job is redelivered.
+            throw new IOException($"Downloaded {written} bytes of document {documentId}, expected {expectedBytes}.");
+        }
+    }
+
+    public async Task ReportStageAsync(string documentId, long leaseToken, string stage, StageReport report, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, InternalApi.Stage(documentId, stage))
+        {
+            Content = JsonContent.Create(report),
+        };
+        AddLease(request, leaseToken);
+        request.Headers.SetIdempotencyKey(Key(documentId, leaseToken, "stage", stage, report.Status));
+        using var response = await http.SendAsync(request, cancellationToken);
+        await EnsureSuccessAsync(response, documentId, $"stage report {stage}={report.Status}", cancellationToken);
+    }
+
+    /// <summary>Stores a stage's checkpoint, streamed from the file (seekable, so a retry can resend it).</summary>
+    public async Task PutCheckpointAsync(string documentId, long leaseToken, string stage, string checkpointPath, CancellationToken cancellationToken)
+    {
+        await using var file = new FileStream(checkpointPath, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, useAsync: true);
+        using var request = new HttpRequestMessage(HttpMethod.Put, InternalApi.Checkpoint(documentId, stage))
+        {
+            Content = new StreamContent(file),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Content.Headers.ContentLength = file.Length;
+        AddLease(request, leaseToken);
+        request.Headers.SetIdempotencyKey(Key(documentId, leaseToken, "checkpoint", stage));
+        using var response = await http.SendAsync(request, cancellationToken);
+        await EnsureSuccessAsync(response, documentId, $"checkpoint {stage}", cancellationToken);
+    }
+
+    /// <summary>Downloads a stage's checkpoint to <paramref name="destinationPath"/>; false when there is none (404).</summary>
+    public async Task<bool> GetCheckpointAsync(string documentId, long leaseToken, string stage, string destinationPath, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, InternalApi.Checkpoint(documentId, stage));
+        AddLease(request, leaseToken);
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+
+        await EnsureSuccessAsync(response, documentId, $"checkpoint {stage} download", cancellationToken);
+        await using var source = await response.Content.ReadAsStreamAsync(cancellationToken);
+        await using var target = new FileStream(destinationPath, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024, useAsync: true);
+        await source.CopyToAsync(target, cancellationToken);
+        return true;
+    }
+
+    /// <summary>Stores the result; this completes the document.</summary>
+    public async Task SubmitResultAsync(string documentId, long leaseToken, ResultSubmission result, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, InternalApi.Result(documentId))
+        {
+            Content = JsonContent.Create(result),
+        };
+        AddLease(request, leaseToken);
+        request.Headers.SetIdempotencyKey(Key(documentId, leaseToken, "result"));
+        using var response = await http.SendAsync(request, cancellationToken);
+        await EnsureSuccessAsync(response, documentId, "result", cancellationToken);
+    }
+
+    /// <summary>Ends the document as failed with a permanent failure code.</summary>
+    public async Task ReportFailureAsync(string documentId, long leaseToken, FailureReport failure, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, InternalApi.Failure(documentId))
+        {
+            Content = JsonContent.Create(failure),
+        };
+        AddLease(request, leaseToken);
+        using var response = await http.SendAsync(request, cancellationToken);
+        await EnsureSuccessAsync(response, documentId, "failure report", cancellationToken);
+    }
+
+    private static void AddLease(HttpRequestMessage request, long leaseToken) =>
+        request.Headers.TryAddWithoutValidation(InternalApi.LeaseTokenHeader, leaseToken.ToString(CultureInfo.InvariantCulture));
+
+    private static string Key(string documentId, long leaseToken, params string[] parts) =>
+        string.Join(':', [documentId, leaseToken.ToString(CultureInfo.InvariantCulture), .. parts]);
+
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response, string documentId, string what, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        var (code, detail) = await ReadProblemAsync(response, cancellationToken);
+        var status = (int)response.StatusCode;
+        if (response.StatusCode == HttpStatusCode.Conflict)
+        {
+            throw new LeaseLostException(documentId, code ?? "conflict", detail);
+        }
+
+        var message = $"IngestService refused the {what} of document {documentId}: {status} {code} {detail}".TrimEnd();
+        if (status >= 500 || response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests)
+        {
+            throw new HttpRequestException(message, null, response.StatusCode);
+        }
+
+        throw new IngestRejectedException(message, response.StatusCode, code);
+    }
+
+    private static async Task<(string? Code, string? Detail)> ReadProblemAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            if (string.IsNullOrWhiteSpace(body))
+            {
+                return (null, null);
+            }
+
+            using var json = JsonDocument.Parse(body);
+            var root = json.RootElement;
+            return (
+                root.TryGetProperty("code", out var code) && code.ValueKind == JsonValueKind.String ? code.GetString() : null,
+                root.TryGetProperty("detail", out var detail) && detail.ValueKind == JsonValueKind.String ? detail.GetString() : null);
+        }
+        catch (JsonException)
+        {
+            return (null, null);
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using System.Net;
+
+namespace Suite.PipelineWorker.Ingest;
+
+/// <summary>
+/// IngestService refused a write because a newer lease exists (409, code <c>stale_lease</c>): another worker
+/// owns the document now. The worker abandons the job without acknowledging it.
+/// </summary>
+internal sealed class LeaseLostException : Exception
+{
+    public LeaseLostException(string documentId, string code, string? detail)
+        : base($"Lease on document {documentId} lost ({code}){(detail is null ? "" : ": " + detail)}")
+    {
+        DocumentId = documentId;
+        Code = code;
+    }
+
+    public LeaseLostException()
+        : this("?", "stale_lease", null)
+    {
+    }
+
+    public LeaseLostException(string message)
+        : base(message)
+    {
+        DocumentId = "?";
+        Code = "stale_lease";
+    }
+
+    public LeaseLostException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        DocumentId = "?";
+        Code = "stale_lease";
+    }
+
+    public string DocumentId { get; } = "?";
+
+    public string Code { get; } = "stale_lease";
+}
+
+/// <summary>
+/// IngestService rejected a request as invalid (4xx other than 409/408/429): a contract mismatch between the
+/// services, not a property of the document. Logged loudly; the job stays pending.
+/// </summary>
+internal sealed class IngestRejectedException : Exception
+{
+    public IngestRejectedException(string message, HttpStatusCode status, string? code)
+        : base(message)
+    {
+        Status = status;
+        Code = code;
+    }
+
+    public IngestRejectedException()
+    {
+    }
+
+    public IngestRejectedException(string message)
+        : base(message)
+    {
+    }
+
+    public IngestRejectedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public HttpStatusCode Status { get; }
+
+    public string? Code { get; }
+}

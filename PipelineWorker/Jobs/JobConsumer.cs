@@ -1,0 +1,291 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+using Suite.Contracts;
+
+namespace Suite.PipelineWorker.Jobs;
+
+/// <summary>
+/// Reads jobs from the <see cref="JobStreams.Jobs"/> stream as a member of <see cref="JobStreams.ConsumerGroup"/>,
+/// one at a time. StackExchange.Redis has no blocking XREADGROUP (one multiplexed socket), so it polls with
+/// adaptive backoff, woken early by a pub/sub nudge. At start it finishes its own pending entries; every
+/// reclaim interval it takes over entries that other (dead) consumers left idle past the visibility timeout.
+/// Redis being down or restarted without data (NOGROUP) is logged and waited out, never fatal.
+/// </summary>
+internal sealed class JobConsumer(
+    IConnectionMultiplexer redis,
+    IServiceScopeFactory scopes,
+    IOptions<WorkerOptions> options,
+    WorkerMetrics metrics,
+    ILogger<JobConsumer> logger) : BackgroundService
+{
+    private const int PendingPageSize = 10;
+    private static readonly RedisValue FirstId = "0-0";
+
+    private readonly WorkerOptions _options = options.Value;
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private ChannelMessageQueue? _wakeSubscription;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // .NET 10 runs ExecuteAsync on a background thread, so PdfPig's CPU work never blocks host start-up.
+        var consumer = _options.ConsumerName;
+        var db = redis.GetDatabase();
+        var backoff = new PollBackoff(_options.PollMinDelay, _options.PollMaxDelay);
+        var groupReady = false;
+        var ownPendingDone = false;
+        var nextReclaim = TimeSpan.Zero;
+        var clock = Stopwatch.StartNew();
+        Log.ConsumerStarting(logger, consumer, JobStreams.Jobs, JobStreams.ConsumerGroup);
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (!groupReady)
+                {
+                    await EnsureGroupAsync(db);
+                    groupReady = true;
+                }
+
+                await EnsureWakeSubscriptionAsync();
+
+                if (!ownPendingDone)
+                {
+                    await ProcessOwnPendingAsync(db, consumer, stoppingToken);
+                    ownPendingDone = true;
+                }
+
+                if (clock.Elapsed >= nextReclaim)
+                {
+                    await ReclaimAsync(db, consumer, stoppingToken);
+                    nextReclaim = clock.Elapsed + _options.ReclaimInterval;
+                }
+
+                var entries = await db.StreamReadGroupAsync(JobStreams.Jobs, JobStreams.ConsumerGroup, consumer, StreamPosition.NewMessages, count: 1);
+                if (entries.Length > 0)
+                {
+                    backoff.Reset();
+                    await HandleAsync(db, entries[0], stoppingToken);
+                    continue;
+                }
+
+                var untilReclaim = nextReclaim - clock.Elapsed;
+                await WaitAsync(Min(backoff.Next(), untilReclaim), stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (RedisServerException ex) when (ex.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
+            {
+                // Redis lost the group (restarted without persistence): recreate it, and re-read our own pending
+                // entries. NOGROUP fails instantly, so back off or this would spin.
+                Log.GroupMissing(logger, JobStreams.Jobs, JobStreams.ConsumerGroup);
+                groupReady = false;
+                ownPendingDone = false;
+                await DelayAsync(backoff.Next(), stoppingToken);
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                Log.RedisUnavailable(logger, ex.GetType().Name, ex.Message);
+                await DelayAsync(backoff.Next(), stoppingToken);
+            }
+        }
+
+        Log.ConsumerStopped(logger, consumer);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        if (_wakeSubscription is not null)
+        {
+            await _wakeSubscription.UnsubscribeAsync();
+        }
+    }
+
+    public override void Dispose()
+    {
+        _wake.Dispose();
+        base.Dispose();
+    }
+
+    private static async Task EnsureGroupAsync(IDatabase db)
+    {
+        try
+        {
+            await db.StreamCreateConsumerGroupAsync(JobStreams.Jobs, JobStreams.ConsumerGroup, StreamPosition.Beginning, createStream: true);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
+        {
+            // The group exists already: the normal case.
+        }
+    }
+
+    /// <summary>
+    /// Subscribes to the wake channel (at most once; the multiplexer resubscribes after reconnects). A nudge only
+    /// shortens the current wait: pub/sub is at-most-once, so the poll remains the safety net.
+    /// </summary>
+    private async Task EnsureWakeSubscriptionAsync()
+    {
+        if (_wakeSubscription is not null)
+        {
+            return;
+        }
+
+        var queue = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(JobStreams.WakeChannel));
+        queue.OnMessage(_ =>
+        {
+            if (_wake.CurrentCount == 0)
+            {
+                try
+                {
+                    _wake.Release();
+                }
+                catch (SemaphoreFullException)
+                {
+                    // Already signalled by a concurrent nudge.
+                }
+            }
+        });
+        _wakeSubscription = queue;
+    }
+
+    /// <summary>Entries delivered to this consumer earlier and never acknowledged (e.g. before a crash or restart).</summary>
+    private async Task ProcessOwnPendingAsync(IDatabase db, string consumer, CancellationToken stoppingToken)
+    {
+        RedisValue after = FirstId;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var entries = await db.StreamReadGroupAsync(JobStreams.Jobs, JobStreams.ConsumerGroup, consumer, after, count: PendingPageSize);
+            if (entries.Length == 0)
+            {
+                return;
+            }
+
+            Log.ResumingOwnPending(logger, entries.Length);
+            foreach (var entry in entries)
+            {
+                await HandleAsync(db, entry, stoppingToken);
+                after = entry.Id;
+                if (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// XAUTOCLAIM entries idle longer than the visibility timeout, one at a time (so a claimed entry does not sit
+    /// idle behind another long job), until the cursor returns to 0-0.
+    /// </summary>
+    private async Task ReclaimAsync(IDatabase db, string consumer, CancellationToken stoppingToken)
+    {
+        RedisValue cursor = FirstId;
+        do
+        {
+            var result = await db.StreamAutoClaimAsync(
+                JobStreams.Jobs,
+                JobStreams.ConsumerGroup,
+                consumer,
+                (long)_options.VisibilityTimeout.TotalMilliseconds,
+                cursor,
+                count: 1);
+            foreach (var deleted in result.DeletedIds)
+            {
+                // Redis 7+ drops pending ids whose entry was deleted or trimmed: that job is lost to the queue.
+                Log.EntryLost(logger, deleted.ToString());
+                metrics.EntryLost();
+            }
+
+            foreach (var entry in result.ClaimedEntries)
+            {
+                Log.Reclaimed(logger, entry.Id.ToString());
+                await HandleAsync(db, entry, stoppingToken);
+            }
+
+            cursor = result.NextStartId;
+        }
+        while (cursor != FirstId && !stoppingToken.IsCancellationRequested);
+    }
+
+    private async Task HandleAsync(IDatabase db, StreamEntry entry, CancellationToken stoppingToken)
+    {
+        var documentId = entry.IsNull ? RedisValue.Null : entry[JobStreams.DocumentIdField];
+        JobOutcome outcome;
+        if (documentId.IsNullOrEmpty)
+        {
+            // A pending id whose entry is gone, or a malformed job: nothing can ever process it.
+            Log.MalformedEntry(logger, entry.Id.ToString());
+            outcome = JobOutcome.Discarded;
+        }
+        else
+        {
+            using var activity = StartActivity(entry, documentId.ToString());
+            // A scope per job: the typed IngestClient (and its pooled handler) is not held for the process lifetime.
+            await using var scope = scopes.CreateAsyncScope();
+            var processor = scope.ServiceProvider.GetRequiredService<JobProcessor>();
+            outcome = await processor.ProcessAsync(documentId.ToString(), stoppingToken);
+            activity?.SetTag("suite.job.outcome", outcome.ToMetricName());
+        }
+
+        metrics.JobHandled(outcome);
+        if (outcome.ShouldAcknowledge())
+        {
+            await db.StreamAcknowledgeAsync(JobStreams.Jobs, JobStreams.ConsumerGroup, entry.Id);
+        }
+    }
+
+    /// <summary>Continues the trace of the upload that enqueued the job (traceparent field), if any.</summary>
+    private static Activity? StartActivity(StreamEntry entry, string documentId)
+    {
+        var traceParent = entry[JobStreams.TraceParentField];
+        ActivityContext.TryParse(traceParent.IsNullOrEmpty ? null : traceParent.ToString(), null, out var parent);
+        var activity = WorkerMetrics.ActivitySource.StartActivity("process document", ActivityKind.Consumer, parent);
+        activity?.SetTag("suite.document.id", documentId);
+        activity?.SetTag("messaging.message.id", entry.Id.ToString());
+        return activity;
+    }
+
+    private async Task WaitAsync(TimeSpan delay, CancellationToken stoppingToken)
+    {
+        if (delay > TimeSpan.Zero)
+        {
+            await _wake.WaitAsync(delay, stoppingToken);
+        }
+    }
+
+    private static async Task DelayAsync(TimeSpan delay, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await Task.Delay(delay, stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down: the loop condition ends the consumer.
+        }
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+}
+
+/// <summary>Delay after empty polls and errors: from min doubling to max, with jitter so replicas do not poll in step.</summary>
+internal sealed class PollBackoff(TimeSpan min, TimeSpan max)
+{
+    private readonly TimeSpan _min = min;
+    private readonly TimeSpan _max = max;
+    private TimeSpan _current = min;
+
+    public void Reset() => _current = _min;
+
+    public TimeSpan Next()
+    {
+        var delay = _current;
+        _current = TimeSpan.FromTicks(Math.Min(_max.Ticks, _current.Ticks * 2));
+        // Jitter: 50-100 % of the nominal delay.
+        return TimeSpan.FromTicks((long)(delay.Ticks * (0.5 + (Random.Shared.NextDouble() / 2))));
+    }
+}

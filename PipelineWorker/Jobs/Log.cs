@@ -1,0 +1,65 @@
+namespace Suite.PipelineWorker.Jobs;
+
+/// <summary>The worker's log messages (source-generated: no boxing, no parsing at run time).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "Job consumer {Consumer} reading stream {Stream} as group {Group}")]
+    public static partial void ConsumerStarting(ILogger logger, string consumer, string stream, string group);
+
+    [LoggerMessage(2, LogLevel.Information, "Job consumer {Consumer} stopped; unfinished jobs stay pending for reclaim")]
+    public static partial void ConsumerStopped(ILogger logger, string consumer);
+
+    [LoggerMessage(3, LogLevel.Warning, "Consumer group {Group} on {Stream} is missing (Redis restarted without data?); recreating it")]
+    public static partial void GroupMissing(ILogger logger, string stream, string group);
+
+    [LoggerMessage(4, LogLevel.Warning, "Redis unavailable ({ErrorType}: {Error}); backing off")]
+    public static partial void RedisUnavailable(ILogger logger, string errorType, string error);
+
+    [LoggerMessage(5, LogLevel.Information, "Resuming {Count} job(s) left pending for this consumer")]
+    public static partial void ResumingOwnPending(ILogger logger, int count);
+
+    [LoggerMessage(6, LogLevel.Information, "Reclaimed job entry {EntryId} idle past the visibility timeout")]
+    public static partial void Reclaimed(ILogger logger, string entryId);
+
+    [LoggerMessage(7, LogLevel.Error, "Pending job entry {EntryId} was deleted from the stream: the job is lost to the queue (the catalog sweeper must re-enqueue it)")]
+    public static partial void EntryLost(ILogger logger, string entryId);
+
+    [LoggerMessage(8, LogLevel.Warning, "Job entry {EntryId} has no document id; acknowledging it")]
+    public static partial void MalformedEntry(ILogger logger, string entryId);
+
+    [LoggerMessage(9, LogLevel.Warning, "Job for document {DocumentId}: IngestService does not know it; acknowledging the job")]
+    public static partial void UnknownDocument(ILogger logger, string documentId);
+
+    [LoggerMessage(10, LogLevel.Information, "Document {DocumentId} is already {Status}; acknowledging the job")]
+    public static partial void AlreadyTerminal(ILogger logger, string documentId, string status);
+
+    [LoggerMessage(11, LogLevel.Warning, "Document {DocumentId}: lease lost ({Reason}); abandoning the job without acknowledging it")]
+    public static partial void LeaseLost(ILogger logger, string documentId, string reason);
+
+    [LoggerMessage(12, LogLevel.Information, "Document {DocumentId}: stopping, the job stays pending for another worker")]
+    public static partial void Abandoned(ILogger logger, string documentId);
+
+    [LoggerMessage(13, LogLevel.Warning, "Document {DocumentId}: transient failure ({ErrorType}: {Error}); the job stays pending and will be redelivered")]
+    public static partial void Transient(ILogger logger, string documentId, string errorType, string error);
+
+    [LoggerMessage(14, LogLevel.Error, "Document {DocumentId}: unexpected error; the job stays pending")]
+    public static partial void Unexpected(ILogger logger, Exception exception, string documentId);
+
+    [LoggerMessage(15, LogLevel.Information, "Document {DocumentId}: stage {Stage} skipped, resumed from its checkpoint")]
+    public static partial void StageResumed(ILogger logger, string documentId, string stage);
+
+    [LoggerMessage(16, LogLevel.Information, "Document {DocumentId}: stage {Stage} {Status}")]
+    public static partial void StageDone(ILogger logger, string documentId, string stage, string status);
+
+    [LoggerMessage(17, LogLevel.Information, "Document {DocumentId} completed (lease {Lease})")]
+    public static partial void Completed(ILogger logger, string documentId, long lease);
+
+    [LoggerMessage(18, LogLevel.Warning, "Document {DocumentId} failed permanently: {Code}: {Reason}")]
+    public static partial void Failed(ILogger logger, string documentId, string code, string reason);
+
+    [LoggerMessage(19, LogLevel.Warning, "Could not remove the work folder {Path}: {Error}")]
+    public static partial void CleanupFailed(ILogger logger, string path, string error);
+
+    [LoggerMessage(20, LogLevel.Warning, "Job entry with an invalid document id '{DocumentId}'; acknowledging it")]
+    public static partial void InvalidDocumentId(ILogger logger, string documentId);
+}

@@ -1,0 +1,38 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Suite.PipelineWorker.Jobs;
+
+/// <summary>The worker's own metrics (meter <c>Suite.PipelineWorker</c>) and its trace source.</summary>
+internal sealed class WorkerMetrics
+{
+    public const string MeterName = "Suite.PipelineWorker";
+
+    public static readonly ActivitySource ActivitySource = new(MeterName);
+
+    private readonly Counter<long> _jobs;
+    private readonly Counter<long> _failures;
+    private readonly Counter<long> _lostEntries;
+    private readonly Histogram<double> _stageDuration;
+
+    public WorkerMetrics(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        var meter = meterFactory.Create(MeterName);
+        _jobs = meter.CreateCounter<long>("suite.worker.jobs", "{job}", "Jobs handled, by outcome (completed, failed, lease_lost, transient, ...)");
+        _failures = meter.CreateCounter<long>("suite.worker.job_failures", "{job}", "Documents failed permanently, by failure code");
+        _lostEntries = meter.CreateCounter<long>("suite.worker.lost_entries", "{entry}", "Pending entries whose stream entry was deleted (lost jobs)");
+        _stageDuration = meter.CreateHistogram<double>("suite.worker.stage.duration", "s", "Duration of pipeline stages, by stage and status");
+    }
+
+    public void JobHandled(JobOutcome outcome) => _jobs.Add(1, new KeyValuePair<string, object?>("outcome", outcome.ToMetricName()));
+
+    public void DocumentFailed(string code) => _failures.Add(1, new KeyValuePair<string, object?>("code", code));
+
+    public void EntryLost() => _lostEntries.Add(1);
+
+    public void StageFinished(string stage, string status, TimeSpan duration) => _stageDuration.Record(
+        duration.TotalSeconds,
+        new KeyValuePair<string, object?>("stage", stage),
+        new KeyValuePair<string, object?>("status", status));
+}

@@ -1,0 +1,63 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Suite.PipelineWorker.Stages;
+
+/// <summary>
+/// The checkpoint formats. They are compact JSON (short property names, rounded coordinates) because they are
+/// stored for every document and moved over HTTP after every stage.
+/// </summary>
+internal static class Checkpoints
+{
+    public const int FormatVersion = 1;
+
+    public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>Rounds a coordinate to 1/100 pt: enough for layout, and keeps checkpoints small.</summary>
+    public static double Round(double value) => Math.Round(value, 2);
+
+    /// <summary>
+    /// Writes a checkpoint through a temporary file and a rename, so a crash or cancellation never leaves a
+    /// half-written checkpoint where a complete one is expected.
+    /// </summary>
+    public static async Task WriteAtomicallyAsync(string path, Func<Stream, Task> write)
+    {
+        var temp = path + ".tmp";
+        await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024, useAsync: true))
+        {
+            await write(stream);
+        }
+
+        File.Move(temp, path, overwrite: true);
+    }
+
+    public static async Task<T?> ReadAsync<T>(string path, CancellationToken cancellationToken)
+    {
+        await using var stream = File.OpenRead(path);
+        return await JsonSerializer.DeserializeAsync<T>(stream, JsonOptions, cancellationToken);
+    }
+}
+
+/// <summary>Checkpoint of <c>validate</c>: what we learnt about the file.</summary>
+internal sealed record ValidateCheckpoint(int Version, int PageCount, long SizeBytes, string PdfVersion, bool Encrypted);
+
+/// <summary>One page of the <c>extract</c> checkpoint (a JSON array of these, written page by page).</summary>
+internal sealed record ExtractedPage(
+    [property: JsonPropertyName("n")] int Number,
+    [property: JsonPropertyName("w")] double Width,
+    [property: JsonPropertyName("h")] double Height,
+    [property: JsonPropertyName("words")] IReadOnlyList<ExtractedWord> Words,
+    [property: JsonPropertyName("error")] string? Error = null);
+
+/// <summary>A word with its box (PDF points, origin bottom-left), font name and size.</summary>
+internal sealed record ExtractedWord(
+    [property: JsonPropertyName("t")] string Text,
+    [property: JsonPropertyName("l")] double Left,
+    [property: JsonPropertyName("b")] double Bottom,
+    [property: JsonPropertyName("r")] double Right,
+    [property: JsonPropertyName("u")] double Top,
+    [property: JsonPropertyName("f")] string? Font,
+    [property: JsonPropertyName("s")] double Size);

@@ -1,0 +1,51 @@
+namespace Suite.PipelineWorker.Stages;
+
+/// <summary>
+/// A permanent failure of a document: retrying cannot help, so the worker reports it to IngestService
+/// (which marks the document failed with this code) and acknowledges the job.
+/// </summary>
+internal sealed class PipelineFailure : Exception
+{
+    public PipelineFailure(string code, string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        Code = code;
+    }
+
+    public PipelineFailure()
+        : this(FailureCodes.StageFailed, "The pipeline failed.")
+    {
+    }
+
+    public PipelineFailure(string message)
+        : this(FailureCodes.StageFailed, message)
+    {
+    }
+
+    public PipelineFailure(string message, Exception innerException)
+        : this(FailureCodes.StageFailed, message, innerException)
+    {
+    }
+
+    /// <summary>Stable machine-readable code, one of <see cref="FailureCodes"/>.</summary>
+    public string Code { get; }
+
+    /// <summary>The stage the failure happened in, when it happened in one.</summary>
+    public string? Stage { get; set; }
+}
+
+/// <summary>The permanent failure codes a document can end with (stable: clients and tests match on them).</summary>
+internal static class FailureCodes
+{
+    public const string EmptyFile = "empty_file";
+    public const string NotPdf = "not_pdf";
+    public const string Encrypted = "encrypted";
+    public const string CorruptStructure = "corrupt_structure";
+    public const string NoPages = "no_pages";
+    public const string TooManyPages = "too_many_pages";
+    public const string NoReadablePages = "no_readable_pages";
+    public const string ContentMissing = "content_missing";
+    public const string StageTimeout = "stage_timeout";
+    public const string DocumentBudgetExceeded = "document_budget_exceeded";
+    public const string StageFailed = "stage_failed";
+}

@@ -1,0 +1,111 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Suite.Contracts;
+
+namespace Suite.PipelineWorker.Stages;
+
+/// <summary>Limits of the validate stage (section <c>Worker:Validate</c>).</summary>
+internal sealed class ValidateStageOptions
+{
+    public const string Section = "Worker:Validate";
+
+    /// <summary>Documents with more pages are refused with <c>too_many_pages</c>.</summary>
+    public int MaxPages { get; set; } = 2000;
+}
+
+/// <summary>
+/// validate: magic bytes, structure (PdfPig opens it and counts the pages), encryption and page limits.
+/// Every refusal is a permanent failure with a specific code.
+/// </summary>
+internal sealed class ValidateStage(IOptions<ValidateStageOptions> options) : IPipelineStage
+{
+    private const int MagicSearchWindow = 1024;
+    private static readonly byte[] Magic = Encoding.ASCII.GetBytes("%PDF-");
+
+    public string Name => PipelineStageNames.Validate;
+
+    public async Task<StageResult> RunAsync(StageContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var size = new FileInfo(context.ContentPath).Length;
+        if (size == 0)
+        {
+            throw new PipelineFailure(FailureCodes.EmptyFile, "The file is empty (0 bytes). Upload the PDF again.");
+        }
+
+        await CheckMagicAsync(context.ContentPath, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        using var document = PdfOpening.Open(context.ContentPath);
+        int pages;
+        try
+        {
+            pages = document.NumberOfPages;
+        }
+        catch (Exception ex) when (PdfOpening.IsParseError(ex))
+        {
+            throw new PipelineFailure(
+                FailureCodes.CorruptStructure,
+                $"The PDF's page tree is damaged ({PdfOpening.Describe(ex)}). Re-export or repair the file and upload it again.",
+                ex);
+        }
+
+        if (pages <= 0)
+        {
+            throw new PipelineFailure(FailureCodes.NoPages, "The PDF has no pages.");
+        }
+
+        var maxPages = options.Value.MaxPages;
+        if (pages > maxPages)
+        {
+            throw new PipelineFailure(
+                FailureCodes.TooManyPages,
+                $"The PDF has {pages} pages; at most {maxPages} are accepted. Split it into smaller documents.");
+        }
+
+        var checkpoint = new ValidateCheckpoint(
+            Checkpoints.FormatVersion,
+            pages,
+            size,
+            document.Version.ToString("0.0", CultureInfo.InvariantCulture),
+            document.IsEncrypted);
+        await Checkpoints.WriteAtomicallyAsync(
+            context.CheckpointPath(Name),
+            stream => JsonSerializer.SerializeAsync(stream, checkpoint, Checkpoints.JsonOptions, cancellationToken));
+        return StageResult.Completed;
+    }
+
+    public async Task<bool> IsCheckpointUsableAsync(StageContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        try
+        {
+            var checkpoint = await Checkpoints.ReadAsync<ValidateCheckpoint>(context.CheckpointPath(Name), cancellationToken);
+            return checkpoint is { Version: Checkpoints.FormatVersion, PageCount: > 0 };
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task CheckMagicAsync(string path, CancellationToken cancellationToken)
+    {
+        var head = new byte[MagicSearchWindow];
+        int read;
+        await using (var stream = File.OpenRead(path))
+        {
+            read = await stream.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken);
+        }
+
+        // Leading junk before the header is tolerated (readers accept it), but only within the first KiB.
+        if (head.AsSpan(0, read).IndexOf(Magic) < 0)
+        {
+            throw new PipelineFailure(
+                FailureCodes.NotPdf,
+                "The file is not a PDF: no %PDF- header in its first 1024 bytes. Upload a PDF document.");
+        }
+    }
+}
