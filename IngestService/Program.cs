@@ -1,7 +1,22 @@
+// IngestService: owner of all durable document state (SQLite catalog + blob storage on Storage:Root).
+using Suite.ServiceDefaults.Redis;
+
 var builder = WebApplication.CreateBuilder(args);
+
 builder.AddServiceDefaults();
+builder.AddRedisClient("redis");
+builder.AddIngestStorage();
+builder.AddIngestCatalog();
+builder.AddJobQueue();
+builder.AddIngestApi();
+
 var app = builder.Build();
+
 app.MapDefaultEndpoints();
+app.MapDocumentEndpoints();
+app.MapWorkerEndpoints();
+
 app.Run();
 
+/// <summary>Entry point; public and partial so tests can host it with WebApplicationFactory.</summary>
 public partial class Program;

@@ -1,0 +1,111 @@
+using System.Globalization;
+using IngestService.Documents;
+using Suite.ServiceDefaults.Problems;
+
+namespace IngestService.Api;
+
+/// <summary>Every problem this service answers with: a stable code and a message that says what to do.</summary>
+internal static class IngestProblems
+{
+    public const string FilePart = "file";
+
+    public static IResult MissingFile(string why) => ApiProblem.Result(400, "missing_file", "No file in the upload",
+        $"{why} Send the PDF as multipart/form-data in a part named '{FilePart}'.",
+        extensions: Field(FilePart));
+
+    public static IResult MalformedUpload(string why) => ApiProblem.Result(400, "malformed_multipart", "The upload could not be read",
+        $"The multipart body could not be read to its end ({why}). Send the whole file again as multipart/form-data in a part named '{FilePart}'.");
+
+    public static IResult EmptyFile() => ApiProblem.Result(400, "empty_file", "The uploaded file is empty",
+        $"The part '{FilePart}' has 0 bytes. Upload a PDF file that has content.", extensions: Field(FilePart));
+
+    public static IResult NotPdf() => ApiProblem.Result(415, "not_pdf", "The uploaded file is not a PDF",
+        "The uploaded file is not a PDF: its first 1024 bytes do not contain the %PDF- signature (the file name and declared " +
+        "content type are not trusted). Upload a PDF file.");
+
+    public static IResult FileTooLarge(long maxBytes) => ApiProblem.Result(413, "file_too_large", "The uploaded file is too large",
+        $"The upload exceeds the limit of {maxBytes.ToString(CultureInfo.InvariantCulture)} bytes ({Mib(maxBytes)} MiB); " +
+        "nothing was stored. Upload a smaller file or split the document.",
+        extensions: new Dictionary<string, object?> { ["maxBytes"] = maxBytes });
+
+    public static IResult DocumentNotFound(string id) => ApiProblem.Result(404, "document_not_found", "Document not found",
+        $"No document has the id '{Clip(id)}'. Use the id returned by the upload (32 lowercase hex characters).");
+
+    public static IResult InvalidLimit(string? value, int max) => ApiProblem.Result(400, "invalid_limit", "Invalid page size",
+        $"The query parameter 'limit' must be a whole number from 1 to {max.ToString(CultureInfo.InvariantCulture)}; it was '{Clip(value)}'.",
+        extensions: Parameter("limit"));
+
+    public static IResult InvalidCursor() => ApiProblem.Result(400, "invalid_cursor", "Invalid cursor",
+        "The query parameter 'cursor' is not a cursor this service issued. Pass the nextCursor of the previous page unchanged, " +
+        "or leave it out to start from the newest document.",
+        extensions: Parameter("cursor"));
+
+    public static IResult InvalidFormat(string? value) => ApiProblem.Result(400, "invalid_format", "Unknown result format",
+        $"The query parameter 'format' must be one of json, markdown, text; it was '{Clip(value)}'.",
+        extensions: new Dictionary<string, object?> { ["parameter"] = "format", ["allowed"] = new[] { "json", "markdown", "text" } });
+
+    public static IResult ResultNotReady(string id, string status) => ApiProblem.Result(409, "result_not_ready", "Result not ready",
+        $"Document {id} is {status}; its result is not ready yet. Poll GET {DocumentRoutes.Self(id)} until its status is completed, then ask again.",
+        retryable: true, retryAfter: TimeSpan.FromSeconds(5),
+        extensions: new Dictionary<string, object?> { ["status"] = status });
+
+    public static IResult NoResult(string id, string status, string? code, string? message) => ApiProblem.Result(409, "no_result", "No result",
+        $"Document {id} is {status} and has no result" + (code is null ? "." : $": {code}: {message}") +
+        " Fix the cause and upload the document again.",
+        extensions: new Dictionary<string, object?>
+        {
+            ["status"] = status,
+            ["error"] = code is null ? null : new { code, message },
+        });
+
+    public static IResult ResultMissing(string id) => ApiProblem.Result(500, "result_missing", "Result file missing",
+        $"Document {id} is completed but its result file is missing from storage. This was logged; report the trace id.");
+
+    public static IResult StaleLease(string id, string? presented) => ApiProblem.Result(409, "stale_lease", "Stale lease",
+        $"Lease token '{Clip(presented)}' is not the current lease of document {id}: another worker owns this document now. " +
+        "Stop processing it and acknowledge the job.");
+
+    public static IResult UnknownStage(string? stage) => ApiProblem.Result(400, "unknown_stage", "Unknown stage",
+        $"'{Clip(stage)}' is not a pipeline stage. Use one of: {string.Join(", ", Suite.Contracts.PipelineStageNames.All)}.");
+
+    public static IResult InvalidStageStatus(string? status) => ApiProblem.Result(400, "invalid_stage_status", "Unknown stage status",
+        $"'{Clip(status)}' is not a stage status. Use one of: pending, running, completed, degraded, skipped, failed.");
+
+    public static IResult InvalidBody(string what, string why) => ApiProblem.Result(400, "invalid_body", "Invalid request body",
+        $"The body must be {what} ({why}).");
+
+    public static IResult BodyTooLarge(long maxBytes) => ApiProblem.Result(413, "body_too_large", "Request body too large",
+        $"The body exceeds the limit of {maxBytes.ToString(CultureInfo.InvariantCulture)} bytes (Ingest:MaxWorkerBodyBytes).",
+        extensions: new Dictionary<string, object?> { ["maxBytes"] = maxBytes });
+
+    public static IResult DocumentTerminal(string id, string status) => ApiProblem.Result(409, "document_terminal", "Document already finished",
+        $"Document {id} is already {status}; it cannot change any more. Acknowledge the job and move on.",
+        extensions: new Dictionary<string, object?> { ["status"] = status });
+
+    public static IResult ResultConflict(string id) => ApiProblem.Result(409, "result_conflict", "Document already completed",
+        $"Document {id} was already completed with a different result; a document is never completed twice. Acknowledge the job.");
+
+    public static IResult CheckpointNotFound(string id, string stage) => ApiProblem.Result(404, "checkpoint_not_found", "No checkpoint",
+        $"Document {id} has no checkpoint for stage '{stage}'. Run the stage from its input.");
+
+    public static IResult CatalogUnavailable(string reason) => ApiProblem.Result(503, "catalog_unavailable", "Catalog unavailable",
+        $"The document catalog cannot be used: {reason} Nothing was changed; try again later.", retryable: true, retryAfter: TimeSpan.FromSeconds(30));
+
+    public static IResult CatalogBusy() => ApiProblem.Result(503, "catalog_busy", "Catalog busy",
+        "The document catalog stayed locked by other writes; nothing was changed. Try again in a moment.", retryable: true, retryAfter: TimeSpan.FromSeconds(1));
+
+    public static IResult InsufficientStorage() => ApiProblem.Result(507, "insufficient_storage", "Storage full",
+        "The server's storage is full; nothing was stored. Try again later, after space was freed.", retryable: true, retryAfter: TimeSpan.FromSeconds(60));
+
+    public static IResult StorageUnavailable(string reason) => ApiProblem.Result(503, "storage_unavailable", "Storage unavailable",
+        $"The server could not write or read its storage ({reason}); nothing was stored. Try again later.", retryable: true, retryAfter: TimeSpan.FromSeconds(10));
+
+    private static Dictionary<string, object?> Field(string name) => new() { ["field"] = name };
+
+    private static Dictionary<string, object?> Parameter(string name) => new() { ["parameter"] = name };
+
+    private static string Mib(long bytes) => (bytes / (1024.0 * 1024.0)).ToString("0.##", CultureInfo.InvariantCulture);
+
+    /// <summary>Client input echoed in a message, bounded.</summary>
+    private static string Clip(string? value) => value is null ? "" : value.Length <= 80 ? value : value[..80] + "...";
+}

@@ -1,0 +1,26 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace IngestService.Api;
+
+/// <summary>The service's own traces and metrics (exported because their names start with "Suite.").</summary>
+internal static class IngestTelemetry
+{
+    public const string Name = "Suite.IngestService";
+
+    public static readonly ActivitySource Source = new(Name);
+
+    private static readonly Meter Meter = new(Name);
+
+    /// <summary>Uploads by outcome: accepted, or the problem code they were refused with.</summary>
+    public static readonly Counter<long> Uploads = Meter.CreateCounter<long>("ingest.uploads", description: "Uploads by outcome");
+
+    public static readonly Counter<long> UploadedBytes = Meter.CreateCounter<long>("ingest.uploaded_bytes", "By", "Bytes of accepted uploads");
+
+    /// <summary>Job enqueues by outcome (ok, failed) and origin (upload, sweeper).</summary>
+    public static readonly Counter<long> Enqueues = Meter.CreateCounter<long>("ingest.enqueues", description: "Job enqueues by outcome and origin");
+
+    public static readonly Counter<long> StaleLeases = Meter.CreateCounter<long>("ingest.stale_leases", description: "Worker writes refused for a stale lease");
+
+    public static void CountUpload(string outcome) => Uploads.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+}

@@ -1,0 +1,25 @@
+using IngestService.Catalog;
+using IngestService.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Suite.ServiceDefaults.Health;
+
+namespace Microsoft.Extensions.Hosting;
+
+internal static class CatalogExtensions
+{
+    /// <summary>The SQLite catalog at {Storage:Root}/catalog.db: checked and migrated at start-up, with a readiness check.</summary>
+    public static TBuilder AddIngestCatalog<TBuilder>(this TBuilder builder)
+        where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<CatalogState>();
+        builder.Services.AddSingleton(sp => new CatalogDb(
+            sp.GetRequiredService<BlobStore>().CatalogPath,
+            sp.GetRequiredService<CatalogState>(),
+            sp.GetRequiredService<ILogger<CatalogDb>>()));
+        builder.Services.AddSingleton<DocumentCatalog>();
+        builder.Services.AddHostedService<CatalogInitializer>();
+        builder.Services.AddHealthChecks().AddCheck<CatalogHealthCheck>("catalog", tags: [HealthExtensions.ReadyTag], timeout: TimeSpan.FromSeconds(3));
+        return builder;
+    }
+}

@@ -1,0 +1,91 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Hosting;
+
+namespace IngestService.Catalog;
+
+/// <summary>
+/// At start-up: WAL mode, <c>PRAGMA quick_check</c>, then the pending migrations. A database that fails the check
+/// is left untouched and the service starts not ready (the readiness JSON says why) instead of making it worse.
+/// </summary>
+internal sealed partial class CatalogInitializer(CatalogDb db, CatalogState state, ILogger<CatalogInitializer> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        string? quickCheck = null;
+        try
+        {
+            await using var connection = await db.OpenAsync(cancellationToken, requireAvailable: false);
+
+            quickCheck = await ScalarAsync(connection, "PRAGMA quick_check(1);", cancellationToken);
+            if (!string.Equals(quickCheck, "ok", StringComparison.Ordinal))
+            {
+                Fail($"PRAGMA quick_check reported damage: {quickCheck}. Restore the catalog from a backup.", quickCheck);
+                return;
+            }
+
+            // journal_mode=WAL is stored in the file, so setting it once per start is enough.
+            var journal = await ScalarAsync(connection, "PRAGMA journal_mode=WAL;", cancellationToken);
+            if (!string.Equals(journal, "wal", StringComparison.OrdinalIgnoreCase))
+            {
+                Fail($"the catalog could not switch to WAL journal mode (it reports '{journal}').", quickCheck);
+                return;
+            }
+
+            var version = int.Parse(await ScalarAsync(connection, "PRAGMA user_version;", cancellationToken) ?? "0", CultureInfo.InvariantCulture);
+            if (version > CatalogMigrations.LatestVersion)
+            {
+                Fail($"the catalog has schema version {version}, newer than this service knows ({CatalogMigrations.LatestVersion}). " +
+                     "Run a newer build of IngestService.", quickCheck);
+                return;
+            }
+
+            for (var next = version + 1; next <= CatalogMigrations.LatestVersion; next++)
+            {
+                await using var transaction = connection.BeginTransaction();
+                await using (var migrate = connection.CreateCommand())
+                {
+                    migrate.Transaction = transaction;
+                    // user_version cannot be a bound parameter; the value is our own migration number.
+                    migrate.CommandText = CatalogMigrations.All[next - 1] + $"\nPRAGMA user_version = {next.ToString(CultureInfo.InvariantCulture)};";
+                    await migrate.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                await transaction.CommitAsync(cancellationToken);
+                LogMigrated(next);
+            }
+
+            state.MarkAvailable(quickCheck ?? "ok", CatalogMigrations.LatestVersion);
+            LogReady(db.Path, CatalogMigrations.LatestVersion);
+        }
+        catch (SqliteException ex)
+        {
+            Fail($"the catalog database cannot be opened ({ex.Message}, SQLite error {ex.SqliteErrorCode}). " +
+                 "If the file is damaged, restore it from a backup.", quickCheck ?? "failed");
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private void Fail(string reason, string? quickCheck)
+    {
+        state.MarkUnavailable(reason, quickCheck);
+        LogUnavailable(db.Path, reason);
+    }
+
+    private static async Task<string?> ScalarAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToString(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Catalog migrated to schema version {Version}")]
+    private partial void LogMigrated(int version);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Catalog {Path} ready (WAL, schema version {Version}, quick_check ok)")]
+    private partial void LogReady(string path, int version);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Catalog {Path} unavailable; the service stays not ready: {Reason}")]
+    private partial void LogUnavailable(string path, string reason);
+}

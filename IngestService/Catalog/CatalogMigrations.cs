@@ -1,0 +1,57 @@
+namespace IngestService.Catalog;
+
+/// <summary>
+/// The catalog schema as ordered migrations; <c>PRAGMA user_version</c> records how many have been applied.
+/// Append new migrations; never edit an applied one.
+/// </summary>
+internal static class CatalogMigrations
+{
+    public static readonly IReadOnlyList<string> All =
+    [
+        // 1: documents, their stages and checkpoints.
+        """
+        CREATE TABLE documents (
+            id             TEXT PRIMARY KEY NOT NULL,
+            file_name      TEXT NOT NULL,
+            sha256         TEXT NOT NULL,
+            size_bytes     INTEGER NOT NULL,
+            status         TEXT NOT NULL,
+            created_at     TEXT NOT NULL,
+            updated_at     TEXT NOT NULL,
+            error_code     TEXT NULL,
+            error_message  TEXT NULL,
+            lease_token    INTEGER NOT NULL DEFAULT 0,
+            lease_owner    TEXT NULL,
+            enqueued_at    TEXT NULL,
+            job_entry_id   TEXT NULL,
+            result_sha256  TEXT NULL
+        );
+        -- Newest-first keyset pagination on (created_at, id).
+        CREATE INDEX ix_documents_created ON documents (created_at, id);
+        -- The sweeper (queued and never enqueued) and queue-depth queries.
+        CREATE INDEX ix_documents_status ON documents (status, enqueued_at, created_at);
+
+        CREATE TABLE document_stages (
+            document_id  TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+            name         TEXT NOT NULL,
+            status       TEXT NOT NULL,
+            started_at   TEXT NULL,
+            finished_at  TEXT NULL,
+            detail       TEXT NULL,
+            PRIMARY KEY (document_id, name)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE checkpoints (
+            document_id  TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+            stage        TEXT NOT NULL,
+            sha256       TEXT NOT NULL,
+            size_bytes   INTEGER NOT NULL,
+            created_at   TEXT NOT NULL,
+            lease_token  INTEGER NOT NULL,
+            PRIMARY KEY (document_id, stage)
+        ) WITHOUT ROWID;
+        """,
+    ];
+
+    public static int LatestVersion => All.Count;
+}

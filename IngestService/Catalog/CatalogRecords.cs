@@ -1,0 +1,71 @@
+using System.Globalization;
+
+namespace IngestService.Catalog;
+
+/// <summary>One row of the documents table.</summary>
+internal sealed record DocumentRecord(
+    string Id,
+    string FileName,
+    string Sha256,
+    long SizeBytes,
+    string Status,
+    string CreatedAtRaw,
+    string UpdatedAtRaw,
+    string? ErrorCode,
+    string? ErrorMessage,
+    long LeaseToken,
+    string? EnqueuedAtRaw,
+    string? JobEntryId,
+    string? ResultSha256)
+{
+    public DateTimeOffset CreatedAt => CatalogTime.Parse(CreatedAtRaw);
+    public DateTimeOffset UpdatedAt => CatalogTime.Parse(UpdatedAtRaw);
+}
+
+/// <summary>One stage of one document.</summary>
+internal sealed record StageRecord(string Name, string Status, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? Detail);
+
+/// <summary>A checkpoint the catalog knows of: the checksum and lease it was written with.</summary>
+internal sealed record CheckpointRecord(string Sha256, long SizeBytes, long LeaseToken, DateTimeOffset CreatedAt);
+
+/// <summary>What a lease-fenced write found.</summary>
+internal enum LeaseWrite
+{
+    /// <summary>Written.</summary>
+    Done,
+
+    /// <summary>The same write had already been made with this lease; nothing changed.</summary>
+    AlreadyDone,
+
+    NotFound,
+
+    /// <summary>The lease token is not the document's current one.</summary>
+    StaleLease,
+
+    /// <summary>The document is terminal in a way this write cannot change (e.g. failing a completed document).</summary>
+    Terminal,
+
+    /// <summary>The document was completed with a different result.</summary>
+    Conflict,
+}
+
+/// <summary>The outcome of a claim: the document and the lease it is now held under (unchanged when terminal).</summary>
+internal sealed record ClaimResult(DocumentRecord Document, IReadOnlyList<string> CheckpointedStages);
+
+/// <summary>
+/// Timestamps as fixed-width UTC ISO-8601 text, so that text order is time order (the list index relies on it).
+/// </summary>
+internal static class CatalogTime
+{
+    private const string Format = "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'";
+
+    public static string ToText(DateTimeOffset value) => value.UtcDateTime.ToString(Format, CultureInfo.InvariantCulture);
+
+    public static DateTimeOffset Parse(string text) =>
+        DateTimeOffset.ParseExact(text, Format, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+
+    public static bool TryParse(string text, out DateTimeOffset value) =>
+        DateTimeOffset.TryParseExact(text, Format, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out value);
+
+    public static DateTimeOffset? ParseNullable(string? text) => text is null ? null : Parse(text);
+}

@@ -1,0 +1,71 @@
+using System.Text.Json.Serialization;
+using IngestService.Catalog;
+
+namespace IngestService.Documents;
+
+/// <summary>202 answer to an upload.</summary>
+internal sealed record UploadAccepted(
+    string Id, string FileName, string Status, long SizeBytes, string Sha256, DateTimeOffset CreatedAt, DocumentLinks Links);
+
+internal sealed record DocumentLinks(string Self, string Result)
+{
+    public static DocumentLinks For(string id) => new(DocumentRoutes.Self(id), DocumentRoutes.Result(id));
+}
+
+/// <summary>GET /api/documents/{id}.</summary>
+internal sealed record DocumentDetail(
+    string Id,
+    string FileName,
+    string Status,
+    long SizeBytes,
+    string Sha256,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    IReadOnlyList<StageView> Stages,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ErrorView? Error)
+{
+    public static DocumentDetail From(DocumentRecord d, IReadOnlyList<StageRecord> stages) => new(
+        d.Id, d.FileName, d.Status, d.SizeBytes, d.Sha256, d.CreatedAt, d.UpdatedAt,
+        stages.Select(s => new StageView(s.Name, s.Status, s.StartedAt, s.FinishedAt, s.Detail)).ToList(),
+        ErrorView.From(d));
+}
+
+/// <summary>One item of GET /api/documents: the detail without stages.</summary>
+internal sealed record DocumentSummary(
+    string Id,
+    string FileName,
+    string Status,
+    long SizeBytes,
+    string Sha256,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ErrorView? Error)
+{
+    public static DocumentSummary From(DocumentRecord d) =>
+        new(d.Id, d.FileName, d.Status, d.SizeBytes, d.Sha256, d.CreatedAt, d.UpdatedAt, ErrorView.From(d));
+}
+
+internal sealed record DocumentPage(IReadOnlyList<DocumentSummary> Items, string? NextCursor);
+
+internal sealed record StageView(
+    string Name,
+    string Status,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Detail);
+
+internal sealed record ErrorView(string Code, string Message)
+{
+    public static ErrorView? From(DocumentRecord d) =>
+        d.ErrorCode is null ? null : new ErrorView(d.ErrorCode, d.ErrorMessage ?? "");
+}
+
+/// <summary>The public routes, as the gateway exposes them.</summary>
+internal static class DocumentRoutes
+{
+    public const string Prefix = "/api/documents";
+
+    public static string Self(string id) => $"{Prefix}/{id}";
+
+    public static string Result(string id) => $"{Prefix}/{id}/result";
+}

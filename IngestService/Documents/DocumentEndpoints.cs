@@ -1,0 +1,98 @@
+using IngestService.Api;
+using IngestService.Catalog;
+using IngestService.Documents;
+using IngestService.Storage;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using Suite.Contracts;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>The public document API under /api/documents (the only prefix the gateway routes here).</summary>
+internal static class DocumentEndpoints
+{
+    public static WebApplication MapDocumentEndpoints(this WebApplication app)
+    {
+        var group = app.MapGroup(DocumentRoutes.Prefix).AddEndpointFilter<StorageFailureFilter>().WithTags("documents");
+        group.MapPost("", ([FromServices] UploadHandler handler, HttpContext http) => handler.UploadAsync(http))
+            .DisableAntiforgery();
+        group.MapGet("", ListAsync);
+        group.MapGet("{id}", GetAsync);
+        group.MapGet("{id}/result", GetResultAsync);
+        return app;
+    }
+
+    private static async Task<IResult> GetAsync(string id, [FromServices] DocumentCatalog catalog, CancellationToken cancellationToken)
+    {
+        if (!DocumentId.IsValid(id) || await catalog.FindWithStagesAsync(id, cancellationToken) is not { } found)
+        {
+            return IngestProblems.DocumentNotFound(id);
+        }
+
+        return TypedResults.Ok(DocumentDetail.From(found.Document, found.Stages));
+    }
+
+    private static async Task<IResult> ListAsync(
+        [FromQuery] string? limit,
+        [FromQuery] string? cursor,
+        [FromServices] DocumentCatalog catalog,
+        [FromServices] IOptions<IngestOptions> options,
+        CancellationToken cancellationToken)
+    {
+        var max = options.Value.MaxPageSize;
+        var pageSize = Math.Min(options.Value.DefaultPageSize, max);
+        if (limit is not null && (!int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out pageSize)
+                                  || pageSize < 1 || pageSize > max))
+        {
+            return IngestProblems.InvalidLimit(limit, max);
+        }
+
+        (string CreatedAt, string Id)? after = null;
+        if (cursor is not null)
+        {
+            if (!ListCursor.TryDecode(cursor, out var position))
+            {
+                return IngestProblems.InvalidCursor();
+            }
+
+            after = position;
+        }
+
+        // One extra row tells whether there is a next page without a second query.
+        var rows = await catalog.ListAsync(pageSize + 1, after, cancellationToken);
+        var page = rows.Take(pageSize).ToList();
+        var next = rows.Count > pageSize ? ListCursor.Encode(page[^1]) : null;
+        return TypedResults.Ok(new DocumentPage(page.Select(DocumentSummary.From).ToList(), next));
+    }
+
+    private static async Task<IResult> GetResultAsync(
+        string id,
+        [FromQuery] string? format,
+        [FromServices] DocumentCatalog catalog,
+        [FromServices] BlobStore blobs,
+        CancellationToken cancellationToken)
+    {
+        if (ResultFormat.Find(format) is not { } resultFormat)
+        {
+            return IngestProblems.InvalidFormat(format);
+        }
+
+        if (!DocumentId.IsValid(id) || await catalog.FindAsync(id, cancellationToken) is not { } document)
+        {
+            return IngestProblems.DocumentNotFound(id);
+        }
+
+        switch (document.Status)
+        {
+            case DocumentStatus.Completed:
+                var path = blobs.ResultPath(id, resultFormat);
+                return File.Exists(path)
+                    ? TypedResults.PhysicalFile(path, resultFormat.ContentType)
+                    : IngestProblems.ResultMissing(id);
+            case DocumentStatus.Failed or DocumentStatus.Cancelled:
+                return IngestProblems.NoResult(id, document.Status, document.ErrorCode, document.ErrorMessage);
+            default:
+                return IngestProblems.ResultNotReady(id, document.Status);
+        }
+    }
+}

@@ -1,0 +1,190 @@
+using IngestService.Api;
+using IngestService.Catalog;
+using IngestService.Queue;
+using IngestService.Storage;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using Suite.Contracts;
+
+namespace IngestService.Documents;
+
+/// <summary>
+/// POST /api/documents: streams the multipart part "file" to a temp file (size limit enforced while streaming, magic
+/// bytes checked, SHA-256 computed), renames it into uploads/{id}.pdf, inserts the catalog row and enqueues the job.
+/// The body is read with MultipartReader, never buffered whole and never bound to IFormFile.
+/// </summary>
+internal sealed partial class UploadHandler(
+    BlobStore blobs,
+    DocumentCatalog catalog,
+    CatalogState catalogState,
+    JobQueue queue,
+    IOptions<IngestOptions> options,
+    ILogger<UploadHandler> logger)
+{
+    /// <summary>Room for the multipart framing and small extra fields on top of the file's own limit.</summary>
+    private const long MultipartOverheadBytes = 1024 * 1024;
+
+    public async Task<IResult> UploadAsync(HttpContext http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        var result = await ReceiveAsync(http);
+        IngestTelemetry.CountUpload(result is IStatusCodeHttpResult { StatusCode: 202 } ? "accepted" : "refused");
+        return result;
+    }
+
+    private async Task<IResult> ReceiveAsync(HttpContext http)
+    {
+        var cancellationToken = http.RequestAborted;
+        if (!TryGetBoundary(http.Request, out var boundary))
+        {
+            return IngestProblems.MissingFile("The request is not multipart/form-data.");
+        }
+
+        if (!catalogState.IsAvailable)
+        {
+            // Refuse before reading the body rather than after storing it.
+            return IngestProblems.CatalogUnavailable(catalogState.Current.Description);
+        }
+
+        var maxBytes = options.Value.MaxUploadBytes;
+        // The size check that matters is ours, on the file part while it streams (413 file_too_large); Kestrel's own
+        // body limit (30 MB by default) is raised so that it does not cut in first.
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
+        {
+            sizeLimit.MaxRequestBodySize = maxBytes + MultipartOverheadBytes;
+        }
+
+        var reader = new MultipartReader(boundary, http.Request.Body);
+        MultipartSection? section;
+        ContentDispositionHeaderValue? disposition;
+        try
+        {
+            (section, disposition) = await FindFilePartAsync(reader, cancellationToken);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return IngestProblems.FileTooLarge(maxBytes);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException && !cancellationToken.IsCancellationRequested)
+        {
+            return IngestProblems.MalformedUpload(ex.Message);
+        }
+
+        if (section is null || disposition is null)
+        {
+            return IngestProblems.MissingFile($"The multipart body has no part named '{IngestProblems.FilePart}'.");
+        }
+
+        var fileName = FileNames.ForDisplay(disposition.FileNameStar.HasValue
+            ? disposition.FileNameStar.Value
+            : HeaderUtilities.RemoveQuotes(disposition.FileName).Value);
+
+        var tempPath = blobs.NewUploadTempPath();
+        string? storedPath = null;
+        var committed = false;
+        try
+        {
+            var signature = new PdfSignature();
+            var written = await BlobStore.WriteTempAsync(section.Body, tempPath, maxBytes, chunk => signature.Observe(chunk.Span), cancellationToken);
+            switch (written.Status)
+            {
+                case BlobWriteStatus.TooLarge:
+                    return IngestProblems.FileTooLarge(maxBytes);
+                case BlobWriteStatus.Refused:
+                    return IngestProblems.NotPdf();
+                case BlobWriteStatus.Written when written.SizeBytes == 0:
+                    return IngestProblems.EmptyFile();
+                case BlobWriteStatus.Written when !signature.IsPdf:
+                    return IngestProblems.NotPdf();
+            }
+
+            var id = DocumentId.New();
+            storedPath = blobs.UploadPath(id);
+            File.Move(tempPath, storedPath);
+            var createdAt = await catalog.InsertAsync(id, fileName, written.Sha256, written.SizeBytes, cancellationToken);
+            committed = true;
+            IngestTelemetry.UploadedBytes.Add(written.SizeBytes);
+
+            // The file and the row are durable now: the client gets 202 whatever happens to the enqueue, and a
+            // failed enqueue is picked up by the sweeper. So the client hanging up must not cancel it either.
+            var entryId = await queue.TryEnqueueAsync(id, "upload", CancellationToken.None);
+            if (entryId is not null)
+            {
+                await RecordEnqueuedAsync(id, entryId);
+            }
+
+            LogAccepted(id, written.SizeBytes, entryId ?? "(sweeper)");
+            return TypedResults.Accepted(
+                DocumentRoutes.Self(id),
+                new UploadAccepted(id, fileName, DocumentStatus.Queued, written.SizeBytes, written.Sha256,
+                    createdAt, DocumentLinks.For(id)));
+        }
+        finally
+        {
+            BlobStore.DeleteQuietly(tempPath);
+            if (!committed)
+            {
+                BlobStore.DeleteQuietly(storedPath);
+            }
+        }
+    }
+
+    private async Task RecordEnqueuedAsync(string id, string entryId)
+    {
+        try
+        {
+            await catalog.MarkEnqueuedAsync(id, entryId, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is SqliteException or CatalogUnavailableException)
+        {
+            // The job is in the stream; at worst the sweeper adds a duplicate, which the lease makes harmless.
+            LogMarkFailed(id, ex.Message);
+        }
+    }
+
+    private static async Task<(MultipartSection?, ContentDispositionHeaderValue?)> FindFilePartAsync(MultipartReader reader, CancellationToken cancellationToken)
+    {
+        while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
+        {
+            if (ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
+                && disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase)
+                && HeaderUtilities.RemoveQuotes(disposition.Name).Equals(IngestProblems.FilePart, StringComparison.Ordinal))
+            {
+                return (section, disposition);
+            }
+
+            // Another field: skip it without keeping it.
+            await section.Body.CopyToAsync(Stream.Null, cancellationToken);
+        }
+
+        return (null, null);
+    }
+
+    private static bool TryGetBoundary(HttpRequest request, out string boundary)
+    {
+        boundary = "";
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
+            || !mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        var value = HeaderUtilities.RemoveQuotes(mediaType.Boundary);
+        if (value.Length is 0 or > 200)
+        {
+            return false;
+        }
+
+        boundary = value.Value!;
+        return true;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Accepted document {DocumentId} ({SizeBytes} bytes), job {EntryId}")]
+    private partial void LogAccepted(string documentId, long sizeBytes, string entryId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Document {DocumentId} was enqueued but recording it failed: {Error}")]
+    private partial void LogMarkFailed(string documentId, string error);
+}

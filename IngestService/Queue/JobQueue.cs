@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Globalization;
+using IngestService.Api;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+using Suite.Contracts;
+
+namespace IngestService.Queue;
+
+/// <summary>
+/// Producer side of the jobs stream. XADD is never trimmed (MAXLEN would delete pending jobs). The consumer group
+/// is created from "0" with MKSTREAM, so a job added before any worker started is still delivered. Failures are
+/// reported as a null entry id, never thrown: the catalog row is the source of truth and the sweeper retries.
+/// </summary>
+internal sealed partial class JobQueue : IDisposable
+{
+    private readonly IConnectionMultiplexer _redis;
+    private readonly QueueOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<JobQueue> _logger;
+    private volatile bool _groupEnsured;
+
+    public JobQueue(IConnectionMultiplexer redis, IOptions<QueueOptions> options, TimeProvider time, ILogger<JobQueue> logger)
+    {
+        ArgumentNullException.ThrowIfNull(redis);
+        ArgumentNullException.ThrowIfNull(options);
+        _redis = redis;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+        // A Redis that restarted without persistence has lost the group: create it again before the next XADD.
+        _redis.ConnectionRestored += OnConnectionRestored;
+    }
+
+    public bool IsConnected => _redis.IsConnected;
+
+    private TimeSpan Timeout => TimeSpan.FromMilliseconds(_options.EnqueueTimeoutMs);
+
+    /// <summary>Creates the consumer group (and the stream) unless it exists. False when Redis did not answer.</summary>
+    public async Task<bool> EnsureGroupAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _redis.GetDatabase()
+                .StreamCreateConsumerGroupAsync(JobStreams.Jobs, JobStreams.ConsumerGroup, (RedisValue)"0", createStream: true)
+                .WaitAsync(Timeout, cancellationToken);
+            LogGroupCreated(JobStreams.Jobs, JobStreams.ConsumerGroup);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
+        {
+            // Already there: nothing to do.
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            LogGroupFailed(ex.Message);
+            return false;
+        }
+
+        _groupEnsured = true;
+        return true;
+    }
+
+    /// <summary>Adds the job for <paramref name="documentId"/> and nudges idle workers. Returns the entry id, or null on failure.</summary>
+    public async Task<string?> TryEnqueueAsync(string documentId, string origin, CancellationToken cancellationToken)
+    {
+        if (!_redis.IsConnected)
+        {
+            LogEnqueueFailed(documentId, "Redis is not connected");
+            Count("failed", origin);
+            return null;
+        }
+
+        using var activity = IngestTelemetry.Source.StartActivity("jobs enqueue", ActivityKind.Producer);
+        activity?.SetTag("messaging.system", "redis");
+        activity?.SetTag("messaging.destination.name", JobStreams.Jobs);
+        activity?.SetTag("suite.document.id", documentId);
+        try
+        {
+            if (!_groupEnsured && !await EnsureGroupAsync(cancellationToken))
+            {
+                Count("failed", origin);
+                return null;
+            }
+
+            var fields = new List<NameValueEntry>
+            {
+                new(JobStreams.DocumentIdField, documentId),
+                new(JobStreams.EnqueuedAtField, _time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture)),
+            };
+            if (Activity.Current?.Id is { } traceParent)
+            {
+                fields.Add(new NameValueEntry(JobStreams.TraceParentField, traceParent));
+            }
+
+            var database = _redis.GetDatabase();
+            var entryId = await database.StreamAddAsync(JobStreams.Jobs, [.. fields]).WaitAsync(Timeout, cancellationToken);
+            // The nudge is at-most-once by nature; the workers' poll is the safety net, so nothing waits for it.
+            _ = database.PublishAsync(RedisChannel.Literal(JobStreams.WakeChannel), documentId, CommandFlags.FireAndForget);
+            Count("ok", origin);
+            return entryId.ToString();
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            LogEnqueueFailed(documentId, ex.Message);
+            Count("failed", origin);
+            return null;
+        }
+    }
+
+    /// <summary>Whether the stream still holds the entry; null when Redis did not answer.</summary>
+    public async Task<bool?> EntryExistsAsync(string entryId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var entries = await _redis.GetDatabase()
+                .StreamRangeAsync(JobStreams.Jobs, entryId, entryId, count: 1)
+                .WaitAsync(Timeout, cancellationToken);
+            return entries.Length > 0;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            return null;
+        }
+    }
+
+    public void Dispose() => _redis.ConnectionRestored -= OnConnectionRestored;
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e) => _groupEnsured = false;
+
+    private static void Count(string outcome, string origin) =>
+        IngestTelemetry.Enqueues.Add(1, new KeyValuePair<string, object?>("outcome", outcome), new KeyValuePair<string, object?>("origin", origin));
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Consumer group {Group} ensured on stream {Stream}")]
+    private partial void LogGroupCreated(string stream, string group);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not ensure the consumer group: {Error}")]
+    private partial void LogGroupFailed(string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Enqueue of document {DocumentId} failed; the sweeper will retry: {Error}")]
+    private partial void LogEnqueueFailed(string documentId, string error);
+}

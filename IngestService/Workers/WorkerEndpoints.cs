@@ -1,0 +1,377 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using IngestService.Api;
+using IngestService.Catalog;
+using IngestService.Documents;
+using IngestService.Storage;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using Suite.Contracts;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>
+/// The internal API for workers (routes in <see cref="InternalApi"/>), under /internal so the gateway never exposes it.
+/// Every write carries the lease token of the worker's claim (header X-Lease-Token) and is refused with 409
+/// stale_lease when a newer claim exists (Req CK-4).
+/// </summary>
+internal static class WorkerEndpoints
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static WebApplication MapWorkerEndpoints(this WebApplication app)
+    {
+        var group = app.MapGroup(InternalApi.Prefix + "/documents/{id}").AddEndpointFilter<StorageFailureFilter>().WithTags("internal");
+        group.MapPost("claim", ClaimAsync);
+        group.MapGet("content", GetContentAsync);
+        group.MapPost("stages/{stage}", ReportStageAsync);
+        group.MapPut("checkpoints/{stage}", PutCheckpointAsync);
+        group.MapGet("checkpoints/{stage}", GetCheckpointAsync);
+        group.MapPut("result", PutResultAsync);
+        group.MapPost("failure", ReportFailureAsync);
+        return app;
+    }
+
+    private static async Task<IResult> ClaimAsync(string id, HttpContext http, [FromServices] DocumentCatalog catalog)
+    {
+        if (!DocumentId.IsValid(id))
+        {
+            return IngestProblems.DocumentNotFound(id);
+        }
+
+        var (request, problem) = await ReadJsonAsync<ClaimRequest>(http, "a ClaimRequest JSON object { \"workerId\": \"...\" }", 64 * 1024);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (string.IsNullOrWhiteSpace(request!.WorkerId) || request.WorkerId.Length > 200)
+        {
+            return IngestProblems.InvalidBody("a ClaimRequest JSON object", "workerId must be 1 to 200 characters");
+        }
+
+        if (await catalog.ClaimAsync(id, request.WorkerId, http.RequestAborted) is not { } claim)
+        {
+            return IngestProblems.DocumentNotFound(id);
+        }
+
+        var d = claim.Document;
+        return TypedResults.Ok(new ClaimResponse(d.Id, d.FileName, d.Status, d.LeaseToken, d.SizeBytes, claim.CheckpointedStages));
+    }
+
+    private static async Task<IResult> GetContentAsync(string id, [FromServices] DocumentCatalog catalog, [FromServices] BlobStore blobs, CancellationToken cancellationToken)
+    {
+        if (!DocumentId.IsValid(id) || await catalog.FindAsync(id, cancellationToken) is null)
+        {
+            return IngestProblems.DocumentNotFound(id);
+        }
+
+        var path = blobs.UploadPath(id);
+        return File.Exists(path)
+            ? TypedResults.PhysicalFile(path, "application/pdf")
+            : IngestProblems.StorageUnavailable("the uploaded file is missing from storage");
+    }
+
+    private static async Task<IResult> ReportStageAsync(string id, string stage, HttpContext http, [FromServices] DocumentCatalog catalog)
+    {
+        if (Validate(id, stage, http, out var lease) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var (report, problem) = await ReadJsonAsync<StageReport>(http, "a StageReport JSON object { \"status\": \"...\", \"detail\": \"...\" }", 256 * 1024);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (report!.Status is null || !StageStatus.IsKnown(report.Status))
+        {
+            return IngestProblems.InvalidStageStatus(report.Status);
+        }
+
+        var detail = report.Detail is { Length: > 4000 } full ? full[..4000] : report.Detail;
+        var outcome = await catalog.RecordStageAsync(id, lease, stage, report.Status, detail, http.RequestAborted);
+        return Answer(outcome, id, http, () => TypedResults.NoContent());
+    }
+
+    private static async Task<IResult> PutCheckpointAsync(
+        string id, string stage, HttpContext http, [FromServices] DocumentCatalog catalog, [FromServices] BlobStore blobs, [FromServices] IOptions<IngestOptions> options)
+    {
+        if (Validate(id, stage, http, out var lease) is { } invalid)
+        {
+            return invalid;
+        }
+
+        // Refuse a stale writer before reading its body; the commit below checks again under the write lock.
+        if (await catalog.FindAsync(id, http.RequestAborted) is not { } document)
+        {
+            return IngestProblems.DocumentNotFound(id);
+        }
+
+        if (document.LeaseToken != lease)
+        {
+            return StaleLease(id, http);
+        }
+
+        var maxBytes = RaiseBodyLimit(http, options.Value.MaxWorkerBodyBytes);
+        var finalPath = blobs.CheckpointPath(id, stage);
+        Directory.CreateDirectory(Path.GetDirectoryName(finalPath)!);
+        var tempPath = BlobStore.SiblingTempPath(finalPath);
+        try
+        {
+            // Atomic replace: write a temp file beside the checkpoint, flush it to disk, then rename it over.
+            var written = await BlobStore.WriteTempAsync(http.Request.Body, tempPath, maxBytes, null, http.RequestAborted);
+            if (written.Status == BlobWriteStatus.TooLarge)
+            {
+                return IngestProblems.BodyTooLarge(maxBytes);
+            }
+
+            var outcome = await catalog.CommitCheckpointAsync(
+                id, lease, stage, written.Sha256, written.SizeBytes, () => File.Move(tempPath, finalPath, overwrite: true), http.RequestAborted);
+            return Answer(outcome, id, http, () =>
+            {
+                http.Response.Headers[ChecksumHeader] = written.Sha256;
+                return TypedResults.NoContent();
+            });
+        }
+        finally
+        {
+            BlobStore.DeleteQuietly(tempPath);
+        }
+    }
+
+    /// <summary>Header carrying a checkpoint's SHA-256 (lowercase hex) as the catalog recorded it.</summary>
+    public const string ChecksumHeader = "X-Checksum-Sha256";
+
+    private static async Task<IResult> GetCheckpointAsync(
+        string id, string stage, HttpContext http, [FromServices] DocumentCatalog catalog, [FromServices] BlobStore blobs)
+    {
+        if (!DocumentId.IsValid(id))
+        {
+            return IngestProblems.DocumentNotFound(id);
+        }
+
+        if (!PipelineStageNames.All.Contains(stage))
+        {
+            return IngestProblems.UnknownStage(stage);
+        }
+
+        if (await catalog.FindCheckpointAsync(id, stage, http.RequestAborted) is not { } checkpoint)
+        {
+            return await catalog.FindAsync(id, http.RequestAborted) is null
+                ? IngestProblems.DocumentNotFound(id)
+                : IngestProblems.CheckpointNotFound(id, stage);
+        }
+
+        var path = blobs.CheckpointPath(id, stage);
+        if (!File.Exists(path))
+        {
+            return IngestProblems.CheckpointNotFound(id, stage);
+        }
+
+        // The worker verifies the bytes against this checksum before trusting them.
+        http.Response.Headers[ChecksumHeader] = checkpoint.Sha256;
+        return TypedResults.PhysicalFile(path, "application/octet-stream");
+    }
+
+    private static async Task<IResult> PutResultAsync(
+        string id, HttpContext http, [FromServices] DocumentCatalog catalog, [FromServices] BlobStore blobs, [FromServices] IOptions<IngestOptions> options)
+    {
+        if (Validate(id, null, http, out var lease) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var maxBytes = RaiseBodyLimit(http, options.Value.MaxWorkerBodyBytes);
+        var (submission, problem) = await ReadJsonAsync<ResultSubmission>(http, "a ResultSubmission JSON object { \"json\", \"markdown\", \"text\" }", maxBytes);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (submission!.Json is null || submission.Markdown is null || submission.Text is null)
+        {
+            return IngestProblems.InvalidBody("a ResultSubmission JSON object", "json, markdown and text are all required");
+        }
+
+        try
+        {
+            using var _ = JsonDocument.Parse(submission.Json);
+        }
+        catch (JsonException ex)
+        {
+            return IngestProblems.InvalidBody("a ResultSubmission whose json is a JSON document", ex.Message);
+        }
+
+        var contents = new Dictionary<ResultFormat, byte[]>
+        {
+            [ResultFormat.Json] = Encoding.UTF8.GetBytes(submission.Json),
+            [ResultFormat.Markdown] = Encoding.UTF8.GetBytes(submission.Markdown),
+            [ResultFormat.Text] = Encoding.UTF8.GetBytes(submission.Text),
+        };
+        var resultSha = ResultChecksum(contents);
+
+        // Cheap answers first: unknown, stale, or the same result again (idempotent, nothing written).
+        if (await catalog.FindAsync(id, http.RequestAborted) is not { } document)
+        {
+            return IngestProblems.DocumentNotFound(id);
+        }
+
+        if (document.LeaseToken != lease)
+        {
+            return StaleLease(id, http);
+        }
+
+        if (document.Status == DocumentStatus.Completed)
+        {
+            return document.ResultSha256 == resultSha ? Completed(id, resultSha) : IngestProblems.ResultConflict(id);
+        }
+
+        var temps = new Dictionary<ResultFormat, string>();
+        try
+        {
+            foreach (var (format, bytes) in contents)
+            {
+                temps[format] = await BlobStore.WriteSiblingTempAsync(blobs.ResultPath(id, format), bytes, http.RequestAborted);
+            }
+
+            var outcome = await catalog.CompleteAsync(id, lease, resultSha, () =>
+            {
+                foreach (var (format, temp) in temps)
+                {
+                    File.Move(temp, blobs.ResultPath(id, format), overwrite: true);
+                }
+            }, http.RequestAborted);
+            return Answer(outcome, id, http, () => Completed(id, resultSha));
+        }
+        finally
+        {
+            foreach (var temp in temps.Values)
+            {
+                BlobStore.DeleteQuietly(temp);
+            }
+        }
+    }
+
+    private static async Task<IResult> ReportFailureAsync(string id, HttpContext http, [FromServices] DocumentCatalog catalog)
+    {
+        if (Validate(id, null, http, out var lease) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var (report, problem) = await ReadJsonAsync<FailureReport>(http, "a FailureReport JSON object { \"code\", \"message\" }", 256 * 1024);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (string.IsNullOrWhiteSpace(report!.Code) || report.Code.Length > 100 || string.IsNullOrWhiteSpace(report.Message))
+        {
+            return IngestProblems.InvalidBody("a FailureReport JSON object", "code (1 to 100 characters) and message are required");
+        }
+
+        var message = report.Message.Length > 4000 ? report.Message[..4000] : report.Message;
+        var outcome = await catalog.FailAsync(id, lease, report.Code, message, http.RequestAborted);
+        return Answer(outcome, id, http, () => TypedResults.Ok(new WorkerWriteAnswer(id, DocumentStatus.Failed, null)));
+    }
+
+    /// <summary>Common checks of a lease-fenced write: a valid id, a known stage, a lease token header.</summary>
+    private static IResult? Validate(string id, string? stage, HttpContext http, out long lease)
+    {
+        lease = 0;
+        if (!DocumentId.IsValid(id))
+        {
+            return IngestProblems.DocumentNotFound(id);
+        }
+
+        if (stage is not null && !PipelineStageNames.All.Contains(stage))
+        {
+            return IngestProblems.UnknownStage(stage);
+        }
+
+        var header = http.Request.Headers[InternalApi.LeaseTokenHeader].ToString();
+        if (!long.TryParse(header, NumberStyles.None, CultureInfo.InvariantCulture, out lease) || lease <= 0)
+        {
+            return StaleLease(id, http);
+        }
+
+        return null;
+    }
+
+    private static IResult Answer(LeaseWrite outcome, string id, HttpContext http, Func<IResult> done) => outcome switch
+    {
+        LeaseWrite.Done or LeaseWrite.AlreadyDone => done(),
+        LeaseWrite.NotFound => IngestProblems.DocumentNotFound(id),
+        LeaseWrite.StaleLease => StaleLease(id, http),
+        LeaseWrite.Conflict => IngestProblems.ResultConflict(id),
+        _ => IngestProblems.DocumentTerminal(id, "finished"),
+    };
+
+    private static IResult StaleLease(string id, HttpContext http)
+    {
+        IngestTelemetry.StaleLeases.Add(1);
+        return IngestProblems.StaleLease(id, http.Request.Headers[InternalApi.LeaseTokenHeader].ToString());
+    }
+
+    private static IResult Completed(string id, string resultSha) => TypedResults.Ok(new WorkerWriteAnswer(id, DocumentStatus.Completed, resultSha));
+
+    /// <summary>One checksum over the three renderings, each length-prefixed so that boundaries cannot shift.</summary>
+    private static string ResultChecksum(Dictionary<ResultFormat, byte[]> contents)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var format in ResultFormat.All)
+        {
+            var bytes = contents[format];
+            hash.AppendData(BitConverter.GetBytes((long)bytes.Length));
+            hash.AppendData(bytes);
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    private static long RaiseBodyLimit(HttpContext http, long maxBytes)
+    {
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = maxBytes;
+        }
+
+        return maxBytes;
+    }
+
+    private static async Task<(T? Value, IResult? Problem)> ReadJsonAsync<T>(HttpContext http, string what, long maxBytes)
+        where T : class
+    {
+        if (!http.Request.HasJsonContentType())
+        {
+            return (null, IngestProblems.InvalidBody(what, "send it with Content-Type: application/json"));
+        }
+
+        if (http.Request.ContentLength > maxBytes)
+        {
+            return (null, IngestProblems.BodyTooLarge(maxBytes));
+        }
+
+        try
+        {
+            var value = await http.Request.ReadFromJsonAsync<T>(Json, http.RequestAborted);
+            return value is null ? (null, IngestProblems.InvalidBody(what, "the body is empty or null")) : (value, null);
+        }
+        catch (JsonException ex)
+        {
+            return (null, IngestProblems.InvalidBody(what, ex.Message));
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, IngestProblems.BodyTooLarge(maxBytes));
+        }
+    }
+}
+
+/// <summary>Answer to a completed result or a recorded failure.</summary>
+internal sealed record WorkerWriteAnswer(string DocumentId, string Status, string? ResultSha256);

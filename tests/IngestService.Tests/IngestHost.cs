@@ -1,0 +1,149 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Data.Sqlite;
+using StackExchange.Redis;
+using Suite.Contracts;
+using Suite.Testing;
+
+namespace IngestService.Tests;
+
+/// <summary>
+/// The real IngestService in-process (WebApplicationFactory) on a temp storage root with a real SQLite catalog,
+/// talking to a real redis-server.
+/// </summary>
+public sealed class IngestHost : IAsyncDisposable
+{
+    private readonly Factory _factory;
+
+    private IngestHost(string root, string redisConnection, IReadOnlyDictionary<string, string?> settings)
+    {
+        Root = root;
+        _factory = new Factory(root, redisConnection, settings);
+    }
+
+    public string Root { get; }
+
+    public HttpClient Client { get; private set; } = null!;
+
+    public IServiceProvider Services => _factory.Services;
+
+    public string TempDir => Path.Combine(Root, "tmp");
+
+    public string UploadsDir => Path.Combine(Root, "uploads");
+
+    public static IngestHost Create(string redisConnection, IReadOnlyDictionary<string, string?>? settings = null, string? root = null)
+    {
+        root ??= Directory.CreateTempSubdirectory("ingest-tests-").FullName;
+        return new IngestHost(root, redisConnection, settings ?? new Dictionary<string, string?>());
+    }
+
+    /// <summary>Starts the host (hosted services run) and returns a client.</summary>
+    public IngestHost Start()
+    {
+        Client = _factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        return this;
+    }
+
+    /// <summary>A read-only connection to the catalog file, for assertions (not pooled, so it never holds the file).</summary>
+    public SqliteConnection OpenCatalog()
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(Root, "catalog.db"),
+            Mode = SqliteOpenMode.ReadOnly,
+            Pooling = false,
+        }.ToString());
+        connection.Open();
+        return connection;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client?.Dispose();
+        await _factory.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private sealed class Factory(string root, string redisConnection, IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<Program>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            builder.UseEnvironment("Testing");
+            builder.UseSetting("ConnectionStrings:redis", redisConnection);
+            builder.UseSetting("Storage:Root", root);
+            builder.UseSetting("Logging:LogLevel:Default", "Warning");
+            foreach (var (key, value) in settings)
+            {
+                builder.UseSetting(key, value);
+            }
+        }
+    }
+}
+
+/// <summary>Requests and checks shared by the test classes.</summary>
+public static class Api
+{
+    public static async Task<HttpResponseMessage> UploadAsync(
+        HttpClient client, byte[] content, string fileName, string contentType = "application/pdf", string partName = "file")
+    {
+        using var form = new MultipartFormDataContent();
+        var file = new ByteArrayContent(content);
+        file.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+        form.Add(file, partName, fileName);
+        return await client.PostAsync("/api/documents", form);
+    }
+
+    public static async Task<HttpResponseMessage> UploadCorpusAsync(HttpClient client, string corpusName) =>
+        await UploadAsync(client, await File.ReadAllBytesAsync(RepoPaths.CorpusFile(corpusName)), corpusName);
+
+    /// <summary>Uploads and returns the new document's id, asserting 202.</summary>
+    public static async Task<string> UploadOkAsync(HttpClient client, byte[] content, string fileName)
+    {
+        using var response = await UploadAsync(client, content, fileName);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.Accepted, $"upload answered {(int)response.StatusCode}: {body}");
+        return JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!;
+    }
+
+    /// <summary>A small valid PDF from the corpus.</summary>
+    public static byte[] MinimalPdf { get; } = File.ReadAllBytes(RepoPaths.CorpusFile("sf__minimal-document.pdf"));
+
+    public static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+    /// <summary>Asserts a problem+json answer with this status and code, and returns it.</summary>
+    public static async Task<JsonElement> AssertProblemAsync(HttpResponseMessage response, int status, string code)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode == status, $"expected {status} {code}, got {(int)response.StatusCode}: {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = JsonDocument.Parse(text).RootElement;
+        Assert.Equal(code, problem.GetProperty("code").GetString());
+        Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("detail").GetString()));
+        Assert.True(problem.TryGetProperty("traceId", out _), "problem has a trace id");
+        return problem;
+    }
+
+    /// <summary>The stream entries of the jobs stream that name <paramref name="documentId"/>.</summary>
+    public static async Task<StreamEntry[]> JobEntriesAsync(IConnectionMultiplexer redis, string documentId)
+    {
+        var entries = await redis.GetDatabase().StreamRangeAsync(JobStreams.Jobs, "-", "+");
+        return entries.Where(e => e[JobStreams.DocumentIdField] == documentId).ToArray();
+    }
+
+    public static HttpRequestMessage WithLease(HttpMethod method, string uri, long lease, HttpContent? content = null)
+    {
+        var request = new HttpRequestMessage(method, uri) { Content = content };
+        request.Headers.Add(InternalApi.LeaseTokenHeader, lease.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return request;
+    }
+}
