@@ -1,0 +1,69 @@
+using IngestService.Catalog;
+using Microsoft.Data.Sqlite;
+
+namespace IngestService.Tests;
+
+/// <summary>Every list and lookup query of the catalog uses an index (Req DB-5), checked on the real schema.</summary>
+[Collection("ingest")]
+public sealed class CatalogIndexTests(IngestFixture fixture)
+{
+    public static TheoryData<string, string> Queries => new()
+    {
+        { nameof(CatalogSql.SelectDocument), CatalogSql.SelectDocument },
+        { nameof(CatalogSql.SelectStages), CatalogSql.SelectStages },
+        { nameof(CatalogSql.SelectStage), CatalogSql.SelectStage },
+        { nameof(CatalogSql.ListFirstPage), CatalogSql.ListFirstPage },
+        { nameof(CatalogSql.ListAfterCursor), CatalogSql.ListAfterCursor },
+        { nameof(CatalogSql.SelectNeverEnqueued), CatalogSql.SelectNeverEnqueued },
+        { nameof(CatalogSql.SelectEnqueuedBefore), CatalogSql.SelectEnqueuedBefore },
+        { nameof(CatalogSql.SelectCheckpoint), CatalogSql.SelectCheckpoint },
+        { nameof(CatalogSql.SelectCheckpointStages), CatalogSql.SelectCheckpointStages },
+    };
+
+    [Theory]
+    [Trait("Req", "DB-5")]
+    [MemberData(nameof(Queries))]
+    public async Task The_query_plan_uses_an_index_and_no_temporary_sort(string name, string sql)
+    {
+        // Some rows, so the planner works on a realistic table rather than an empty one.
+        await Api.UploadOkAsync(fixture.Client, Api.MinimalPdf, "plan.pdf");
+
+        using var connection = fixture.Host.OpenCatalog();
+        using var explain = connection.CreateCommand();
+        explain.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        foreach (var parameter in ParameterNames(sql))
+        {
+            explain.Parameters.AddWithValue(parameter, parameter == "@limit" ? 10 : "x");
+        }
+
+        var plan = new List<string>();
+        using (var reader = explain.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                plan.Add(reader.GetString(3));
+            }
+        }
+
+        var text = name + ": " + string.Join(" | ", plan);
+        Assert.NotEmpty(plan);
+        Assert.All(plan.Where(step => step.StartsWith("SCAN", StringComparison.Ordinal) || step.StartsWith("SEARCH", StringComparison.Ordinal)),
+            step => Assert.True(step.Contains("USING", StringComparison.Ordinal) && step.Contains("INDEX", StringComparison.Ordinal) || step.Contains("PRIMARY KEY", StringComparison.Ordinal), text));
+        Assert.DoesNotContain(plan, step => step.Contains("TEMP B-TREE", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    [Trait("Req", "DB-1")]
+    public void The_catalog_runs_in_wal_mode_at_the_latest_schema_version()
+    {
+        using var connection = fixture.Host.OpenCatalog();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode;";
+        Assert.Equal("wal", command.ExecuteScalar() as string);
+        command.CommandText = "PRAGMA user_version;";
+        Assert.Equal((long)CatalogMigrations.LatestVersion, command.ExecuteScalar());
+    }
+
+    private static IEnumerable<string> ParameterNames(string sql) =>
+        System.Text.RegularExpressions.Regex.Matches(sql, "@[a-z_]+").Select(m => m.Value).Distinct();
+}
