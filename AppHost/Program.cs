@@ -1,1 +1,25 @@
-Console.WriteLine("AppHost under construction");
+// The suite's topology, as an Aspire AppHost would declare it. Tests build this same topology through
+// DistributedApplicationTestingBuilder; configuration (Suite:*) can override ports, replicas and env.
+var builder = DistributedApplication.CreateBuilder(args);
+
+var redis = builder.AddRedis("redis");
+
+var ingest = builder.AddProject("ingest", "IngestService")
+    .WithReference(redis).WaitFor(redis)
+    .WithEnvironment("Storage__Root", builder.DataPath("ingest"));
+
+builder.AddProject("pipeline-worker", "PipelineWorker")
+    .WithReference(redis).WithReference(ingest)
+    .WaitFor(redis).WaitFor(ingest)
+    .WithReplicas(2)
+    .WithEnvironment("Worker__ConsumerName", replica => replica.InstanceName);
+
+var bridge = builder.AddProject("labeling-bridge", "LabelingBridge")
+    .WithReference(ingest);
+
+builder.AddProject("gateway", "Gateway")
+    .WithReference(ingest).WithReference(bridge)
+    .WaitFor(ingest).WaitFor(bridge)
+    .WithHttpEndpoint(port: builder.GatewayPort);
+
+builder.Build().Run();

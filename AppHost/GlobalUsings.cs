@@ -1,0 +1,2 @@
+// The app model reads like Aspire's: Program.cs needs no usings.
+global using Suite.AppHost.Hosting;
