@@ -27,7 +27,8 @@ internal static class WorkerEndpoints
         var group = app.MapGroup(InternalApi.Prefix + "/documents/{id}").AddEndpointFilter<StorageFailureFilter>().WithTags("internal");
         group.MapPost("claim", ClaimAsync);
         group.MapGet("content", GetContentAsync);
-        group.MapPost("stages/{stage}", ReportStageAsync);
+        // POST is the contract; PUT is accepted too, as a stage report is an idempotent overwrite (the worker uses PUT).
+        group.MapMethods("stages/{stage}", [HttpMethods.Post, HttpMethods.Put], ReportStageAsync);
         group.MapPut("checkpoints/{stage}", PutCheckpointAsync);
         group.MapGet("checkpoints/{stage}", GetCheckpointAsync);
         group.MapPut("result", PutResultAsync);

@@ -61,7 +61,11 @@ public sealed class WorkerApiTests(IngestFixture fixture)
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(fixture.Host.Root, "checkpoints", id), "*.tmp"));
         await ReportAsync(id, PipelineStageNames.Validate, claim.LeaseToken, new StageReport(StageStatus.Completed), HttpStatusCode.NoContent);
         await ReportAsync(id, PipelineStageNames.Extract, claim.LeaseToken, new StageReport(StageStatus.Degraded, "no fonts"), HttpStatusCode.NoContent);
-        await ReportAsync(id, PipelineStageNames.Assemble, claim.LeaseToken, new StageReport(StageStatus.Completed), HttpStatusCode.NoContent);
+        using (var put = await SendAsync(HttpMethod.Put, InternalApi.Stage(id, PipelineStageNames.Assemble), claim.LeaseToken,
+                   JsonContent.Create(new StageReport(StageStatus.Completed))))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
+        }
 
         // A claim after the crash of the first worker sees the checkpoint.
         var reclaim = await ClaimAsync(id, "worker-b");
