@@ -244,7 +244,13 @@ internal sealed class ReplicaSupervisor
             }
         }
 
-        SetState(ReplicaState.Stopped);
+        lock (_gate)
+        {
+            if (_state != ReplicaState.Exited)
+            {
+                _state = ReplicaState.Stopped;
+            }
+        }
     }
 
     /// <summary>One run: launch, pump output, probe health until the process exits.</summary>
