@@ -121,16 +121,7 @@ internal sealed class JobProcessor(
     {
         var documentId = context.DocumentId;
         await ingest.ReportStageAsync(documentId, lease, stage.Name, new StageReport(StageStatus.Running), documentToken);
-        StageResult result;
-        try
-        {
-            result = await pipeline.RunStageAsync(stage, context, documentToken, stoppingToken);
-        }
-        catch (PipelineFailure failure) when (failure.Stage is null)
-        {
-            failure.Stage = stage.Name;
-            throw;
-        }
+        var result = await pipeline.RunStageAsync(stage, context, documentToken, stoppingToken);
 
         await ingest.PutCheckpointAsync(documentId, lease, stage.Name, context.CheckpointPath(stage.Name), documentToken);
         await ingest.ReportStageAsync(documentId, lease, stage.Name, new StageReport(result.Status, result.Detail), documentToken);

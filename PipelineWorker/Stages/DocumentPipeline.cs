@@ -37,25 +37,30 @@ internal sealed class DocumentPipeline(IEnumerable<IPipelineStage> stages, IOpti
             status = result.Status;
             return result;
         }
+        catch (PipelineFailure failure) when (failure.Stage is null)
+        {
+            failure.Stage = stage.Name;
+            throw;
+        }
         catch (OperationCanceledException ex) when (!stoppingToken.IsCancellationRequested && documentToken.IsCancellationRequested)
         {
             throw new PipelineFailure(
                 FailureCodes.DocumentBudgetExceeded,
                 $"The document was not finished within its budget of {options.Value.DocumentBudgetSeconds} s (stopped in stage {stage.Name}).",
-                ex);
+                ex) { Stage = stage.Name };
         }
         catch (OperationCanceledException ex) when (!stoppingToken.IsCancellationRequested && stageCts.IsCancellationRequested)
         {
             throw new PipelineFailure(
                 FailureCodes.StageTimeout,
                 $"Stage {stage.Name} did not finish within {timeout.TotalSeconds:0} s. The document may be too large or too complex.",
-                ex);
+                ex) { Stage = stage.Name };
         }
         catch (Exception ex) when (ex is not (PipelineFailure or OperationCanceledException or IOException or UnauthorizedAccessException))
         {
             // A stage classifies PdfPig's errors itself; anything else escaping it is a defect for this document,
             // reported (and retryable by hand) rather than redelivered forever.
-            throw new PipelineFailure(FailureCodes.StageFailed, $"Stage {stage.Name} failed unexpectedly ({PdfOpening.Describe(ex)}).", ex);
+            throw new PipelineFailure(FailureCodes.StageFailed, $"Stage {stage.Name} failed unexpectedly ({PdfOpening.Describe(ex)}).", ex) { Stage = stage.Name };
         }
         finally
         {

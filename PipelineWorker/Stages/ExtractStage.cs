@@ -103,8 +103,8 @@ internal sealed class ExtractStage : IPipelineStage
         {
             var page = document.GetPage(number);
             var words = page.GetWords(NearestNeighbourWordExtractor.Instance)
-                .Where(w => !string.IsNullOrWhiteSpace(w.Text))
                 .Select(ToExtracted)
+                .Where(w => !string.IsNullOrWhiteSpace(w.Text))
                 .ToList();
             return new ExtractedPage(number, Checkpoints.Round(page.Width), Checkpoints.Round(page.Height), words);
         }
@@ -114,12 +114,54 @@ internal sealed class ExtractStage : IPipelineStage
         }
     }
 
+    /// <summary>
+    /// Cleans a word's text: ligature glyphs (U+FB00-FB06) become their letters, so "Deﬁnition" is found as
+    /// "Definition" (explicitly: full NFKC would also rewrite mathematical symbols, and the service runs with
+    /// invariant globalization), and control characters (NUL from unmapped glyphs) are dropped.
+    /// </summary>
+    internal static string CleanText(Word word)
+    {
+        // Letters first: undecoded TeX codes become their characters before control characters are dropped.
+        var text = word.Letters.Count == 0
+            ? word.Text
+            : string.Concat(word.Letters.Select(l => TexFontText.Decode(l.FontName, l.Value) ?? l.Value));
+        return CleanText(text);
+    }
+
+    internal static string CleanText(string text)
+    {
+        if (!text.Any(c => char.IsControl(c) || c is >= '\uFB00' and <= '\uFB06'))
+        {
+            return text;
+        }
+
+        var cleaned = new System.Text.StringBuilder(text.Length + 4);
+        foreach (var c in text)
+        {
+            if (!char.IsControl(c))
+            {
+                cleaned.Append(c switch
+                {
+                    '\uFB00' => "ff",
+                    '\uFB01' => "fi",
+                    '\uFB02' => "fl",
+                    '\uFB03' => "ffi",
+                    '\uFB04' => "ffl",
+                    '\uFB05' or '\uFB06' => "st",
+                    _ => c.ToString(),
+                });
+            }
+        }
+
+        return cleaned.ToString();
+    }
+
     private static ExtractedWord ToExtracted(Word word)
     {
         var box = word.BoundingBox;
         var size = word.Letters.Count > 0 ? word.Letters[0].PointSize : 0;
         return new ExtractedWord(
-            word.Text,
+            CleanText(word),
             Checkpoints.Round(box.Left),
             Checkpoints.Round(box.Bottom),
             Checkpoints.Round(box.Right),

@@ -57,7 +57,7 @@ internal static class TextLayout
         var segmented = DocstrumBoundingBoxes.Instance.GetBlocks(pdfWords);
         var blocks = segmented
             .Select(b => new LayoutBlock(
-                b.TextLines.Select(l => string.Join(' ', l.Words.Select(w => w.Text))).ToList(),
+                Dehyphenate(b.TextLines.Select(l => JoinWords(l.Words.Select(w => (w.Text, w.BoundingBox.Left, w.BoundingBox.Right, w.BoundingBox.Bottom, w.BoundingBox.Height))))),
                 b.BoundingBox.Left,
                 b.BoundingBox.Bottom,
                 b.BoundingBox.Right,
@@ -112,13 +112,66 @@ internal static class TextLayout
         return blocks;
     }
 
+    /// <summary>
+    /// The text of a line. Words that touch (sub- and superscripts, a footnote mark, a change of font inside a
+    /// word) are joined without a space, as a reader sees them; the word extractor splits them.
+    /// </summary>
+    internal static string JoinWords(IEnumerable<(string Text, double Left, double Right, double Bottom, double Height)> words)
+    {
+        var line = new System.Text.StringBuilder();
+        (string Text, double Left, double Right, double Bottom, double Height)? previous = null;
+        foreach (var word in words)
+        {
+            if (previous is { } p)
+            {
+                var gap = word.Left - p.Right;
+                // A script sits on another baseline or is smaller, and follows its base closely (< 1 pt).
+                var script = Math.Abs(word.Bottom - p.Bottom) > 1 || Math.Abs(word.Height - p.Height) > 0.15 * Math.Max(word.Height, p.Height);
+                var touching = word.Left >= p.Left && (gap < 0.3 || (script && gap < 1.0));
+                if (!touching)
+                {
+                    line.Append(' ');
+                }
+            }
+
+            line.Append(word.Text);
+            previous = word;
+        }
+
+        return line.ToString();
+    }
+
+    /// <summary>
+    /// Joins a word hyphenated at the end of a line with its continuation on the next line ("unterschiedli-" +
+    /// "chem"), as pdftotext does, so the word is searchable; the line structure is otherwise kept.
+    /// </summary>
+    internal static List<string> Dehyphenate(IEnumerable<string> lines)
+    {
+        var result = lines.ToList();
+        for (var i = 0; i < result.Count - 1; i++)
+        {
+            var line = result[i];
+            var next = result[i + 1];
+            if (line.Length >= 2 && line[^1] == '-' && char.IsLetter(line[^2]) && next.Length > 0 && char.IsLetter(next[0]))
+            {
+                var end = next.IndexOf(' ', StringComparison.Ordinal);
+                var continuation = end < 0 ? next : next[..end];
+                result[i] = line[..^1] + continuation;
+                result[i + 1] = end < 0 ? "" : next[(end + 1)..];
+            }
+        }
+
+        result.RemoveAll(l => l.Length == 0);
+        return result;
+    }
+
     private static double LineCentre(List<ExtractedWord> line) => line.Average(w => (w.Top + w.Bottom) / 2);
 
     private static LayoutBlock ToBlock(List<List<ExtractedWord>> lines)
     {
         var all = lines.SelectMany(l => l).ToList();
         return new LayoutBlock(
-            lines.Select(l => string.Join(' ', l.OrderBy(w => w.Left).Select(w => w.Text))).ToList(),
+            Dehyphenate(lines.Select(l => JoinWords(l.OrderBy(w => w.Left).Select(w => (w.Text, w.Left, w.Right, w.Bottom, w.Top - w.Bottom))))),
             all.Min(w => w.Left),
             all.Min(w => w.Bottom),
             all.Max(w => w.Right),
