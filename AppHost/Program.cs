@@ -15,7 +15,8 @@ builder.AddProject("pipeline-worker", "PipelineWorker")
     .WithEnvironment("Worker__ConsumerName", replica => replica.InstanceName);
 
 var bridge = builder.AddProject("labeling-bridge", "LabelingBridge")
-    .WithReference(ingest);
+    .WithReference(ingest)
+    .WithEnvironment("Outbox__DatabasePath", Path.Combine(builder.DataPath("labeling-bridge"), "outbox.db"));
 
 builder.AddProject("gateway", "Gateway")
     .WithReference(ingest).WithReference(bridge)

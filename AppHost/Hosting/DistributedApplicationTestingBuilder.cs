@@ -23,6 +23,9 @@ public sealed class DistributedApplicationTestingBuilder
         _ownedDataDirectory = ownedDataDirectory;
     }
 
+    /// <summary>The captured builder itself, e.g. to add a resource only a test needs.</summary>
+    public DistributedApplicationBuilder ApplicationBuilder => _builder;
+
     public ConfigurationManager Configuration => _builder.Configuration;
 
     public SuiteOptions Options => _builder.Options;

@@ -5,7 +5,7 @@ public sealed class SupervisionTests
 {
     [Fact]
     [Trait("Req", "HC-5")]
-    public async Task A_killed_worker_is_restarted_healthy_and_disposal_leaves_no_process_behind()
+    public async Task Killed_processes_are_restarted_healthy_on_the_same_port_and_disposal_leaves_none_behind()
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync([]);
         var app = await builder.BuildAsync();
@@ -36,6 +36,25 @@ public sealed class SupervisionTests
             Assert.Contains("restart #1", app.GetRecentLogs("pipeline-worker", 1), StringComparison.Ordinal);
             Assert.Equal(ResourceHealth.Healthy, app.GetStatus().Overall);
 
+            // Redis is supervised the same way: same port and data folder, so its AOF replays what it had.
+            await using (var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(app.GetConnectionString("redis")))
+            {
+                await redis.GetDatabase().StringSetAsync("apphost-test:kept", "yes");
+            }
+
+            var redisBefore = app.GetReplicas("redis")[0];
+            await app.KillReplicaAsync("redis", 0);
+            await app.WaitForHealthyAsync("redis", TimeSpan.FromSeconds(30));
+            var redisAfter = app.GetReplicas("redis")[0];
+            Assert.NotEqual(redisBefore.ProcessId, redisAfter.ProcessId);
+            Assert.Equal(redisBefore.Url, redisAfter.Url);
+            Assert.Equal(1, redisAfter.Restarts);
+            await using (var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(app.GetConnectionString("redis")))
+            {
+                Assert.Equal("yes", (string?)await redis.GetDatabase().StringGetAsync("apphost-test:kept"));
+            }
+
+            await app.WaitForHealthyAsync("ingest", TimeSpan.FromSeconds(30));
             pids = app.Resources.SelectMany(r => app.GetReplicas(r.Name)).Select(r => r.ProcessId!.Value).ToList();
             Assert.Equal(6, pids.Count);
         }
@@ -63,5 +82,34 @@ public sealed class SupervisionTests
         Assert.Null(redis.ProcessId);
         Assert.Equal(0, redis.Restarts);
         Assert.Equal(ResourceHealth.Unhealthy, app.GetStatus().Overall);
+    }
+
+    [Fact]
+    public async Task A_resource_that_never_becomes_healthy_fails_the_start_naming_it_with_its_last_lines()
+    {
+        // The bridge is told to listen elsewhere, so its planned endpoint never answers /health/ready.
+        var elsewhere = FreePort.Next();
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync(
+            ["--Suite:StartTimeoutSeconds=4", $"--Suite:Env:labeling-bridge:ASPNETCORE_URLS=http://127.0.0.1:{elsewhere}"]);
+        await using var app = await builder.BuildAsync();
+
+        var error = await Assert.ThrowsAsync<DistributedApplicationException>(() => app.StartAsync());
+        Assert.StartsWith("'labeling-bridge' did not become healthy within 4 s.", error.Message, StringComparison.Ordinal);
+        Assert.Contains("labeling-bridge-0: state Starting, last health check: GET /health/ready", error.Message, StringComparison.Ordinal);
+        Assert.Contains("| [apphost", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"launched: pid {app.GetReplicas("labeling-bridge")[0].ProcessId}", error.Message, StringComparison.Ordinal);
+        Assert.Null(app.GetReplicas("gateway")[0].StartedAt); // it waits for the bridge, so it never launched
+    }
+
+    [Fact]
+    public async Task A_project_that_is_not_built_is_named_with_the_build_command()
+    {
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync([]);
+        builder.ApplicationBuilder.AddProject("extra", "NoSuchProject");
+        await using var app = await builder.BuildAsync();
+
+        var error = await Assert.ThrowsAsync<DistributedApplicationException>(() => app.StartAsync());
+        Assert.Contains("'extra' is not built", error.Message, StringComparison.Ordinal);
+        Assert.Contains("dotnet build Suite.sln", error.Message, StringComparison.Ordinal);
     }
 }
