@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Suite.Contracts;
 using Suite.PipelineWorker.Stages;
@@ -13,7 +14,8 @@ namespace Suite.PipelineWorker.Ingest;
 /// IngestService's internal API, as the worker uses it (routes and DTOs from <see cref="InternalApi"/>).
 /// Every write carries the lease token; writes the receiver deduplicates (stage reports, checkpoints, the result)
 /// also carry an Idempotency-Key so the resilience handler may retry them. A 409 means a newer lease exists
-/// and surfaces as <see cref="LeaseLostException"/>; 5xx/408/429 after retries as <see cref="HttpRequestException"/>.
+/// and surfaces as <see cref="LeaseLostException"/> (or <see cref="DocumentFinishedException"/> when the document is
+/// already finished); 5xx/408/429 after retries as <see cref="HttpRequestException"/>.
 /// </summary>
 internal sealed class IngestClient(HttpClient http)
 {
@@ -84,9 +86,23 @@ internal sealed class IngestClient(HttpClient http)
         request.Headers.SetIdempotencyKey(Key(documentId, leaseToken, "checkpoint", stage));
         using var response = await http.SendAsync(request, cancellationToken);
         await EnsureSuccessAsync(response, documentId, $"checkpoint {stage}", cancellationToken);
+
+        // IngestService answers with the checksum it stored; a mismatch means the bytes were damaged on the way.
+        if (Checksum(response) is { } stored)
+        {
+            file.Position = 0;
+            var local = Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken));
+            if (!string.Equals(stored, local, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new IOException($"Checkpoint {stage} of document {documentId} was stored with checksum {stored}, expected {local}.");
+            }
+        }
     }
 
-    /// <summary>Downloads a stage's checkpoint to <paramref name="destinationPath"/>; false when there is none (404).</summary>
+    /// <summary>
+    /// Downloads a stage's checkpoint to <paramref name="destinationPath"/>. False when there is none (404) or when
+    /// its bytes do not match the checksum IngestService recorded (then the stage simply runs again).
+    /// </summary>
     public async Task<bool> GetCheckpointAsync(string documentId, long leaseToken, string stage, string destinationPath, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, InternalApi.Checkpoint(documentId, stage));
@@ -98,9 +114,21 @@ internal sealed class IngestClient(HttpClient http)
         }
 
         await EnsureSuccessAsync(response, documentId, $"checkpoint {stage} download", cancellationToken);
-        await using var source = await response.Content.ReadAsStreamAsync(cancellationToken);
-        await using var target = new FileStream(destinationPath, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024, useAsync: true);
-        await source.CopyToAsync(target, cancellationToken);
+        string local;
+        await using (var source = await response.Content.ReadAsStreamAsync(cancellationToken))
+        await using (var target = new FileStream(destinationPath, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 64 * 1024, useAsync: true))
+        {
+            await source.CopyToAsync(target, cancellationToken);
+            target.Position = 0;
+            local = Convert.ToHexStringLower(await SHA256.HashDataAsync(target, cancellationToken));
+        }
+
+        if (Checksum(response) is { } expected && !string.Equals(expected, local, StringComparison.OrdinalIgnoreCase))
+        {
+            File.Delete(destinationPath);
+            return false;
+        }
+
         return true;
     }
 
@@ -129,6 +157,12 @@ internal sealed class IngestClient(HttpClient http)
         await EnsureSuccessAsync(response, documentId, "failure report", cancellationToken);
     }
 
+    /// <summary>Header with a checkpoint's SHA-256 (lowercase hex) as IngestService recorded it.</summary>
+    public const string ChecksumHeader = "X-Checksum-Sha256";
+
+    private static string? Checksum(HttpResponseMessage response) =>
+        response.Headers.TryGetValues(ChecksumHeader, out var values) ? values.FirstOrDefault() : null;
+
     private static void AddLease(HttpRequestMessage request, long leaseToken) =>
         request.Headers.TryAddWithoutValidation(InternalApi.LeaseTokenHeader, leaseToken.ToString(CultureInfo.InvariantCulture));
 
@@ -146,7 +180,11 @@ internal sealed class IngestClient(HttpClient http)
         var status = (int)response.StatusCode;
         if (response.StatusCode == HttpStatusCode.Conflict)
         {
-            throw new LeaseLostException(documentId, code ?? "conflict", detail);
+            // document_terminal / result_conflict: the document is finished, the job is done. Anything else
+            // (stale_lease): another worker holds a newer lease.
+            throw code is "document_terminal" or "result_conflict"
+                ? new DocumentFinishedException(documentId, code, detail)
+                : new LeaseLostException(documentId, code ?? "conflict", detail);
         }
 
         var message = $"IngestService refused the {what} of document {documentId}: {status} {code} {detail}".TrimEnd();

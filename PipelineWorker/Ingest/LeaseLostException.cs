@@ -70,3 +70,32 @@ internal sealed class IngestRejectedException : Exception
 
     public string? Code { get; }
 }
+
+/// <summary>
+/// IngestService refused a write because the document is already finished (409 <c>document_terminal</c> or
+/// <c>result_conflict</c>): the job has nothing left to do and is acknowledged.
+/// </summary>
+internal sealed class DocumentFinishedException : Exception
+{
+    public DocumentFinishedException(string documentId, string code, string? detail)
+        : base($"Document {documentId} is already finished ({code}){(detail is null ? "" : ": " + detail)}")
+    {
+        Code = code;
+    }
+
+    public DocumentFinishedException()
+    {
+    }
+
+    public DocumentFinishedException(string message)
+        : base(message)
+    {
+    }
+
+    public DocumentFinishedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public string Code { get; } = "document_terminal";
+}

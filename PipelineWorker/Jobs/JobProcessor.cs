@@ -60,6 +60,11 @@ internal sealed class JobProcessor(
             Log.LeaseLost(logger, documentId, ex.Message);
             return JobOutcome.LeaseLost;
         }
+        catch (DocumentFinishedException ex)
+        {
+            Log.AlreadyTerminal(logger, documentId, ex.Code);
+            return JobOutcome.AlreadyTerminal;
+        }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             Log.Abandoned(logger, documentId);
@@ -147,6 +152,11 @@ internal sealed class JobProcessor(
         {
             Log.LeaseLost(logger, documentId, ex.Message);
             return JobOutcome.LeaseLost;
+        }
+        catch (DocumentFinishedException ex)
+        {
+            Log.AlreadyTerminal(logger, documentId, ex.Code);
+            return JobOutcome.AlreadyTerminal;
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {

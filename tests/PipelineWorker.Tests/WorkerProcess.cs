@@ -1,0 +1,89 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Suite.Testing;
+
+namespace PipelineWorker.Tests;
+
+/// <summary>
+/// The real PipelineWorker, started as a process the way the AppHost starts it: the same binary, configured only
+/// through environment variables (ConnectionStrings__redis, services__ingest__http__0, Worker__*).
+/// </summary>
+internal sealed class WorkerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output = new();
+
+    private WorkerProcess(Process process, int port)
+    {
+        _process = process;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public string Output => string.Join('\n', _output);
+
+    public static async Task<WorkerProcess> StartAsync(string redis, string ingest, string consumerName, IDictionary<string, string>? settings = null)
+    {
+        // Same configuration as this test build (artifacts/bin/PipelineWorker.Tests/<config>/).
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Name;
+        var dll = Path.Combine(RepoPaths.RepoRoot, "artifacts", "bin", "PipelineWorker", configuration, "PipelineWorker.dll");
+        Assert.True(File.Exists(dll), $"Worker binary not built: {dll}");
+
+        var port = FreePort.Next();
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+        };
+        psi.ArgumentList.Add(dll);
+        psi.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        psi.Environment["DOTNET_ENVIRONMENT"] = "Development";
+        psi.Environment["ConnectionStrings__redis"] = redis;
+        psi.Environment["services__ingest__http__0"] = ingest;
+        psi.Environment["Worker__ConsumerName"] = consumerName;
+        psi.Environment["Worker__PollMaxDelayMs"] = "200";
+        psi.Environment["Resilience__IngestClient__Retry__Delay"] = "00:00:00.050";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            psi.Environment[key] = value;
+        }
+
+        var process = Process.Start(psi) ?? throw new InvalidOperationException("dotnet did not start");
+        var worker = new WorkerProcess(process, port);
+        process.OutputDataReceived += (_, e) => worker.Collect(e.Data);
+        process.ErrorDataReceived += (_, e) => worker.Collect(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        await Eventually.UntilAsync(
+            async () => !process.HasExited && (await http.GetAsync($"http://127.0.0.1:{port}/health/ready")).IsSuccessStatusCode,
+            TimeSpan.FromSeconds(30),
+            "the worker answers /health/ready");
+        return worker;
+    }
+
+    public bool Logged(string text) => _output.Any(l => l.Contains(text, StringComparison.Ordinal));
+
+    private void Collect(string? line)
+    {
+        if (line is not null)
+        {
+            _output.Enqueue(line);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+}
