@@ -1,0 +1,101 @@
+using System.Net;
+using System.Text.Json;
+using Suite.Contracts;
+
+namespace Suite.IntegrationTests;
+
+/// <summary>A PDF uploaded through the gateway travels through real processes and comes back as a result.</summary>
+[Collection("suite")]
+public sealed class EndToEndTests(SuiteFixture suite)
+{
+    private static readonly TimeSpan ProcessingBudget = TimeSpan.FromMinutes(3);
+
+    [Fact]
+    public async Task Text_layer_pdfs_uploaded_through_the_gateway_complete_with_the_words_pdftotext_finds()
+    {
+        string[] files = ["sf__pdflatex-4-pages.pdf", "sf__multicolumn.pdf", "pdfplumber__federal-register-2020-17221.pdf"];
+        var ids = new Dictionary<string, string>();
+        foreach (var file in files)
+        {
+            ids[file] = await suite.UploadAcceptedAsync(RepoPaths.CorpusFile(file));
+        }
+
+        foreach (var (file, id) in ids)
+        {
+            var document = await suite.WaitForTerminalAsync(id, ProcessingBudget);
+            Assert.True(document.GetProperty("status").GetString() == "completed",
+                $"{file}: {document}\n{suite.Diagnostics()}");
+            Assert.All(document.GetProperty("stages").EnumerateArray(),
+                stage => Assert.Equal("completed", stage.GetProperty("status").GetString()));
+
+            var markdown = await suite.Gateway.GetStringAsync(new Uri($"/api/documents/{id}/result?format=markdown", UriKind.Relative));
+            var reference = await PdfText.ExtractAsync(RepoPaths.CorpusFile(file));
+            var recall = PdfText.Recall(reference, markdown);
+            Assert.True(recall >= 0.9, $"{file}: word recall {recall:F3} < 0.9");
+
+            var json = await suite.Gateway.GetStringAsync(new Uri($"/api/documents/{id}/result?format=json", UriKind.Relative));
+            var result = JsonSerializer.Deserialize<DocumentResult>(json, DocumentResult.JsonOptions)!;
+            Assert.Equal(id, result.DocumentId);
+            Assert.Equal(result.PageCount, result.Pages.Count);
+            Assert.Equal(Enumerable.Range(1, result.PageCount), result.Pages.Select(p => p.PageNumber));
+            Assert.All(result.Pages.SelectMany(p => p.Blocks.Select(b => (p, b))), pair => Assert.Equal(pair.p.PageNumber, pair.b.PageNumber));
+
+            var text = await suite.Gateway.GetStringAsync(new Uri($"/api/documents/{id}/result?format=text", UriKind.Relative));
+            Assert.True(PdfText.Recall(reference, text) >= 0.9, $"{file}: text rendering misses words");
+        }
+    }
+
+    [Fact]
+    [Trait("Req", "IN-4")]
+    public async Task A_password_protected_pdf_ends_failed_with_the_encrypted_code()
+    {
+        var id = await suite.UploadAcceptedAsync(RepoPaths.CorpusFile("pypdf__r4-aes-user-password.pdf"));
+
+        var document = await suite.WaitForTerminalAsync(id, ProcessingBudget);
+
+        Assert.Equal("failed", document.GetProperty("status").GetString());
+        Assert.Equal("encrypted", document.GetProperty("error").GetProperty("code").GetString());
+        Assert.False(string.IsNullOrWhiteSpace(document.GetProperty("error").GetProperty("message").GetString()));
+        using var result = await suite.Gateway.GetAsync(new Uri($"/api/documents/{id}/result", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.Conflict, result.StatusCode);
+    }
+
+    [Fact]
+    [Trait("Req", "IN-1")]
+    [Trait("Req", "ERR-1")]
+    public async Task A_file_that_is_not_a_pdf_is_refused_with_a_415_problem_whatever_its_name_and_declared_type()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"not-a-pdf-{Guid.NewGuid():N}.pdf");
+        await File.WriteAllTextAsync(path, "<html><body>hello, I am not a PDF</body></html>");
+        try
+        {
+            using var response = await suite.UploadAsync(path, "report.pdf", "application/pdf");
+
+            Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            Assert.Equal("not_pdf", problem.RootElement.GetProperty("code").GetString());
+            Assert.Contains("PDF", problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+            Assert.False(string.IsNullOrEmpty(problem.RootElement.GetProperty("traceId").GetString()));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    [Trait("Req", "ERR-1")]
+    public async Task An_unknown_document_id_is_a_404_problem_through_the_gateway()
+    {
+        foreach (var path in new[] { "/api/documents/0123456789abcdef0123456789abcdef", "/api/documents/0123456789abcdef0123456789abcdef/result" })
+        {
+            using var response = await suite.Gateway.GetAsync(new Uri(path, UriKind.Relative));
+
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            Assert.Equal("document_not_found", problem.RootElement.GetProperty("code").GetString());
+        }
+    }
+}
