@@ -1,13 +1,18 @@
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddExportOutbox();
+builder.AddLabelStudioClient();
+builder.AddIngestDocuments();
+builder.AddExports();
+builder.AddAnnotations();
 
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
-
-// Exports to Label Studio (outbox, breaker, webhooks) are not built yet; the gateway routes nothing here,
-// so no client can reach an endpoint that pretends to work.
+app.MapExportEndpoints();
+app.MapAnnotationEndpoints();
+app.MapWebhookEndpoints();
 
 app.Run();
 
