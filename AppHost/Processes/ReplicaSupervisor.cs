@@ -325,7 +325,17 @@ internal sealed class ReplicaSupervisor
     {
         while (!cancellationToken.IsCancellationRequested)
         {
-            var result = await _plan.Probe.CheckAsync(cancellationToken);
+            HealthResult result;
+            try
+            {
+                result = await _plan.Probe.CheckAsync(cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A probe that breaks must not end supervision: it counts as unhealthy.
+                result = new HealthResult(false, $"{ex.GetType().Name}: {ex.Message}");
+            }
+
             bool becameHealthy = false, becameUnhealthy = false;
             double sinceLaunch = 0;
             lock (_gate)
