@@ -91,6 +91,12 @@ internal sealed class JobConsumer(
                 Log.RedisUnavailable(logger, ex.GetType().Name, ex.Message);
                 await DelayAsync(backoff.Next(), stoppingToken);
             }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Never let the loop die (that would stop the host): log, back off, go on.
+                Log.LoopError(logger, ex);
+                await DelayAsync(_options.PollMaxDelay, stoppingToken);
+            }
         }
 
         Log.ConsumerStopped(logger, consumer);
@@ -134,7 +140,18 @@ internal sealed class JobConsumer(
             return;
         }
 
-        var queue = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(JobStreams.WakeChannel));
+        ChannelMessageQueue queue;
+        try
+        {
+            queue = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(JobStreams.WakeChannel));
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            // Best effort: without the nudge the poll still finds every job. Try again on the next round.
+            Log.WakeUnavailable(logger, ex.Message);
+            return;
+        }
+
         queue.OnMessage(_ =>
         {
             if (_wake.CurrentCount == 0)

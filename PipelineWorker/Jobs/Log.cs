@@ -62,4 +62,10 @@ internal static partial class Log
 
     [LoggerMessage(20, LogLevel.Warning, "Job entry with an invalid document id '{DocumentId}'; acknowledging it")]
     public static partial void InvalidDocumentId(ILogger logger, string documentId);
+
+    [LoggerMessage(21, LogLevel.Error, "Job consumer loop error; backing off")]
+    public static partial void LoopError(ILogger logger, Exception exception);
+
+    [LoggerMessage(22, LogLevel.Debug, "Wake channel subscription failed ({Error}); polling only")]
+    public static partial void WakeUnavailable(ILogger logger, string error);
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using StackExchange.Redis;
 using Suite.Contracts;
 using Suite.Testing;
+using Xunit.Abstractions;
 
 namespace PipelineWorker.Tests;
 
@@ -9,7 +10,7 @@ namespace PipelineWorker.Tests;
 /// The worker as a real process, against a real redis-server and a test double of IngestService's internal API
 /// on real Kestrel: jobs flow through the stream, results arrive over HTTP, entries are acknowledged.
 /// </summary>
-public sealed class JobConsumerTests
+public sealed class JobConsumerTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
@@ -193,6 +194,58 @@ public sealed class JobConsumerTests
         await EnqueueAsync(db, "doc-after");
         await Eventually.UntilAsync(() => ingest.Read("doc-after", d => d.Result is not null), Patience, "the job queued after the restart is completed\n" + worker.Output);
         Assert.False(worker.Logged("\"LogLevel\":\"Critical\""), worker.Output);
+    }
+
+    [Fact]
+    [Trait("Req", "SD-2")]
+    [Trait("Req", "JOB-1")]
+    public async Task A_worker_stopped_mid_stage_leaves_its_job_pending_and_another_worker_completes_it()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var ingest = await FakeIngest.StartAsync();
+        var file = RepoPaths.CorpusFile("pdfplumber__federal-register-2020-17221.pdf"); // 15 dense pages: extract takes seconds
+        ingest.Add("doc-long", "federal-register.pdf", await File.ReadAllBytesAsync(file));
+        await using var mux = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var db = mux.GetDatabase();
+        var entryId = await EnqueueAsync(db, "doc-long");
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await using (var first = await WorkerProcess.StartAsync(redis.ConnectionString, ingest.BaseAddress, "pipeline-worker-t7a"))
+        {
+            await Eventually.UntilAsync(
+                () => ingest.Read("doc-long", d => d.StageReports.Contains((PipelineStageNames.Extract, StageStatus.Running, null))),
+                Patience,
+                "the first worker is in the extract stage\n" + first.Output);
+
+            output.WriteLine($"extract running at {clock.Elapsed}");
+            var exitCode = await first.TerminateAsync(TimeSpan.FromSeconds(20));
+            output.WriteLine($"exited at {clock.Elapsed}");
+
+            Assert.Equal(0, exitCode);
+            Assert.True(first.Logged("the job stays pending for another worker"), first.Output);
+        }
+
+        var pending = await db.StreamPendingMessagesAsync(JobStreams.Jobs, JobStreams.ConsumerGroup, 10, RedisValue.Null);
+        Assert.Equal(("pipeline-worker-t7a", entryId), (Assert.Single(pending).ConsumerName.ToString(), pending[0].MessageId.ToString()));
+        Assert.Null(ingest.Document("doc-long").Result);
+        Assert.False(Directory.Exists(Path.Combine(Path.GetTempPath(), "suite-worker", "pipeline-worker-t7a", "doc-long")), "the stopped worker removed its temp folder");
+
+        await using var second = await WorkerProcess.StartAsync(redis.ConnectionString, ingest.BaseAddress, "pipeline-worker-t7b", new Dictionary<string, string>
+        {
+            ["Worker__VisibilityTimeoutSeconds"] = "1",
+            ["Worker__ReclaimIntervalSeconds"] = "1",
+        });
+
+        output.WriteLine($"second started at {clock.Elapsed}");
+        await Eventually.UntilAsync(() => ingest.Read("doc-long", d => d.Result is not null), Patience, "the second worker completes the job\n" + second.Output);
+        output.WriteLine($"completed at {clock.Elapsed}");
+        await Eventually.UntilAsync(async () => (await db.StreamPendingAsync(JobStreams.Jobs, JobStreams.ConsumerGroup)).PendingMessageCount == 0,
+            TimeSpan.FromSeconds(10), "the entry is acknowledged");
+        var document = ingest.Document("doc-long");
+        Assert.Equal(["pipeline-worker-t7a", "pipeline-worker-t7b"], document.Claims.Select(c => c.WorkerId));
+        Assert.Contains(PipelineStageNames.Validate, document.CheckpointReads); // resumed after validate, not restarted
+        var recall = PdfText.Recall(await PdfText.ExtractAsync(file), document.Result!.Markdown);
+        Assert.True(recall >= 0.95, $"recall {recall:P1}");
     }
 
     private static async Task<string> EnqueueAsync(IDatabase db, string documentId)

@@ -66,6 +66,21 @@ internal sealed class WorkerProcess : IAsyncDisposable
         return worker;
     }
 
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>SIGTERM, as an orchestrator stops a service; returns the exit code.</summary>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var wait = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(wait.Token);
+        return _process.ExitCode;
+    }
+
     public bool Logged(string text) => _output.Any(l => l.Contains(text, StringComparison.Ordinal));
 
     private void Collect(string? line)

@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+using Suite.PipelineWorker.Jobs;
+using Suite.PipelineWorker.Stages;
+
+namespace PipelineWorker.Tests;
+
+/// <summary>Per-stage timeouts, the whole-document budget, and options validated at start-up.</summary>
+public sealed class StageTimeoutTests : IDisposable
+{
+    private readonly PipelineHost _host = new();
+    private readonly DirectoryInfo _work = Directory.CreateTempSubdirectory("suite-timeout-test-");
+
+    public void Dispose()
+    {
+        _host.Dispose();
+        _work.Delete(recursive: true);
+    }
+
+    [Fact]
+    [Trait("Req", "TMO-3")]
+    public async Task A_stage_that_overruns_its_timeout_is_cancelled_and_fails_as_stage_timeout()
+    {
+        var stage = new SlowStage("extract", TimeSpan.FromMinutes(5), honourCancellation: true);
+        var pipeline = Pipeline([stage], stageTimeoutSeconds: 1, budgetSeconds: 60);
+        var clock = Stopwatch.StartNew();
+
+        var failure = await Assert.ThrowsAsync<PipelineFailure>(() => pipeline.RunLocallyAsync(Context(), CancellationToken.None));
+
+        Assert.Equal(FailureCodes.StageTimeout, failure.Code);
+        Assert.Equal("extract", failure.Stage);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(10));
+        await Eventually(() => stage.SawCancellation);
+        Assert.False(File.Exists(Context().CheckpointPath("extract")), "no checkpoint from a cancelled stage");
+    }
+
+    [Fact]
+    [Trait("Req", "TMO-3")]
+    public async Task A_stage_stuck_in_code_that_ignores_cancellation_still_releases_the_job_at_its_timeout()
+    {
+        var stage = new SlowStage("extract", TimeSpan.FromSeconds(8), honourCancellation: false);
+        var pipeline = Pipeline([stage], stageTimeoutSeconds: 1, budgetSeconds: 60);
+        var clock = Stopwatch.StartNew();
+
+        var failure = await Assert.ThrowsAsync<PipelineFailure>(() => pipeline.RunLocallyAsync(Context(), CancellationToken.None));
+
+        Assert.Equal(FailureCodes.StageTimeout, failure.Code);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"released after {clock.Elapsed.TotalSeconds:F1} s");
+    }
+
+    [Fact]
+    [Trait("Req", "TMO-3")]
+    public async Task The_document_budget_bounds_all_stages_together()
+    {
+        // 2.5 s + 2.5 s against a 4 s budget: each stage is within its 3 s timeout, together they are not.
+        var first = new SlowStage("validate", TimeSpan.FromSeconds(2.5), honourCancellation: true);
+        var second = new SlowStage("extract", TimeSpan.FromSeconds(2.5), honourCancellation: true);
+        var pipeline = Pipeline([first, second], stageTimeoutSeconds: 3, budgetSeconds: 4);
+
+        var failure = await Assert.ThrowsAsync<PipelineFailure>(() => pipeline.RunLocallyAsync(Context(), CancellationToken.None));
+
+        Assert.Equal(FailureCodes.DocumentBudgetExceeded, failure.Code);
+        Assert.Equal("extract", failure.Stage);
+        Assert.True(first.Completed);
+    }
+
+    [Fact]
+    public async Task Shutdown_cancels_the_running_stage_without_turning_it_into_a_failure()
+    {
+        var stage = new SlowStage("extract", TimeSpan.FromMinutes(5), honourCancellation: true);
+        var pipeline = Pipeline([stage], stageTimeoutSeconds: 60, budgetSeconds: 600);
+        using var stopping = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pipeline.RunLocallyAsync(Context(), stopping.Token));
+    }
+
+    [Fact]
+    public void Invalid_worker_options_are_refused_at_start_up_with_the_reason()
+    {
+        using var host = new PipelineHost(new Dictionary<string, string?>
+        {
+            ["Worker:PollMinDelayMs"] = "500",
+            ["Worker:PollMaxDelayMs"] = "100",
+            ["Worker:ConsumerName"] = "bad/name",
+        });
+
+        var error = Assert.Throws<OptionsValidationException>(() => host.Get<IOptions<WorkerOptions>>().Value);
+
+        Assert.Contains(error.Failures, f => f.Contains("PollMaxDelayMs", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.Contains("ConsumerName", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Consumer_name_defaults_to_host_and_process()
+    {
+        var options = _host.Get<IOptions<WorkerOptions>>().Value;
+
+        Assert.Equal($"{Environment.MachineName}-{Environment.ProcessId}", options.ConsumerName);
+        Assert.Equal(60, options.VisibilityTimeoutSeconds);
+        Assert.Equal(60, options.StageTimeoutSeconds);
+        Assert.Equal(600, options.DocumentBudgetSeconds);
+    }
+
+    private StageContext Context() => new("doc-timeout", "slow.pdf", _work.FullName);
+
+    private DocumentPipeline Pipeline(IEnumerable<IPipelineStage> stages, int stageTimeoutSeconds, int budgetSeconds) => new(
+        stages,
+        Options.Create(new WorkerOptions { StageTimeoutSeconds = stageTimeoutSeconds, DocumentBudgetSeconds = budgetSeconds }),
+        _host.Get<WorkerMetrics>());
+
+    private static async Task Eventually(Func<bool> condition) =>
+        await Suite.Testing.Eventually.UntilAsync(condition, TimeSpan.FromSeconds(5), "condition");
+
+    /// <summary>A stage that takes its time, writing its checkpoint only when it finishes.</summary>
+    private sealed class SlowStage(string name, TimeSpan duration, bool honourCancellation) : IPipelineStage
+    {
+        public string Name => name;
+
+        public volatile bool SawCancellation;
+        public volatile bool Completed;
+
+        public async Task<StageResult> RunAsync(StageContext context, CancellationToken cancellationToken)
+        {
+            if (honourCancellation)
+            {
+                try
+                {
+                    await Task.Delay(duration, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    SawCancellation = true;
+                    throw;
+                }
+            }
+            else
+            {
+                Thread.Sleep(duration);
+            }
+
+            await File.WriteAllTextAsync(context.CheckpointPath(Name), "{}", CancellationToken.None);
+            Completed = true;
+            return StageResult.Completed;
+        }
+
+        public Task<bool> IsCheckpointUsableAsync(StageContext context, CancellationToken cancellationToken) => Task.FromResult(false);
+    }
+}
