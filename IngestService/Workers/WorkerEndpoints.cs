@@ -28,7 +28,7 @@ internal static class WorkerEndpoints
         group.MapPost("claim", ClaimAsync);
         group.MapGet("content", GetContentAsync);
         // POST is the contract; PUT is accepted too, as a stage report is an idempotent overwrite (the worker uses PUT).
-        group.MapMethods("stages/{stage}", [HttpMethods.Post, HttpMethods.Put], ReportStageAsync);
+        group.MapPut("stages/{stage}", ReportStageAsync);
         group.MapPut("checkpoints/{stage}", PutCheckpointAsync);
         group.MapGet("checkpoints/{stage}", GetCheckpointAsync);
         group.MapPut("result", PutResultAsync);

@@ -3,6 +3,8 @@ namespace Suite.Contracts;
 /// <summary>
 /// IngestService's internal API for workers. Served on the ingest service only, never routed by the gateway.
 /// Every write carries the lease token returned by the claim; a write with a stale token is refused (409).
+/// Methods: POST claim, GET content, PUT stages/{stage} (a report overwrites the previous one), PUT and GET
+/// checkpoints/{stage}, PUT result, POST failure.
 /// </summary>
 public static class InternalApi
 {

@@ -156,7 +156,7 @@ public sealed class WorkerApiTests(IngestFixture fixture)
         }
 
         // No header, or token 0 (an unclaimed document's value), is never a valid lease.
-        using (var none = new HttpRequestMessage(HttpMethod.Post, InternalApi.Stage(id, PipelineStageNames.Extract)) { Content = JsonContent.Create(new StageReport(StageStatus.Running)) })
+        using (var none = new HttpRequestMessage(HttpMethod.Put, InternalApi.Stage(id, PipelineStageNames.Extract)) { Content = JsonContent.Create(new StageReport(StageStatus.Running)) })
         using (var response = await Client.SendAsync(none))
         {
             await Api.AssertProblemAsync(response, 409, "stale_lease");
@@ -230,12 +230,12 @@ public sealed class WorkerApiTests(IngestFixture fixture)
             await Api.AssertProblemAsync(noWorker, 400, "invalid_body");
         }
 
-        using (var stage = await SendAsync(HttpMethod.Post, InternalApi.Stage(id, "teleport"), claim.LeaseToken, JsonContent.Create(new StageReport("running"))))
+        using (var stage = await SendAsync(HttpMethod.Put, InternalApi.Stage(id, "teleport"), claim.LeaseToken, JsonContent.Create(new StageReport("running"))))
         {
             await Api.AssertProblemAsync(stage, 400, "unknown_stage");
         }
 
-        using (var status = await SendAsync(HttpMethod.Post, InternalApi.Stage(id, PipelineStageNames.Validate), claim.LeaseToken, JsonContent.Create(new StageReport("sleeping"))))
+        using (var status = await SendAsync(HttpMethod.Put, InternalApi.Stage(id, PipelineStageNames.Validate), claim.LeaseToken, JsonContent.Create(new StageReport("sleeping"))))
         {
             await Api.AssertProblemAsync(status, 400, "invalid_stage_status");
         }
@@ -282,7 +282,7 @@ public sealed class WorkerApiTests(IngestFixture fixture)
 
     private async Task ReportAsync(string id, string stage, long lease, StageReport report, HttpStatusCode expected)
     {
-        using var response = await SendAsync(HttpMethod.Post, InternalApi.Stage(id, stage), lease, JsonContent.Create(report));
+        using var response = await SendAsync(HttpMethod.Put, InternalApi.Stage(id, stage), lease, JsonContent.Create(report));
         Assert.True(response.StatusCode == expected, $"{stage}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
