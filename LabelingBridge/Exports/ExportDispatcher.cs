@@ -137,7 +137,9 @@ internal sealed partial class ExportDispatcher(
         catch (LabelStudioException ex)
         {
             var e = ex.Error;
-            await HandleFailureAsync(export, e.Code, e.Message, e.Retryable || e.Code == LabelStudioErrorCodes.CredentialsRejected, e.NotSent, e.RetryAfter);
+            // Not retried within an operation, but worth another delivery later: the outbox waits them out.
+            var later = e.Retryable || e.Code is LabelStudioErrorCodes.CredentialsRejected or LabelStudioErrorCodes.BreakerOpen;
+            await HandleFailureAsync(export, e.Code, e.Message, later, e.NotSent, e.RetryAfter);
         }
         catch (DeliveryException ex)
         {

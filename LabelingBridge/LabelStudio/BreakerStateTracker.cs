@@ -26,24 +26,38 @@ public sealed record BreakerSnapshot(string Instance, BreakerState State, DateTi
 /// </summary>
 public sealed partial class BreakerStateTracker(ILogger<BreakerStateTracker> logger)
 {
+    private const int HistoryLength = 64;
     private readonly ConcurrentDictionary<string, BreakerSnapshot> _states = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<BreakerSnapshot> _history = new();
+
+    /// <summary>The latest transitions, oldest first (diagnostics and tests).</summary>
+    public IReadOnlyList<BreakerSnapshot> History => [.. _history];
 
     public void Opened(string instance, DateTimeOffset now, TimeSpan breakDuration)
     {
-        _states[instance] = new BreakerSnapshot(instance, BreakerState.Open, now, now + breakDuration);
+        Set(new BreakerSnapshot(instance, BreakerState.Open, now, now + breakDuration));
         LogOpened(logger, instance, breakDuration.TotalSeconds);
     }
 
     public void HalfOpened(string instance, DateTimeOffset now)
     {
-        _states[instance] = new BreakerSnapshot(instance, BreakerState.HalfOpen, now, null);
+        Set(new BreakerSnapshot(instance, BreakerState.HalfOpen, now, null));
         LogHalfOpened(logger, instance);
     }
 
     public void Closed(string instance, DateTimeOffset now)
     {
-        _states[instance] = new BreakerSnapshot(instance, BreakerState.Closed, now, null);
+        Set(new BreakerSnapshot(instance, BreakerState.Closed, now, null));
         LogClosed(logger, instance);
+    }
+
+    private void Set(BreakerSnapshot snapshot)
+    {
+        _states[snapshot.Instance] = snapshot;
+        _history.Enqueue(snapshot);
+        while (_history.Count > HistoryLength && _history.TryDequeue(out _))
+        {
+        }
     }
 
     public void Register(string instance, DateTimeOffset now) =>

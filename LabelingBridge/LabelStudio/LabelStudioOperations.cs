@@ -18,6 +18,7 @@ public sealed partial class LabelStudioOperations
     private static readonly ResiliencePropertyKey<DateTimeOffset> DeadlineKey = new("suite.deadline");
     private static readonly ResiliencePropertyKey<TimeSpan> DelayKey = new("suite.delay");
     private static readonly ResiliencePropertyKey<string> OperationKey = new("suite.operation");
+    private static readonly ResiliencePropertyKey<bool> SentKey = new("suite.sent");
 
     private readonly ResiliencePipeline _pipeline;
     private readonly TimeProvider _time;
@@ -69,6 +70,11 @@ public sealed partial class LabelStudioOperations
         {
             return await _pipeline.ExecuteAsync(async ctx => await action(ctx.CancellationToken), context);
         }
+        catch (LabelStudioException ex) when (ex.Error.NotSent && context.Properties.GetValue(SentKey, false))
+        {
+            // Ended by the breaker or the Retry-After gate after earlier attempts did reach Label Studio: an attempt.
+            throw new LabelStudioException(ex.Error with { NotSent = false }, ex);
+        }
         catch (TimeoutRejectedException ex) when (!cancellationToken.IsCancellationRequested)
         {
             _metrics.LabelStudioError(LabelStudioErrorCodes.Timeout);
@@ -90,7 +96,13 @@ public sealed partial class LabelStudioOperations
 
     private bool ShouldRetry(Exception? exception, int attemptNumber, ResilienceContext context)
     {
-        if (exception is null || LabelStudioError.FromException(exception) is not { Retryable: true } error)
+        var failure = exception is null ? null : LabelStudioError.FromException(exception);
+        if (failure is { NotSent: false })
+        {
+            context.Properties.Set(SentKey, true);
+        }
+
+        if (failure is not { Retryable: true } error)
         {
             return false;
         }

@@ -16,6 +16,7 @@ public sealed class TokenService
 {
     private readonly byte[] _secret = RandomNumberGenerator.GetBytes(32);
     private readonly ConcurrentDictionary<string, bool> _blacklist = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _issuedAccess = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly EmulatorSettings _settings;
     private int _refreshCount;
@@ -55,7 +56,22 @@ public sealed class TokenService
         }
 
         Interlocked.Increment(ref _refreshCount);
-        return Sign("access", _time.GetUtcNow() + TimeSpan.FromSeconds(_settings.AccessTokenLifetimeSeconds));
+        var access = Sign("access", _time.GetUtcNow() + TimeSpan.FromSeconds(_settings.AccessTokenLifetimeSeconds));
+        if (TryRead(access, out var payload))
+        {
+            _issuedAccess[payload["jti"]!.GetValue<string>()] = true;
+        }
+
+        return access;
+    }
+
+    /// <summary>Invalidates every access token issued so far (as a server restart with a new key would); PATs stay valid.</summary>
+    public void InvalidateAccessTokens()
+    {
+        foreach (var jti in _issuedAccess.Keys)
+        {
+            _blacklist[jti] = true;
+        }
     }
 
     /// <summary>The DRF authentication outcome of an Authorization header.</summary>

@@ -16,6 +16,7 @@ public sealed class FaultProxy : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly List<TcpClient> _open = [];
     private TcpListener? _listener;
+    private Socket? _placeholder;
     private volatile bool _blackHole;
     private int _accepted;
 
@@ -44,13 +45,23 @@ public sealed class FaultProxy : IAsyncDisposable
     /// <summary>Every new connection is swallowed (accepted, read, never answered), or normal again.</summary>
     public bool BlackHole { get => _blackHole; set => _blackHole = value; }
 
-    /// <summary>Stops listening (connections are refused) and cuts every open connection.</summary>
+    /// <summary>
+    /// Stops listening (connections are refused) and cuts every open connection. The port stays bound, without
+    /// listening, so that no other server started meanwhile can take it and answer in Label Studio's place.
+    /// </summary>
     public void Down()
     {
         lock (_gate)
         {
-            _listener?.Stop();
-            _listener = null;
+            if (_listener is not null)
+            {
+                _listener.Stop();
+                _listener = null;
+                _placeholder = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                _placeholder.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                _placeholder.Bind(new IPEndPoint(IPAddress.Loopback, Port));
+            }
+
             foreach (var client in _open)
             {
                 client.Dispose();
@@ -69,6 +80,8 @@ public sealed class FaultProxy : IAsyncDisposable
                 return;
             }
 
+            _placeholder?.Dispose();
+            _placeholder = null;
             var listener = new TcpListener(IPAddress.Loopback, Port);
             listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             listener.Start();
@@ -94,6 +107,13 @@ public sealed class FaultProxy : IAsyncDisposable
             Interlocked.Increment(ref _accepted);
             lock (_gate)
             {
+                if (!ReferenceEquals(_listener, listener))
+                {
+                    // Accepted just as the proxy went down: it must not live on as a pooled connection.
+                    client.Dispose();
+                    return;
+                }
+
                 _open.Add(client);
             }
 
@@ -155,6 +175,7 @@ public sealed class FaultProxy : IAsyncDisposable
     {
         await _stop.CancelAsync();
         Down();
+        _placeholder?.Dispose();
         _stop.Dispose();
     }
 }

@@ -129,11 +129,19 @@ public sealed class Scenario : IAsyncDisposable
     public async Task<JsonElement> WaitForExportAsync(string exportId, Func<JsonElement, bool> condition, TimeSpan timeout, string what)
     {
         JsonElement last = default;
-        await Eventually.UntilAsync(async () =>
+        try
         {
-            last = await ExportAsync(exportId);
-            return condition(last);
-        }, timeout, what + " (last: " + last + ")");
+            await Eventually.UntilAsync(async () =>
+            {
+                last = await ExportAsync(exportId);
+                return condition(last);
+            }, timeout, what);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}; the export was last: {last}", ex);
+        }
+
         return last;
     }
 
