@@ -52,10 +52,11 @@ public sealed class StageTimeoutTests : IDisposable
     [Trait("Req", "TMO-3")]
     public async Task The_document_budget_bounds_all_stages_together()
     {
-        // 2.5 s + 2.5 s against a 4 s budget: each stage is within its 3 s timeout, together they are not.
-        var first = new SlowStage("validate", TimeSpan.FromSeconds(2.5), honourCancellation: true);
-        var second = new SlowStage("extract", TimeSpan.FromSeconds(2.5), honourCancellation: true);
-        var pipeline = Pipeline([first, second], stageTimeoutSeconds: 3, budgetSeconds: 4);
+        // A quick first stage, then one that would run far past the 3 s budget but well within its own 60 s
+        // timeout: only the budget can stop it (no race between timers on a loaded machine).
+        var first = new SlowStage("validate", TimeSpan.FromSeconds(0.5), honourCancellation: true);
+        var second = new SlowStage("extract", TimeSpan.FromMinutes(5), honourCancellation: true);
+        var pipeline = Pipeline([first, second], stageTimeoutSeconds: 60, budgetSeconds: 3);
 
         var failure = await Assert.ThrowsAsync<PipelineFailure>(() => pipeline.RunLocallyAsync(Context(), CancellationToken.None));
 
