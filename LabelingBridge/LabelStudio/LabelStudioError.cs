@@ -56,6 +56,7 @@ public sealed record LabelStudioError(string Code, bool Retryable, string Messag
         RateLimiterRejectedException => new(LabelStudioErrorCodes.BulkheadFull, true, "Too many requests to Label Studio are already waiting (bulkhead full).", NotSent: true),
         OperationCanceledException { InnerException: TimeoutException } or HttpRequestException { InnerException: TimeoutException }
             => new(LabelStudioErrorCodes.Timeout, true, "Connecting to Label Studio timed out."),
+        HttpRequestException { StatusCode: { } status } when (int)status >= 500 => FromStatus((int)status, exception.Message),
         HttpRequestException http => new(LabelStudioErrorCodes.Network, true, "Label Studio could not be reached: " + Describe(http)),
         JsonException json => new(LabelStudioErrorCodes.UnexpectedResponse, true, "Label Studio's answer was not the expected JSON: " + json.Message),
         _ => null,

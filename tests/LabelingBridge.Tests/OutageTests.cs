@@ -41,6 +41,7 @@ public sealed class OutageTests
     [Trait("Req", "CB-1")]
     [Trait("Req", "CB-3")]
     [Trait("Req", "CB-4")]
+    [Trait("Req", "HC-3")]
     public async Task A_5xx_burst_opens_the_breaker_calls_fail_fast_while_open_then_it_half_opens_and_closes()
     {
         await using var s = await Scenario.StartAsync();
@@ -75,6 +76,7 @@ public sealed class OutageTests
 
     [Fact]
     [Trait("Req", "RTY-3")]
+    [Trait("Req", "RTY-4")]
     public async Task A_429_with_Retry_After_is_retried_no_sooner_than_the_Retry_After()
     {
         await using var s = await Scenario.StartAsync();

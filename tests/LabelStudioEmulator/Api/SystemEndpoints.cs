@@ -28,8 +28,8 @@ internal static class SystemEndpoints
             ["lsf"] = new JsonObject { ["message"] = "emulator" },
         }));
 
+        // Routing ignores the trailing slash: this serves /api/token/refresh/ (the SDK) and /api/token/refresh (the docs).
         app.MapPost("/api/token/refresh/", RefreshAsync);
-        app.MapPost("/api/token/refresh", RefreshAsync);
         app.MapPost("/api/token/", (EmulatorState state) =>
         {
             var now = state.Time.GetUtcNow();

@@ -1,0 +1,92 @@
+using System.Net;
+using LabelingBridge.LabelStudio;
+using LabelingBridge.Tests.Infrastructure;
+using LabelStudioEmulator;
+using Microsoft.Extensions.DependencyInjection;
+using Suite.Testing;
+
+namespace LabelingBridge.Tests;
+
+/// <summary>Credentials rejected, restored, and Personal Access Tokens with the refresh flow.</summary>
+public sealed class CredentialTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    [Trait("Req", "DEG-2")]
+    public async Task A_revoked_key_gives_503_with_what_to_fix_no_retry_storm_and_delivery_resumes_when_the_key_works_again()
+    {
+        await using var s = await Scenario.StartAsync();
+        await s.WaitForExportAsync(await s.RequestExportAsync(s.AddDocument(pages: 1)), "delivered", Wait);
+        s.Emulator.Faults.CredentialsRevoked = true;
+
+        // An export accepted while the key still looked fine is held, not failed.
+        var held = s.AddDocument(pages: 2);
+        var heldExport = await s.RequestExportAsync(held);
+        await s.WaitForExportAsync(heldExport, e => e.GetProperty("lastError").ValueKind == System.Text.Json.JsonValueKind.Object &&
+                                                    e.GetProperty("lastError").GetProperty("code").GetString() == "credentials_rejected", Wait, "the export met the rejected key");
+
+        using var refused = await s.Client.PostAsync(new Uri($"/api/documents/{s.AddDocument(1)}/exports/label-studio", UriKind.Relative), null);
+        var problem = await ExportDeliveryTests.AssertProblem(refused, HttpStatusCode.ServiceUnavailable, "label_studio_credentials_rejected");
+        Assert.Contains("LabelStudio:ApiKey", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("LabelStudio__ApiKey", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.NotNull(refused.Headers.RetryAfter);
+        var (status, ready) = await s.ReadinessAsync();
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("rejected", ready.GetProperty("checks").GetProperty("label-studio").GetProperty("data").GetProperty("credentials").GetString());
+
+        // No retry storm: over an observation window of 3 s, at most one probe per second (1 s probe interval) reaches Label Studio.
+        var windowStart = DateTimeOffset.UtcNow;
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var inWindow = s.Emulator.Requests.Since(windowStart).Count(r => r.At < windowStart.AddSeconds(3));
+        Assert.InRange(inWindow, 1, 4);
+        Assert.Equal("pending", (await s.ExportAsync(heldExport)).GetProperty("state").GetString());
+
+        s.Emulator.Faults.CredentialsRevoked = false;
+        await s.WaitForExportAsync(heldExport, "delivered", Wait);
+        Assert.Equal(2, s.TasksOf(held).Count);
+        await s.WaitForExportAsync(await s.RequestExportAsync(s.AddDocument(1)), "delivered", Wait);
+    }
+
+    [Fact]
+    public async Task A_personal_access_token_is_exchanged_for_bearer_access_tokens_and_refreshed_once_on_a_401()
+    {
+        await using var s = await Scenario.StartAsync(apiKey: e => e.State.Tokens.IssuePersonalAccessToken());
+        var tokens = s.Bridge.Services.GetRequiredService<AccessTokenProvider>();
+        Assert.True(tokens.UsesRefreshFlow);
+        await s.WaitForExportAsync(await s.RequestExportAsync(s.AddDocument(pages: 1)), "delivered", Wait);
+        var refreshes = s.Emulator.State.Tokens.RefreshCount;
+        Assert.True(refreshes >= 1);
+
+        // The server forgets every access token (e.g. restarted with a new key): the next call gets a 401, refreshes once, and goes on.
+        s.Emulator.State.Tokens.InvalidateAccessTokens();
+        var export = await s.WaitForExportAsync(await s.RequestExportAsync(s.AddDocument(pages: 1)), "delivered", Wait);
+
+        Assert.Equal(1, export.GetProperty("attempts").GetInt32());
+        Assert.Equal(refreshes + 1, s.Emulator.State.Tokens.RefreshCount);
+        Assert.Contains(s.Emulator.Requests.Snapshot(), r => r.Status == 401);
+        Assert.All(s.Emulator.Requests.Snapshot().Where(r => r.Path.StartsWith("/api/", StringComparison.Ordinal) && !r.Path.StartsWith("/api/token/", StringComparison.Ordinal)),
+            r => Assert.Equal("Bearer", r.AuthScheme));
+        Assert.NotEqual(CredentialStatus.Rejected, s.Bridge.Services.GetRequiredService<CredentialState>().Current.Status);
+    }
+
+    [Fact]
+    [Trait("Req", "DEG-2")]
+    public async Task A_revoked_personal_access_token_is_reported_as_rejected_credentials_and_recovers()
+    {
+        await using var s = await Scenario.StartAsync(apiKey: e => e.State.Tokens.IssuePersonalAccessToken(),
+            emulatorSettings: new EmulatorSettings { AccessTokenLifetimeSeconds = 1 });
+        s.Emulator.Faults.CredentialsRevoked = true;
+
+        await Eventually.UntilAsync(() => s.Bridge.Services.GetRequiredService<CredentialState>().IsRejected, Wait, "the probe finds the PAT rejected");
+        using var refused = await s.Client.PostAsync(new Uri($"/api/documents/{s.AddDocument(1)}/exports/label-studio", UriKind.Relative), null);
+        await ExportDeliveryTests.AssertProblem(refused, HttpStatusCode.ServiceUnavailable, "label_studio_credentials_rejected");
+
+        s.Emulator.Faults.CredentialsRevoked = false;
+        await Eventually.UntilAsync(async () =>
+        {
+            using var response = await s.Client.PostAsync(new Uri($"/api/documents/{s.AddDocument(1)}/exports/label-studio", UriKind.Relative), null);
+            return response.StatusCode == HttpStatusCode.Accepted;
+        }, Wait, "exports are accepted again once the PAT works");
+    }
+}
