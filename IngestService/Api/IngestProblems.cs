@@ -51,7 +51,7 @@ internal static class IngestProblems
 
     public static IResult NoResult(string id, string status, string? code, string? message) => ApiProblem.Result(409, "no_result", "No result",
         $"Document {id} is {status} and has no result" + (code is null ? "." : $": {code}: {message}") +
-        " Fix the cause and upload the document again.",
+        $" Fix the cause and POST {DocumentRoutes.Self(id)}/retry (it resumes from its last valid checkpoint), or upload the document again.",
         extensions: new Dictionary<string, object?>
         {
             ["status"] = status,
@@ -87,6 +87,29 @@ internal static class IngestProblems
 
     public static IResult CheckpointNotFound(string id, string stage) => ApiProblem.Result(404, "checkpoint_not_found", "No checkpoint",
         $"Document {id} has no checkpoint for stage '{stage}'. Run the stage from its input.");
+
+    public static IResult LeaseHeld(string id, DateTimeOffset until, TimeSpan remaining) => ApiProblem.Result(409, "lease_held", "Document is being processed",
+        $"Document {id} is held by another worker whose lease is live until {until:O}; this delivery is a duplicate. " +
+        "Acknowledge it: the owner finishes the document, and if the owner dies its own job is reclaimed.",
+        retryable: true, retryAfter: remaining < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : remaining);
+
+    public static IResult CheckpointQuarantined(string id, string stage, string reason) => ApiProblem.Result(404, "checkpoint_quarantined", "Checkpoint unusable",
+        $"The checkpoint of stage '{stage}' of document {id} failed validation ({reason}) and was moved to quarantine. " +
+        "Run the stage again from the checkpoints before it.",
+        extensions: new Dictionary<string, object?> { ["stage"] = stage, ["reason"] = reason });
+
+    public static IResult InvalidCheckpointSchema(string? value) => ApiProblem.Result(400, "invalid_checkpoint_schema", "Invalid checkpoint schema version",
+        $"The header {Suite.Contracts.InternalApi.CheckpointSchemaHeader} must be a whole number from 0 to 1000000; it was '{Clip(value)}'.");
+
+    public static IResult CannotCancel(string id, string status) => ApiProblem.Result(409, "cannot_cancel", "Document already finished",
+        $"Document {id} is already {status}; there is nothing left to cancel.",
+        extensions: new Dictionary<string, object?> { ["status"] = status });
+
+    public static IResult NotRetryable(string id, string status) => ApiProblem.Result(409, "not_retryable", "Document cannot be retried",
+        status is Suite.Contracts.DocumentStatus.Completed
+            ? $"Document {id} is completed; there is nothing to retry. Fetch its result."
+            : $"Document {id} is {status}: it is still in the queue or being processed. Retry only a failed or cancelled document.",
+        extensions: new Dictionary<string, object?> { ["status"] = status });
 
     public static IResult CatalogUnavailable(string reason) => ApiProblem.Result(503, "catalog_unavailable", "Catalog unavailable",
         $"The document catalog cannot be used: {reason} Nothing was changed; try again later.", retryable: true, retryAfter: TimeSpan.FromSeconds(30));

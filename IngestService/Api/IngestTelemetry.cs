@@ -22,5 +22,19 @@ internal static class IngestTelemetry
 
     public static readonly Counter<long> StaleLeases = Meter.CreateCounter<long>("ingest.stale_leases", description: "Worker writes refused for a stale lease");
 
+    /// <summary>Checkpoints that failed validation on read and were quarantined (Req CK-2), by stage.</summary>
+    public static readonly Counter<long> QuarantinedCheckpoints = Meter.CreateCounter<long>("ingest.checkpoints.quarantined", description: "Checkpoints quarantined after failing validation");
+
+    /// <summary>Jobs the sweeper added again because Redis had none for an unfinished document.</summary>
+    public static readonly Counter<long> RequeuedJobs = Meter.CreateCounter<long>("ingest.jobs.requeued", description: "Lost jobs re-queued by the sweeper");
+
+    /// <summary>Claims refused because another worker's lease was live (duplicate deliveries).</summary>
+    public static readonly Counter<long> RefusedClaims = Meter.CreateCounter<long>("ingest.claims.refused", description: "Claims refused for a live lease of another worker");
+
+    /// <summary>Documents cancelled and retried through the public API.</summary>
+    public static readonly Counter<long> Cancels = Meter.CreateCounter<long>("ingest.documents.cancelled", description: "Documents cancelled by request");
+
+    public static readonly Counter<long> Retries = Meter.CreateCounter<long>("ingest.documents.retried", description: "Failed or cancelled documents queued again by request");
+
     public static void CountUpload(string outcome) => Uploads.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 }

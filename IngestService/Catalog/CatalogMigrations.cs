@@ -51,6 +51,33 @@ internal static class CatalogMigrations
             PRIMARY KEY (document_id, stage)
         ) WITHOUT ROWID;
         """,
+
+        // 2: delivery: expiring leases, last sign of life (the sweeper's re-queue check), the last transient error,
+        // manual retries, checkpoint schema versions, and each document's history (claims, checkpoints, outcome).
+        """
+        ALTER TABLE documents ADD COLUMN lease_seconds INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE documents ADD COLUMN lease_expires_at TEXT NULL;
+        ALTER TABLE documents ADD COLUMN active_at TEXT NULL;
+        ALTER TABLE documents ADD COLUMN last_error TEXT NULL;
+        ALTER TABLE documents ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;
+        UPDATE documents SET active_at = updated_at;
+        -- The sweeper's check for jobs Redis may have lost: unfinished documents without a sign of life.
+        CREATE INDEX ix_documents_active ON documents (status, active_at);
+
+        ALTER TABLE checkpoints ADD COLUMN schema_version INTEGER NOT NULL DEFAULT 0;
+
+        CREATE TABLE document_events (
+            seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+            document_id  TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+            at           TEXT NOT NULL,
+            kind         TEXT NOT NULL,
+            stage        TEXT NULL,
+            lease_token  INTEGER NULL,
+            worker       TEXT NULL,
+            detail       TEXT NULL
+        );
+        CREATE INDEX ix_document_events_document ON document_events (document_id, seq);
+        """,
     ];
 
     public static int LatestVersion => All.Count;

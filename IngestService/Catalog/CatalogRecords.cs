@@ -16,17 +16,23 @@ internal sealed record DocumentRecord(
     long LeaseToken,
     string? EnqueuedAtRaw,
     string? JobEntryId,
-    string? ResultSha256)
+    string? ResultSha256,
+    string? LeaseOwner = null,
+    string? LeaseExpiresAtRaw = null,
+    string? LastError = null,
+    int Retries = 0,
+    int LeaseSeconds = 0)
 {
     public DateTimeOffset CreatedAt => CatalogTime.Parse(CreatedAtRaw);
     public DateTimeOffset UpdatedAt => CatalogTime.Parse(UpdatedAtRaw);
+    public DateTimeOffset? LeaseExpiresAt => CatalogTime.ParseNullable(LeaseExpiresAtRaw);
 }
 
 /// <summary>One stage of one document.</summary>
 internal sealed record StageRecord(string Name, string Status, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? Detail);
 
 /// <summary>A checkpoint the catalog knows of: the checksum and lease it was written with.</summary>
-internal sealed record CheckpointRecord(string Sha256, long SizeBytes, long LeaseToken, DateTimeOffset CreatedAt);
+internal sealed record CheckpointRecord(string Sha256, long SizeBytes, long LeaseToken, DateTimeOffset CreatedAt, int SchemaVersion);
 
 /// <summary>What a lease-fenced write found.</summary>
 internal enum LeaseWrite
@@ -49,8 +55,17 @@ internal enum LeaseWrite
     Conflict,
 }
 
-/// <summary>The outcome of a claim: the document and the lease it is now held under (unchanged when terminal).</summary>
-internal sealed record ClaimResult(DocumentRecord Document, IReadOnlyList<string> CheckpointedStages);
+/// <summary>
+/// The outcome of a claim: the document and the lease it is now held under (unchanged when terminal), or, when
+/// <see cref="HeldUntil"/> is set, refused because another worker's live lease runs until then.
+/// </summary>
+internal sealed record ClaimResult(DocumentRecord Document, IReadOnlyList<string> CheckpointedStages, DateTimeOffset? HeldUntil = null)
+{
+    public bool Refused => HeldUntil is not null;
+}
+
+/// <summary>What a lease renewal found: the outcome, and the document as it is now.</summary>
+internal sealed record LeaseRenewal(LeaseWrite Outcome, DocumentRecord? Document);
 
 /// <summary>
 /// Timestamps as fixed-width UTC ISO-8601 text, so that text order is time order (the list index relies on it).

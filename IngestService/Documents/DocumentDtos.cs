@@ -22,12 +22,16 @@ internal sealed record DocumentDetail(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
     IReadOnlyList<StageView> Stages,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ErrorView? Error)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ErrorView? Error,
+    int Attempts,
+    int Retries,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? LastError)
 {
+    /// <summary>Attempts = claims by workers so far (the lease token); Retries = manual retries; LastError = why the last attempt failed.</summary>
     public static DocumentDetail From(DocumentRecord d, IReadOnlyList<StageRecord> stages) => new(
         d.Id, d.FileName, d.Status, d.SizeBytes, d.Sha256, d.CreatedAt, d.UpdatedAt,
         stages.Select(s => new StageView(s.Name, s.Status, s.StartedAt, s.FinishedAt, s.Detail)).ToList(),
-        ErrorView.From(d));
+        ErrorView.From(d), (int)Math.Min(d.LeaseToken, int.MaxValue), d.Retries, d.LastError);
 }
 
 /// <summary>One item of GET /api/documents: the detail without stages.</summary>

@@ -1,6 +1,7 @@
 using IngestService.Api;
 using IngestService.Catalog;
 using IngestService.Documents;
+using IngestService.Queue;
 using IngestService.Storage;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -19,8 +20,62 @@ internal static class DocumentEndpoints
         group.MapGet("", ListAsync);
         group.MapGet("{id}", GetAsync);
         group.MapGet("{id}/result", GetResultAsync);
+        group.MapDelete("{id}", CancelAsync);
+        group.MapPost("{id}/retry", RetryAsync);
         return app;
     }
+
+    /// <summary>
+    /// Cancels a queued or processing document (Req JOB-5): it is cancelled at once and durably; a worker holding it
+    /// stops within its next lease renewal (a few seconds) and can write nothing more. Repeating it is harmless.
+    /// </summary>
+    private static async Task<IResult> CancelAsync(string id, [FromServices] DocumentCatalog catalog, CancellationToken cancellationToken)
+    {
+        if (!DocumentId.IsValid(id) || await catalog.CancelAsync(id, cancellationToken) is not { } cancelled)
+        {
+            return IngestProblems.DocumentNotFound(id);
+        }
+
+        if (cancelled.Outcome == LeaseWrite.Terminal)
+        {
+            return IngestProblems.CannotCancel(id, cancelled.Document.Status);
+        }
+
+        if (cancelled.Outcome == LeaseWrite.Done)
+        {
+            IngestTelemetry.Cancels.Add(1);
+        }
+
+        return await DetailAsync(id, catalog, cancellationToken);
+    }
+
+    /// <summary>
+    /// Queues a failed (including dead-lettered) or cancelled document again (Req JOB-3). Its checkpoints are kept,
+    /// so it resumes from the last valid one. 202 like an upload; the job is enqueued now or by the sweeper.
+    /// </summary>
+    private static async Task<IResult> RetryAsync(
+        string id, [FromServices] DocumentCatalog catalog, [FromServices] JobEnqueuer enqueuer, CancellationToken cancellationToken)
+    {
+        if (!DocumentId.IsValid(id) || await catalog.RetryAsync(id, cancellationToken) is not { } retried)
+        {
+            return IngestProblems.DocumentNotFound(id);
+        }
+
+        if (retried.Outcome != LeaseWrite.Done)
+        {
+            return IngestProblems.NotRetryable(id, retried.Document.Status);
+        }
+
+        IngestTelemetry.Retries.Add(1);
+        await enqueuer.EnqueueAsync(id, "retry");
+        var found = await catalog.FindWithStagesAsync(id, CancellationToken.None);
+        return TypedResults.Accepted(DocumentRoutes.Self(id), DocumentDetail.From(found!.Value.Document, found.Value.Stages));
+    }
+
+    private static async Task<IResult> DetailAsync(string id, DocumentCatalog catalog, CancellationToken cancellationToken) =>
+        await catalog.FindWithStagesAsync(id, cancellationToken) is { } found
+            ? TypedResults.Ok(DocumentDetail.From(found.Document, found.Stages))
+            : IngestProblems.DocumentNotFound(id);
 
     private static async Task<IResult> GetAsync(string id, [FromServices] DocumentCatalog catalog, CancellationToken cancellationToken)
     {

@@ -20,7 +20,7 @@ internal sealed partial class UploadHandler(
     BlobStore blobs,
     DocumentCatalog catalog,
     CatalogState catalogState,
-    JobQueue queue,
+    JobEnqueuer enqueuer,
     IOptions<IngestOptions> options,
     ILogger<UploadHandler> logger)
 {
@@ -110,11 +110,7 @@ internal sealed partial class UploadHandler(
 
             // The file and the row are durable now: the client gets 202 whatever happens to the enqueue, and a
             // failed enqueue is picked up by the sweeper. So the client hanging up must not cancel it either.
-            var entryId = await queue.TryEnqueueAsync(id, "upload", CancellationToken.None);
-            if (entryId is not null)
-            {
-                await RecordEnqueuedAsync(id, entryId);
-            }
+            var entryId = await enqueuer.EnqueueAsync(id, "upload");
 
             LogAccepted(id, written.SizeBytes, entryId ?? "(sweeper)");
             return TypedResults.Accepted(
@@ -129,19 +125,6 @@ internal sealed partial class UploadHandler(
             {
                 BlobStore.DeleteQuietly(storedPath);
             }
-        }
-    }
-
-    private async Task RecordEnqueuedAsync(string id, string entryId)
-    {
-        try
-        {
-            await catalog.MarkEnqueuedAsync(id, entryId, CancellationToken.None);
-        }
-        catch (Exception ex) when (ex is SqliteException or CatalogUnavailableException)
-        {
-            // The job is in the stream; at worst the sweeper adds a duplicate, which the lease makes harmless.
-            LogMarkFailed(id, ex.Message);
         }
     }
 
@@ -184,7 +167,4 @@ internal sealed partial class UploadHandler(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Accepted document {DocumentId} ({SizeBytes} bytes), job {EntryId}")]
     private partial void LogAccepted(string documentId, long sizeBytes, string entryId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Document {DocumentId} was enqueued but recording it failed: {Error}")]
-    private partial void LogMarkFailed(string documentId, string error);
 }

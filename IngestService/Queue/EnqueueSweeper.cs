@@ -1,3 +1,4 @@
+using IngestService.Api;
 using IngestService.Catalog;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -5,14 +6,17 @@ using Microsoft.Extensions.Options;
 namespace IngestService.Queue;
 
 /// <summary>
-/// Keeps the catalog and the jobs stream from diverging (Req JOB-7): every sweep enqueues queued documents whose
-/// enqueue failed, and now and then checks that long-queued documents still have their stream entry (Redis may
-/// have restarted without persistence) and enqueues them again if not.
+/// Keeps the catalog and Redis from diverging; the catalog is the source of truth (Req JOB-4, JOB-7). Every sweep
+/// enqueues queued documents whose enqueue failed. Every half <c>VerifyAfterSeconds</c> it takes the unfinished
+/// documents without a sign of life for <c>VerifyAfterSeconds</c> (no claim, heartbeat or report) and asks Redis
+/// whether it still holds a job for each (stream or retry set); a document with none (Redis restarted without its
+/// data, the last second of AOF lost, a worker gone after its job was dropped as a duplicate) is queued again.
 /// </summary>
 internal sealed partial class EnqueueSweeper(
     DocumentCatalog catalog,
     CatalogState catalogState,
     JobQueue queue,
+    JobEnqueuer enqueuer,
     IOptions<QueueOptions> options,
     TimeProvider time,
     ILogger<EnqueueSweeper> logger) : BackgroundService
@@ -55,56 +59,59 @@ internal sealed partial class EnqueueSweeper(
         var createdBefore = time.GetUtcNow() - TimeSpan.FromMilliseconds(_options.EnqueueTimeoutMs) - TimeSpan.FromSeconds(1);
         foreach (var id in await catalog.FindNeverEnqueuedAsync(createdBefore, _options.SweepBatchSize, cancellationToken))
         {
-            if (!await EnqueueAsync(id, cancellationToken))
+            if (await enqueuer.EnqueueAsync(id, "sweeper") is not { } entryId)
             {
                 return added;
             }
 
+            LogEnqueued(id, entryId);
             added++;
         }
 
         var now = time.GetUtcNow();
         var verifyAfter = TimeSpan.FromSeconds(_options.VerifyAfterSeconds);
-        if (now - _lastVerify >= verifyAfter)
+        if (now - _lastVerify >= verifyAfter / 2)
         {
             _lastVerify = now;
-            foreach (var (id, entryId) in await catalog.FindQueuedSinceAsync(now - verifyAfter, _options.SweepBatchSize, cancellationToken))
-            {
-                var exists = entryId is null ? false : await queue.EntryExistsAsync(entryId, cancellationToken);
-                if (exists is false)
-                {
-                    LogEntryLost(id, entryId ?? "(none)");
-                    if (!await EnqueueAsync(id, cancellationToken))
-                    {
-                        return added;
-                    }
-
-                    added++;
-                }
-            }
+            added += await RequeueLostAsync(now - verifyAfter, cancellationToken);
         }
 
         return added;
     }
 
-    private async Task<bool> EnqueueAsync(string id, CancellationToken cancellationToken)
+    /// <summary>Queues again every unfinished document inactive since <paramref name="before"/> for which Redis has no job.</summary>
+    private async Task<int> RequeueLostAsync(DateTimeOffset before, CancellationToken cancellationToken)
     {
-        var entryId = await queue.TryEnqueueAsync(id, "sweeper", cancellationToken);
-        if (entryId is null)
+        var inactive = await catalog.FindInactiveAsync(before, _options.SweepBatchSize, cancellationToken);
+        if (await queue.FindMissingAsync(inactive, cancellationToken) is not { } missing)
         {
-            return false;
+            return 0;
         }
 
-        await catalog.MarkEnqueuedAsync(id, entryId, cancellationToken);
-        LogRequeued(id, entryId);
-        return true;
+        var added = 0;
+        foreach (var id in missing)
+        {
+            var entryId = await queue.TryEnqueueAsync(id, "sweeper", cancellationToken);
+            if (entryId is null)
+            {
+                break;
+            }
+
+            var reason = $"Redis held no job for the document (stream or retry set) and it showed no sign of life for {_options.VerifyAfterSeconds} s";
+            await catalog.MarkRequeuedAsync(id, entryId, reason, cancellationToken);
+            IngestTelemetry.RequeuedJobs.Add(1);
+            LogJobLost(id, entryId);
+            added++;
+        }
+
+        return added;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sweeper enqueued document {DocumentId} as stream entry {EntryId}")]
-    private partial void LogRequeued(string documentId, string entryId);
+    private partial void LogEnqueued(string documentId, string entryId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job of queued document {DocumentId} (entry {EntryId}) is no longer in the stream; adding it again")]
-    private partial void LogEntryLost(string documentId, string entryId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis had no job for unfinished document {DocumentId}; queued it again as stream entry {EntryId}")]
+    private partial void LogJobLost(string documentId, string entryId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Enqueue sweep failed; the next one retries")]
     private partial void LogSweepFailed(Exception exception);

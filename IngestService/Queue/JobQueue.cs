@@ -108,21 +108,51 @@ internal sealed partial class JobQueue : IDisposable
         }
     }
 
-    /// <summary>Whether the stream still holds the entry; null when Redis did not answer.</summary>
-    public async Task<bool?> EntryExistsAsync(string entryId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Of <paramref name="documentIds"/>, those for which Redis holds no job at all: no entry in the jobs stream
+    /// (waiting or pending; acknowledged entries are deleted with their XACK) and no member in the retry set. Checked
+    /// in one script, so a job moving between the two cannot be missed. Null when Redis did not answer.
+    /// </summary>
+    public async Task<IReadOnlyList<string>?> FindMissingAsync(IReadOnlyList<string> documentIds, CancellationToken cancellationToken)
     {
+        if (documentIds.Count == 0)
+        {
+            return [];
+        }
+
         try
         {
-            var entries = await _redis.GetDatabase()
-                .StreamRangeAsync(JobStreams.Jobs, entryId, entryId, count: 1)
+            var result = await _redis.GetDatabase()
+                .ScriptEvaluateAsync(FindMissingScript, [JobStreams.Jobs, JobStreams.Delayed], [JobStreams.DocumentIdField, .. documentIds.Select(id => (RedisValue)id)])
                 .WaitAsync(Timeout, cancellationToken);
-            return entries.Length > 0;
+            return ((RedisResult[]?)result ?? []).Select(r => r.ToString()).ToList();
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
+            LogPresenceCheckFailed(ex.Message);
             return null;
         }
     }
+
+    // KEYS: jobs stream, retry set. ARGV[1]: the document id field; ARGV[2..]: the ids to check.
+    private const string FindMissingScript = """
+        local present = {}
+        for _, entry in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do
+          local fields = entry[2]
+          for i = 1, #fields, 2 do
+            if fields[i] == ARGV[1] then present[fields[i + 1]] = true end
+          end
+        end
+        for _, member in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+          local ok, job = pcall(cjson.decode, member)
+          if ok and type(job) == 'table' and job[ARGV[1]] then present[job[ARGV[1]]] = true end
+        end
+        local missing = {}
+        for i = 2, #ARGV do
+          if not present[ARGV[i]] then missing[#missing + 1] = ARGV[i] end
+        end
+        return missing
+        """;
 
     public void Dispose() => _redis.ConnectionRestored -= OnConnectionRestored;
 
@@ -136,6 +166,9 @@ internal sealed partial class JobQueue : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not ensure the consumer group: {Error}")]
     private partial void LogGroupFailed(string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not check Redis for lost jobs; the next sweep retries: {Error}")]
+    private partial void LogPresenceCheckFailed(string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Enqueue of document {DocumentId} failed; the sweeper will retry: {Error}")]
     private partial void LogEnqueueFailed(string documentId, string error);

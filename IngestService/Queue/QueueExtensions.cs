@@ -4,7 +4,7 @@ namespace Microsoft.Extensions.Hosting;
 
 internal static class QueueExtensions
 {
-    /// <summary>The jobs stream producer and the sweeper that re-enqueues documents whose enqueue failed.</summary>
+    /// <summary>The jobs stream producer and the sweeper that re-enqueues documents whose job is missing from Redis.</summary>
     public static TBuilder AddJobQueue<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
@@ -13,6 +13,7 @@ internal static class QueueExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<JobQueue>();
+        builder.Services.AddSingleton<JobEnqueuer>();
         builder.Services.AddHostedService<EnqueueSweeper>();
         return builder;
     }

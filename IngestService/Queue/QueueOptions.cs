@@ -16,11 +16,12 @@ internal sealed class QueueOptions
     public int EnqueueTimeoutMs { get; set; } = 2000;
 
     /// <summary>
-    /// A document still queued this long after its job was added has its stream entry checked; if Redis lost it
-    /// (a restart without persistence), the job is added again.
+    /// An unfinished document without a sign of life (claim, heartbeat, report) for this long is checked against
+    /// Redis (every half of this); if Redis holds no job for it (lost in a restart, or its worker died after its job
+    /// was dropped as a duplicate), the job is added again. Keep it above the workers' visibility timeout.
     /// </summary>
-    [Range(10, 86_400, ErrorMessage = "Queue:VerifyAfterSeconds must be from 10 to 86400.")]
-    public int VerifyAfterSeconds { get; set; } = 120;
+    [Range(2, 86_400, ErrorMessage = "Queue:VerifyAfterSeconds must be from 2 to 86400.")]
+    public int VerifyAfterSeconds { get; set; } = 60;
 
     /// <summary>Documents handled per sweep.</summary>
     [Range(1, 10_000, ErrorMessage = "Queue:SweepBatchSize must be from 1 to 10000.")]

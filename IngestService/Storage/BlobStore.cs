@@ -6,7 +6,7 @@ namespace IngestService.Storage;
 
 /// <summary>
 /// The blob store on the storage root: uploads/{id}.pdf, results/{id}/result.*, checkpoints/{id}/{stage}.ckpt,
-/// and tmp/ for uploads in flight. Paths are built only from validated document ids and known stage names,
+/// quarantine/ for checkpoints that failed validation, and tmp/ for uploads in flight. Paths are built only from validated document ids and known stage names,
 /// never from anything a client named.
 /// </summary>
 internal sealed class BlobStore
@@ -20,6 +20,7 @@ internal sealed class BlobStore
         UploadsDir = Path.Combine(Root, "uploads");
         ResultsDir = Path.Combine(Root, "results");
         CheckpointsDir = Path.Combine(Root, "checkpoints");
+        QuarantineDir = Path.Combine(Root, "quarantine");
         TempDir = Path.Combine(Root, "tmp");
     }
 
@@ -27,6 +28,9 @@ internal sealed class BlobStore
     public string UploadsDir { get; }
     public string ResultsDir { get; }
     public string CheckpointsDir { get; }
+
+    /// <summary>Checkpoints that failed validation, kept for inspection: quarantine/{id}/{stage}.{time}.ckpt (+ .reason.txt).</summary>
+    public string QuarantineDir { get; }
     public string TempDir { get; }
     public string CatalogPath => Path.Combine(Root, "catalog.db");
 
@@ -48,6 +52,25 @@ internal sealed class BlobStore
         return Path.Combine(CheckpointDir(documentId), stage + ".ckpt");
     }
 
+    /// <summary>
+    /// Moves a bad checkpoint into the quarantine folder (same file system, so a rename) with a note saying why, and
+    /// returns its new path. A file that is already gone leaves only the note.
+    /// </summary>
+    public string Quarantine(string documentId, string stage, string reason, DateTimeOffset at)
+    {
+        var source = CheckpointPath(documentId, stage);
+        var dir = Path.Combine(QuarantineDir, Checked(documentId));
+        Directory.CreateDirectory(dir);
+        var target = Path.Combine(dir, $"{stage}.{at.UtcDateTime:yyyyMMdd'T'HHmmssfffffff}.ckpt");
+        if (File.Exists(source))
+        {
+            File.Move(source, target, overwrite: true);
+        }
+
+        File.WriteAllText(target + ".reason.txt", reason + Environment.NewLine);
+        return target;
+    }
+
     /// <summary>A fresh temp file for an upload in flight.</summary>
     public string NewUploadTempPath() => Path.Combine(TempDir, Guid.NewGuid().ToString("N") + ".part");
 
@@ -63,7 +86,7 @@ internal sealed class BlobStore
     {
         try
         {
-            foreach (var dir in new[] { Root, UploadsDir, ResultsDir, CheckpointsDir, TempDir })
+            foreach (var dir in new[] { Root, UploadsDir, ResultsDir, CheckpointsDir, QuarantineDir, TempDir })
             {
                 Directory.CreateDirectory(dir);
             }

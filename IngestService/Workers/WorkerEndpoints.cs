@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using IngestService.Api;
 using IngestService.Catalog;
+using IngestService.Checkpoints;
 using IngestService.Documents;
 using IngestService.Storage;
 using Microsoft.AspNetCore.Http.Features;
@@ -18,7 +19,7 @@ namespace Microsoft.AspNetCore.Builder;
 /// Every write carries the lease token of the worker's claim (header X-Lease-Token) and is refused with 409
 /// stale_lease when a newer claim exists (Req CK-4).
 /// </summary>
-internal static class WorkerEndpoints
+internal static partial class WorkerEndpoints
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -33,6 +34,9 @@ internal static class WorkerEndpoints
         group.MapGet("checkpoints/{stage}", GetCheckpointAsync);
         group.MapPut("result", PutResultAsync);
         group.MapPost("failure", ReportFailureAsync);
+        group.MapPost("lease", RenewLeaseAsync);
+        group.MapPost("release", ReleaseAsync);
+        group.MapGet("events", GetEventsAsync);
         return app;
     }
 
@@ -54,13 +58,75 @@ internal static class WorkerEndpoints
             return IngestProblems.InvalidBody("a ClaimRequest JSON object", "workerId must be 1 to 200 characters");
         }
 
-        if (await catalog.ClaimAsync(id, request.WorkerId, http.RequestAborted) is not { } claim)
+        if (request.LeaseSeconds is < 0 or > 86_400)
+        {
+            return IngestProblems.InvalidBody("a ClaimRequest JSON object", "leaseSeconds must be from 0 to 86400");
+        }
+
+        if (await catalog.ClaimAsync(id, request.WorkerId, request.LeaseSeconds, http.RequestAborted) is not { } claim)
         {
             return IngestProblems.DocumentNotFound(id);
         }
 
+        if (claim.HeldUntil is { } until)
+        {
+            IngestTelemetry.RefusedClaims.Add(1);
+            return IngestProblems.LeaseHeld(id, until, until - DateTimeOffset.UtcNow);
+        }
+
         var d = claim.Document;
-        return TypedResults.Ok(new ClaimResponse(d.Id, d.FileName, d.Status, d.LeaseToken, d.SizeBytes, claim.CheckpointedStages));
+        return TypedResults.Ok(new ClaimResponse(d.Id, d.FileName, d.Status, d.LeaseToken, d.SizeBytes, claim.CheckpointedStages, d.LastError));
+    }
+
+    /// <summary>Heartbeat: renews the lease and tells the worker the document's status (it stops when cancelled).</summary>
+    private static async Task<IResult> RenewLeaseAsync(string id, HttpContext http, [FromServices] DocumentCatalog catalog)
+    {
+        if (Validate(id, null, http, out var lease) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var renewal = await catalog.RenewLeaseAsync(id, lease, http.RequestAborted);
+        return renewal.Outcome switch
+        {
+            LeaseWrite.Done or LeaseWrite.Terminal => TypedResults.Ok(new LeaseStatus(id, renewal.Document!.Status, renewal.Document.LeaseToken)),
+            LeaseWrite.NotFound => IngestProblems.DocumentNotFound(id),
+            _ => StaleLease(id, http),
+        };
+    }
+
+    /// <summary>The attempt failed transiently; the worker has put the job in the retry set.</summary>
+    private static async Task<IResult> ReleaseAsync(string id, HttpContext http, [FromServices] DocumentCatalog catalog)
+    {
+        if (Validate(id, null, http, out var lease) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var (report, problem) = await ReadJsonAsync<ReleaseReport>(http, "a ReleaseReport JSON object { \"reason\", \"retryAt\" }", 256 * 1024);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (string.IsNullOrWhiteSpace(report!.Reason))
+        {
+            return IngestProblems.InvalidBody("a ReleaseReport JSON object", "reason is required");
+        }
+
+        var reason = report.Reason.Length > 4000 ? report.Reason[..4000] : report.Reason;
+        var outcome = await catalog.ReleaseAsync(id, lease, reason, report.RetryAt, http.RequestAborted);
+        return Answer(outcome, id, http, () => TypedResults.NoContent());
+    }
+
+    private static async Task<IResult> GetEventsAsync(string id, [FromServices] DocumentCatalog catalog, CancellationToken cancellationToken)
+    {
+        if (!DocumentId.IsValid(id) || await catalog.EventsAsync(id, cancellationToken) is not { } events)
+        {
+            return IngestProblems.DocumentNotFound(id);
+        }
+
+        return TypedResults.Ok(events);
     }
 
     private static async Task<IResult> GetContentAsync(string id, [FromServices] DocumentCatalog catalog, [FromServices] BlobStore blobs, CancellationToken cancellationToken)
@@ -100,11 +166,24 @@ internal static class WorkerEndpoints
     }
 
     private static async Task<IResult> PutCheckpointAsync(
-        string id, string stage, HttpContext http, [FromServices] DocumentCatalog catalog, [FromServices] BlobStore blobs, [FromServices] IOptions<IngestOptions> options)
+        string id,
+        string stage,
+        HttpContext http,
+        [FromServices] DocumentCatalog catalog,
+        [FromServices] BlobStore blobs,
+        [FromServices] IOptions<IngestOptions> options,
+        [FromServices] TimeProvider time)
     {
         if (Validate(id, stage, http, out var lease) is { } invalid)
         {
             return invalid;
+        }
+
+        var schemaHeader = http.Request.Headers[InternalApi.CheckpointSchemaHeader].ToString();
+        var schema = 0;
+        if (schemaHeader.Length > 0 && (!int.TryParse(schemaHeader, NumberStyles.None, CultureInfo.InvariantCulture, out schema) || schema > 1_000_000))
+        {
+            return IngestProblems.InvalidCheckpointSchema(schemaHeader);
         }
 
         // Refuse a stale writer before reading its body; the commit below checks again under the write lock.
@@ -115,6 +194,7 @@ internal static class WorkerEndpoints
 
         if (document.LeaseToken != lease)
         {
+            await catalog.RecordStaleLeaseAsync(id, lease, $"checkpoint {stage}", http.RequestAborted);
             return StaleLease(id, http);
         }
 
@@ -124,15 +204,16 @@ internal static class WorkerEndpoints
         var tempPath = BlobStore.SiblingTempPath(finalPath);
         try
         {
-            // Atomic replace: write a temp file beside the checkpoint, flush it to disk, then rename it over.
-            var written = await BlobStore.WriteTempAsync(http.Request.Body, tempPath, maxBytes, null, http.RequestAborted);
+            // Atomic replace: the envelope (header + payload) goes to a temp file beside the checkpoint, is flushed to
+            // disk, then renamed over it under the catalog's write lock, so a reader sees the old or the new, whole.
+            var written = await CheckpointEnvelope.WriteAsync(http.Request.Body, tempPath, id, stage, schema, lease, time.GetUtcNow(), maxBytes, http.RequestAborted);
             if (written.Status == BlobWriteStatus.TooLarge)
             {
                 return IngestProblems.BodyTooLarge(maxBytes);
             }
 
             var outcome = await catalog.CommitCheckpointAsync(
-                id, lease, stage, written.Sha256, written.SizeBytes, () => File.Move(tempPath, finalPath, overwrite: true), http.RequestAborted);
+                id, lease, stage, schema, written.Sha256, written.SizeBytes, () => File.Move(tempPath, finalPath, overwrite: true), http.RequestAborted);
             return Answer(outcome, id, http, () =>
             {
                 http.Response.Headers[ChecksumHeader] = written.Sha256;
@@ -146,10 +227,22 @@ internal static class WorkerEndpoints
     }
 
     /// <summary>Header carrying a checkpoint's SHA-256 (lowercase hex) as the catalog recorded it.</summary>
-    public const string ChecksumHeader = "X-Checksum-Sha256";
+    public const string ChecksumHeader = InternalApi.ChecksumHeader;
 
+    /// <summary>
+    /// Serves a checkpoint's payload after checking its envelope (CK-2, CK-3): one that is truncated, damaged, of
+    /// another document or stage, or of a schema version the worker does not read is moved to quarantine, forgotten
+    /// by the catalog and answered 404 checkpoint_quarantined, so the worker recomputes that stage from the
+    /// checkpoints before it.
+    /// </summary>
     private static async Task<IResult> GetCheckpointAsync(
-        string id, string stage, HttpContext http, [FromServices] DocumentCatalog catalog, [FromServices] BlobStore blobs)
+        string id,
+        string stage,
+        HttpContext http,
+        [FromServices] DocumentCatalog catalog,
+        [FromServices] BlobStore blobs,
+        [FromServices] TimeProvider time,
+        [FromServices] ILoggerFactory loggers)
     {
         if (!DocumentId.IsValid(id))
         {
@@ -161,6 +254,18 @@ internal static class WorkerEndpoints
             return IngestProblems.UnknownStage(stage);
         }
 
+        var schemaHeader = http.Request.Headers[InternalApi.CheckpointSchemaHeader].ToString();
+        int? accept = null;
+        if (schemaHeader.Length > 0)
+        {
+            if (!int.TryParse(schemaHeader, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) || parsed > 1_000_000)
+            {
+                return IngestProblems.InvalidCheckpointSchema(schemaHeader);
+            }
+
+            accept = parsed;
+        }
+
         if (await catalog.FindCheckpointAsync(id, stage, http.RequestAborted) is not { } checkpoint)
         {
             return await catalog.FindAsync(id, http.RequestAborted) is null
@@ -168,15 +273,27 @@ internal static class WorkerEndpoints
                 : IngestProblems.CheckpointNotFound(id, stage);
         }
 
-        var path = blobs.CheckpointPath(id, stage);
-        if (!File.Exists(path))
+        var check = await CheckpointEnvelope.OpenAsync(blobs.CheckpointPath(id, stage), id, stage, checkpoint.Sha256, accept, http.RequestAborted);
+        if (check.Problem is { } problem)
         {
-            return IngestProblems.CheckpointNotFound(id, stage);
+            var at = time.GetUtcNow();
+            string? quarantinedAt = null;
+            var quarantined = await catalog.QuarantineCheckpointAsync(id, stage, checkpoint.Sha256, problem,
+                () => quarantinedAt = blobs.Quarantine(id, stage, problem, at), http.RequestAborted);
+            if (quarantined)
+            {
+                IngestTelemetry.QuarantinedCheckpoints.Add(1, new KeyValuePair<string, object?>("stage", stage));
+                LogQuarantined(loggers.CreateLogger("IngestService.Checkpoints"), id, stage, problem, quarantinedAt ?? "(file missing)");
+            }
+
+            return IngestProblems.CheckpointQuarantined(id, stage, problem);
         }
 
         // The worker verifies the bytes against this checksum before trusting them.
         http.Response.Headers[ChecksumHeader] = checkpoint.Sha256;
-        return TypedResults.PhysicalFile(path, "application/octet-stream");
+        http.Response.Headers[InternalApi.CheckpointSchemaHeader] = check.Header!.SchemaVersion.ToString(CultureInfo.InvariantCulture);
+        http.Response.ContentLength = check.Header.SizeBytes;
+        return TypedResults.Stream(check.Payload!, "application/octet-stream");
     }
 
     private static async Task<IResult> PutResultAsync(
@@ -224,6 +341,7 @@ internal static class WorkerEndpoints
 
         if (document.LeaseToken != lease)
         {
+            await catalog.RecordStaleLeaseAsync(id, lease, "result", http.RequestAborted);
             return StaleLease(id, http);
         }
 
@@ -313,6 +431,9 @@ internal static class WorkerEndpoints
         _ => IngestProblems.DocumentTerminal(id, "finished"),
     };
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Checkpoint {Stage} of document {DocumentId} failed validation and was quarantined at {Path}: {Reason}")]
+    private static partial void LogQuarantined(ILogger logger, string documentId, string stage, string reason, string path);
+
     private static IResult StaleLease(string id, HttpContext http)
     {
         IngestTelemetry.StaleLeases.Add(1);
@@ -376,3 +497,4 @@ internal static class WorkerEndpoints
 
 /// <summary>Answer to a completed result or a recorded failure.</summary>
 internal sealed record WorkerWriteAnswer(string DocumentId, string Status, string? ResultSha256);
+

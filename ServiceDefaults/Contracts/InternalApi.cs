@@ -17,10 +17,32 @@ public static class InternalApi
     public static string Checkpoint(string documentId, string stage) => $"{Prefix}/documents/{documentId}/checkpoints/{stage}";
     public static string Result(string documentId) => $"{Prefix}/documents/{documentId}/result";
     public static string Failure(string documentId) => $"{Prefix}/documents/{documentId}/failure";
+
+    /// <summary>POST: renews the lease (heartbeat) and answers the document's status, so a worker learns of a cancel.</summary>
+    public static string Lease(string documentId) => $"{Prefix}/documents/{documentId}/lease";
+
+    /// <summary>POST <see cref="ReleaseReport"/>: this attempt failed transiently; the job is retried later.</summary>
+    public static string Release(string documentId) => $"{Prefix}/documents/{documentId}/release";
+
+    /// <summary>GET: the document's history (claims, checkpoints, quarantines, releases, outcome), oldest first.</summary>
+    public static string Events(string documentId) => $"{Prefix}/documents/{documentId}/events";
+
+    /// <summary>
+    /// Header carrying the checkpoint schema version: on PUT the version the payload was written in, on GET the
+    /// version the worker can read (a stored checkpoint of another version is quarantined and recomputed).
+    /// </summary>
+    public const string CheckpointSchemaHeader = "X-Checkpoint-Schema";
+
+    /// <summary>Header carrying a checkpoint payload's SHA-256 (lowercase hex) as IngestService recorded it.</summary>
+    public const string ChecksumHeader = "X-Checksum-Sha256";
 }
 
-/// <summary>A worker asks to process a document.</summary>
-public sealed record ClaimRequest(string WorkerId);
+/// <summary>
+/// A worker asks to process a document. With <see cref="LeaseSeconds"/> &gt; 0 the lease expires that long after the
+/// claim or the last renewal, and while it is live a claim by another worker is refused (409 <c>lease_held</c>);
+/// 0 keeps the lease until the next claim (no expiry, never refused).
+/// </summary>
+public sealed record ClaimRequest(string WorkerId, int LeaseSeconds = 0);
 
 /// <summary>
 /// The claim granted: a new lease token (greater than every earlier one for the document) and what is known.
@@ -32,7 +54,8 @@ public sealed record ClaimResponse(
     string Status,
     long LeaseToken,
     long SizeBytes,
-    IReadOnlyList<string> CheckpointedStages);
+    IReadOnlyList<string> CheckpointedStages,
+    string? LastError = null);
 
 /// <summary>A stage's progress: running, completed, degraded (with reason), skipped (with reason) or failed.</summary>
 public sealed record StageReport(string Status, string? Detail = null);
@@ -42,3 +65,47 @@ public sealed record ResultSubmission(string Json, string Markdown, string Text)
 
 /// <summary>A permanent failure ending the document as failed.</summary>
 public sealed record FailureReport(string Code, string Message);
+
+/// <summary>Answer to a lease renewal: the lease is still the current one, and the document's status (e.g. cancelled).</summary>
+public sealed record LeaseStatus(string DocumentId, string Status, long LeaseToken);
+
+/// <summary>This attempt failed transiently (a stage timed out, a dependency failed); the job is retried at <see cref="RetryAt"/>.</summary>
+public sealed record ReleaseReport(string Reason, DateTimeOffset? RetryAt = null);
+
+/// <summary>One entry of a document's history (<see cref="InternalApi.Events"/>).</summary>
+public sealed record DocumentEvent(
+    long Seq,
+    DateTimeOffset At,
+    string Kind,
+    string? Stage = null,
+    long? LeaseToken = null,
+    string? Worker = null,
+    string? Detail = null);
+
+/// <summary>The kinds of <see cref="DocumentEvent"/>.</summary>
+public static class DocumentEventKinds
+{
+    public const string Accepted = "accepted";
+    public const string Enqueued = "enqueued";
+    public const string Claimed = "claimed";
+    public const string ClaimRefused = "claim_refused";
+    public const string Checkpoint = "checkpoint";
+    public const string CheckpointQuarantined = "checkpoint_quarantined";
+    public const string StaleLeaseRefused = "stale_lease_refused";
+    public const string Released = "released";
+    public const string Completed = "completed";
+    public const string Failed = "failed";
+    public const string Cancelled = "cancelled";
+    public const string Retried = "retried";
+    public const string Requeued = "requeued";
+}
+
+/// <summary>Error codes a document can end with that come from delivery rather than from a stage.</summary>
+public static class DeliveryErrorCodes
+{
+    /// <summary>The whole-document budget ran out.</summary>
+    public const string Timeout = "timeout";
+
+    /// <summary>The job used up its deliveries and was moved to the dead-letter stream.</summary>
+    public const string DeadLettered = "dead_lettered";
+}

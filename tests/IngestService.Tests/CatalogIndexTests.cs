@@ -15,9 +15,16 @@ public sealed class CatalogIndexTests(IngestFixture fixture)
         { nameof(CatalogSql.ListFirstPage), CatalogSql.ListFirstPage },
         { nameof(CatalogSql.ListAfterCursor), CatalogSql.ListAfterCursor },
         { nameof(CatalogSql.SelectNeverEnqueued), CatalogSql.SelectNeverEnqueued },
-        { nameof(CatalogSql.SelectEnqueuedBefore), CatalogSql.SelectEnqueuedBefore },
+        { nameof(CatalogSql.SelectInactive), CatalogSql.SelectInactive },
         { nameof(CatalogSql.SelectCheckpoint), CatalogSql.SelectCheckpoint },
         { nameof(CatalogSql.SelectCheckpointStages), CatalogSql.SelectCheckpointStages },
+        { nameof(CatalogSql.SelectStagesWithStatus), CatalogSql.SelectStagesWithStatus },
+        { nameof(CatalogSql.SelectEvents), CatalogSql.SelectEvents },
+        { nameof(CatalogSql.DeleteCheckpoint), CatalogSql.DeleteCheckpoint },
+        { nameof(CatalogSql.MarkRequeued), CatalogSql.MarkRequeued },
+        { nameof(CatalogSql.ResetStagesWithStatus), CatalogSql.ResetStagesWithStatus },
+        { nameof(CatalogSql.SkipUnfinishedStages), CatalogSql.SkipUnfinishedStages },
+        { nameof(CatalogSql.ResetStagesWithoutCheckpoint), CatalogSql.ResetStagesWithoutCheckpoint },
     };
 
     [Theory]

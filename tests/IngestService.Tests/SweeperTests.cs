@@ -18,6 +18,7 @@ public sealed class SweeperTests : IAsyncLifetime
         {
             ["Queue:SweepIntervalSeconds"] = "1",
             ["Queue:EnqueueTimeoutMs"] = "500",
+            ["Queue:VerifyAfterSeconds"] = "2",
             ["Redis:ConnectTimeoutMs"] = "1000",
             ["Redis:CommandTimeoutMs"] = "1000",
         }).Start();
@@ -59,6 +60,44 @@ public sealed class SweeperTests : IAsyncLifetime
         Assert.Single(await Api.JobEntriesAsync(redis, id));
         var groups = await redis.GetDatabase().StreamGroupInfoAsync(JobStreams.Jobs);
         Assert.Contains(groups, g => g.Name == JobStreams.ConsumerGroup);
+    }
+
+    [Fact]
+    [Trait("Req", "JOB-4")]
+    public async Task A_job_redis_lost_is_queued_again_but_a_job_waiting_in_the_retry_set_is_left_alone()
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        var db = redis.GetDatabase();
+        var lost = await Api.UploadOkAsync(_host.Client, Api.MinimalPdf, "lost.pdf");
+        var waiting = await Api.UploadOkAsync(_host.Client, Api.MinimalPdf, "waiting.pdf");
+        var lostEntry = Assert.Single(await Api.JobEntriesAsync(redis, lost)).Id;
+        var waitingEntry = Assert.Single(await Api.JobEntriesAsync(redis, waiting)).Id;
+
+        // As after a Redis crash that lost the last second of its AOF: the stream no longer has the first job.
+        await db.StreamDeleteAsync(JobStreams.Jobs, [lostEntry]);
+        // The second job failed transiently and waits in the retry set, due in an hour.
+        await db.StreamDeleteAsync(JobStreams.Jobs, [waitingEntry]);
+        var member = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            [JobStreams.DocumentIdField] = waiting,
+            [JobStreams.AttemptsField] = "1",
+            [JobStreams.RetryOfField] = waitingEntry.ToString(),
+        });
+        await db.SortedSetAddAsync(JobStreams.Delayed, member, DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeMilliseconds());
+
+        await Eventually.UntilAsync(async () => (await Api.JobEntriesAsync(redis, lost)).Length == 1,
+            TimeSpan.FromSeconds(20), "the sweeper queues the lost job again");
+        using (var events = await _host.Client.GetAsync(InternalApi.Events(lost)))
+        {
+            Assert.Contains("\"requeued\"", await events.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        // A negative check: over several more verification rounds (every 1 s) the waiting job is not duplicated
+        // and the re-queued one is not added twice.
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        Assert.Empty(await Api.JobEntriesAsync(redis, waiting));
+        Assert.Single(await Api.JobEntriesAsync(redis, lost));
+        Assert.Equal(1, await db.SortedSetLengthAsync(JobStreams.Delayed));
     }
 
     private string? EnqueuedAt(string id)
