@@ -92,9 +92,9 @@ internal sealed class BridgeOptionsValidator(IOptions<LabelStudioOptions> labelS
             failures.Add("Bridge:ReconcileIntervalSeconds and Bridge:AutoExportPollSeconds must be at least 0.1.");
         }
 
-        if (options.AutoExportPageSize is < 1 or > 500 || options.AutoExportMaxPages < 1)
+        if (options.AutoExportPageSize is < 1 or > 100 || options.AutoExportMaxPages < 1)
         {
-            failures.Add("Bridge:AutoExportPageSize must be 1 to 500 and Bridge:AutoExportMaxPages at least 1.");
+            failures.Add("Bridge:AutoExportPageSize must be 1 to 100 (ingest's largest page) and Bridge:AutoExportMaxPages at least 1.");
         }
 
         if (options.RenderScale is <= 0 or > 20)

@@ -4,7 +4,7 @@ using LabelingBridge.Exports;
 using LabelingBridge.Ingest;
 using LabelingBridge.LabelStudio;
 using LabelingBridge.Outbox;
-using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using Suite.Contracts;
 using Suite.ServiceDefaults.Problems;
@@ -68,7 +68,24 @@ public static partial class ExportEndpoints
                 retryable: document.Status is DocumentStatus.Queued or DocumentStatus.Processing);
         }
 
-        var (export, _) = await outbox.EnqueueAsync(id, ExportTriggers.Api, context.RequestAborted);
+        ExportRecord export;
+        try
+        {
+            (export, _) = await outbox.EnqueueAsync(id, ExportTriggers.Api, context.RequestAborted);
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode == 13)
+        {
+            return ApiProblem.Result(507, "outbox_full", "The export outbox is out of disk space",
+                "The bridge could not store the export because its disk is full; nothing was queued. An operator must free space on the bridge's data volume.",
+                retryable: true, retryAfter: TimeSpan.FromSeconds(60));
+        }
+        catch (SqliteException)
+        {
+            return ApiProblem.Result(503, "outbox_unavailable", "The export outbox is unavailable",
+                "The bridge could not store the export in its database, so nothing was queued. Try again shortly.",
+                retryable: true, retryAfter: TimeSpan.FromSeconds(5));
+        }
+
         signal.Notify();
         var view = ExportView.From(export);
         return TypedResults.Accepted(view.Links.Self, view);

@@ -77,3 +77,25 @@ public sealed class ConfigurationTests
         Assert.Single(System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("exports").EnumerateArray());
     }
 }
+
+/// <summary>The wiring the AppHost uses: Label Studio found by service discovery under the name label-studio.</summary>
+public sealed class ServiceDiscoveryTests
+{
+    [Fact]
+    public async Task Label_Studio_can_be_addressed_by_its_resource_name_through_service_discovery()
+    {
+        await using var emulator = await LabelStudioEmulator.EmulatorServer.StartAsync();
+        await using var s = await Scenario.StartAsync(c =>
+        {
+            c["LabelStudio:Url"] = "http://label-studio";
+            c["services:label-studio:http:0"] = emulator.Url.ToString().TrimEnd('/');
+        }, sharedEmulator: emulator);
+        var id = s.AddDocument(pages: 2);
+
+        await s.WaitForExportAsync(await s.RequestExportAsync(id), "delivered", TimeSpan.FromSeconds(20));
+
+        Assert.Equal(2, s.TasksOf(id).Count);
+        using var probe = new HttpClient { BaseAddress = emulator.Url };
+        Assert.True((await probe.GetAsync(new Uri("/health/ready", UriKind.Relative))).IsSuccessStatusCode);
+    }
+}

@@ -78,7 +78,12 @@ public sealed class CredentialTests
             emulatorSettings: new EmulatorSettings { AccessTokenLifetimeSeconds = 1 });
         s.Emulator.Faults.CredentialsRevoked = true;
 
-        await Eventually.UntilAsync(() => s.Bridge.Services.GetRequiredService<CredentialState>().IsRejected, Wait, "the probe finds the PAT rejected");
+        // Whatever talks to Label Studio next (the start-up probe or this export's delivery) meets the revoked PAT.
+        using (await s.Client.PostAsync(new Uri($"/api/documents/{s.AddDocument(1)}/exports/label-studio", UriKind.Relative), null))
+        {
+        }
+
+        await Eventually.UntilAsync(() => s.Bridge.Services.GetRequiredService<CredentialState>().IsRejected, Wait, "the bridge finds the PAT rejected");
         using var refused = await s.Client.PostAsync(new Uri($"/api/documents/{s.AddDocument(1)}/exports/label-studio", UriKind.Relative), null);
         await ExportDeliveryTests.AssertProblem(refused, HttpStatusCode.ServiceUnavailable, "label_studio_credentials_rejected");
 

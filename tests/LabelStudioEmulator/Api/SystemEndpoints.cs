@@ -9,6 +9,10 @@ internal static class SystemEndpoints
     public static void Map(WebApplication app)
     {
         app.MapGet("/health", () => Results.Json(new JsonObject { ["status"] = "UP" }));
+
+        // Not Label Studio routes: the probes the suite's AppHost sends to every process it supervises.
+        app.MapGet("/health/live", () => Results.Json(new JsonObject { ["status"] = "Healthy", ["emulator"] = true }));
+        app.MapGet("/health/ready", () => Results.Json(new JsonObject { ["status"] = "Healthy", ["emulator"] = true }));
         app.MapGet("/api/version/", (EmulatorState state) => Results.Json(new JsonObject
         {
             ["release"] = state.Settings.Version,

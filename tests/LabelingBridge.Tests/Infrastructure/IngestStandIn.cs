@@ -12,9 +12,11 @@ namespace LabelingBridge.Tests.Infrastructure;
 
 /// <summary>
 /// A STAND-IN for IngestService's public document API (real HTTP on a loopback port), serving only what the bridge
-/// reads: GET /api/documents/{id} ({id, status, ...}), GET /api/documents/{id}/result?format=json (a DocumentResult
-/// in DocumentResult.JsonOptions), and GET /api/documents?limit=&amp;cursor= (newest first, {items, nextCursor}).
-/// Unknown ids answer a 404 problem, a result of an unfinished document a 409 problem, like ingest.
+/// reads, in ingest's shapes (IngestService/Documents/DocumentDtos.cs): GET /api/documents/{id} (DocumentDetail:
+/// id, fileName, status, ...), GET /api/documents/{id}/result?format=json (a DocumentResult in
+/// DocumentResult.JsonOptions), GET /api/documents?limit=&amp;cursor= (DocumentPage: items newest first, nextCursor).
+/// Unknown ids answer a 404 problem, a result of an unfinished document a 409 problem, like ingest. (The real service
+/// needs Redis, storage and workers; this keeps the bridge's tests self-contained.)
 /// </summary>
 public sealed class IngestStandIn : IAsyncDisposable
 {
@@ -59,7 +61,7 @@ public sealed class IngestStandIn : IAsyncDisposable
             await next(context);
         });
         app.MapGet("/api/documents/{id}", (string id) => _documents.TryGetValue(id, out var d)
-            ? Results.Json(new { id, fileName = d.Result.FileName, status = d.Status, pageCount = d.Result.PageCount, createdAt = d.Created })
+            ? Results.Json(new { id, fileName = d.Result.FileName, status = d.Status, sizeBytes = 1000, sha256 = new string('0', 64), createdAt = d.Created, updatedAt = d.Created, stages = Array.Empty<object>(), attempts = 1, retries = 0 })
             : NotFound(id));
         app.MapGet("/api/documents/{id}/result", (string id, string? format) =>
         {
@@ -80,7 +82,7 @@ public sealed class IngestStandIn : IAsyncDisposable
             var ordered = _documents.OrderByDescending(d => d.Value.Created).ThenByDescending(d => d.Key, StringComparer.Ordinal).ToList();
             var skip = int.TryParse(cursor, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : 0;
             var take = Math.Clamp(limit ?? 20, 1, 100);
-            var page = ordered.Skip(skip).Take(take).Select(d => new { id = d.Key, status = d.Value.Status }).ToList();
+            var page = ordered.Skip(skip).Take(take).Select(d => new { id = d.Key, fileName = d.Value.Result.FileName, status = d.Value.Status, sizeBytes = 1000, sha256 = new string('0', 64), createdAt = d.Value.Created, updatedAt = d.Value.Created }).ToList();
             var next = skip + take < ordered.Count ? (skip + take).ToString(CultureInfo.InvariantCulture) : null;
             return Results.Json(new { items = page, nextCursor = next });
         });
