@@ -9,12 +9,14 @@ builder.AddIngestStorage();
 builder.AddIngestCatalog();
 builder.AddJobQueue();
 builder.AddIngestApi();
+builder.AddArtifactStorage();
 
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapDocumentEndpoints();
 app.MapWorkerEndpoints();
+app.MapArtifactEndpoints();
 
 app.Run();
 

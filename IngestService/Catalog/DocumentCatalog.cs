@@ -637,6 +637,22 @@ internal sealed class DocumentCatalog(CatalogDb db, TimeProvider time)
         }, cancellationToken);
 
     /// <summary>
+    /// Publishes a stage artifact (page image, picture): under the write lock, checks the lease and runs
+    /// <paramref name="publish"/> (the rename of the flushed temp file into place). Nothing is recorded in the catalog.
+    /// </summary>
+    public Task<LeaseWrite> PublishUnderLeaseAsync(string id, long lease, string what, Action publish, CancellationToken cancellationToken) =>
+        db.WriteAsync(async (connection, transaction, ct) =>
+        {
+            var check = await CheckLeaseAsync(connection, transaction, id, lease, what, ct);
+            if (check.Outcome == LeaseWrite.Done)
+            {
+                publish();
+            }
+
+            return check.Outcome;
+        }, cancellationToken, repeatable: false);
+
+    /// <summary>
     /// Whether <paramref name="lease"/> is the document's current lease. Token 0 is never valid: it is the value of a
     /// document nobody has claimed yet.
     /// </summary>

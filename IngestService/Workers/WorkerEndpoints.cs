@@ -399,8 +399,8 @@ internal static partial class WorkerEndpoints
         return Answer(outcome, id, http, () => TypedResults.Ok(new WorkerWriteAnswer(id, DocumentStatus.Failed, null)));
     }
 
-    /// <summary>Common checks of a lease-fenced write: a valid id, a known stage, a lease token header.</summary>
-    private static IResult? Validate(string id, string? stage, HttpContext http, out long lease)
+    /// <summary>Common checks of a lease-fenced write: a valid id, a known stage, a lease token header (also used by the artifact endpoints).</summary>
+    internal static IResult? Validate(string id, string? stage, HttpContext http, out long lease)
     {
         lease = 0;
         if (!DocumentId.IsValid(id))
@@ -422,7 +422,7 @@ internal static partial class WorkerEndpoints
         return null;
     }
 
-    private static IResult Answer(LeaseWrite outcome, string id, HttpContext http, Func<IResult> done) => outcome switch
+    internal static IResult Answer(LeaseWrite outcome, string id, HttpContext http, Func<IResult> done) => outcome switch
     {
         LeaseWrite.Done or LeaseWrite.AlreadyDone => done(),
         LeaseWrite.NotFound => IngestProblems.DocumentNotFound(id),

@@ -5,11 +5,13 @@ namespace Suite.Contracts;
 
 /// <summary>
 /// The structured result of one document (format=json). Coordinates are PDF points with a bottom-left origin,
-/// as PdfPig reports them; pages are numbered from 1. Documented in docs/result-schema.md.
+/// as PdfPig reports them; pages are numbered from 1. Documented in docs/result-schema.md, JSON Schema in
+/// docs/result.schema.json.
 /// </summary>
 public sealed record DocumentResult
 {
-    public const int CurrentSchemaVersion = 1;
+    /// <summary>2: tables, pictures, page images, text sources and per-block references were added to version 1.</summary>
+    public const int CurrentSchemaVersion = 2;
 
     public int SchemaVersion { get; init; } = CurrentSchemaVersion;
     public required string DocumentId { get; init; }
@@ -20,6 +22,12 @@ public sealed record DocumentResult
     /// <summary>Block ids in reading order, across pages.</summary>
     public required IReadOnlyList<string> ReadingOrder { get; init; }
 
+    /// <summary>Tables with their cell grid; each is also a block of role <c>table</c> (see <see cref="ResultBlock.TableId"/>).</summary>
+    public IReadOnlyList<ResultTable> Tables { get; init; } = [];
+
+    /// <summary>Pictures with their boxes and descriptions; each is also a block of role <c>picture</c>.</summary>
+    public IReadOnlyList<ResultPicture> Pictures { get; init; } = [];
+
     /// <summary>Every stage's outcome: ok, degraded or skipped, with the reason when not ok.</summary>
     public required IReadOnlyList<StageOutcome> Stages { get; init; }
 
@@ -29,17 +37,84 @@ public sealed record DocumentResult
     };
 }
 
-public sealed record ResultPage(int PageNumber, double Width, double Height, IReadOnlyList<ResultBlock> Blocks);
+public sealed record ResultPage(int PageNumber, double Width, double Height, IReadOnlyList<ResultBlock> Blocks)
+{
+    /// <summary>Where the page's words came from: <c>text_layer</c>, <c>ocr</c>, or <c>none</c> (no text found).</summary>
+    public string? TextSource { get; init; }
 
-/// <summary>A block of text on a page, with its layout role (paragraph, title, section_header, ...).</summary>
-public sealed record ResultBlock(string Id, int PageNumber, string Role, string Text, BoundingBox BoundingBox);
+    /// <summary>The rendered page image, when the render stage produced one.</summary>
+    public PageImage? Image { get; init; }
+}
+
+/// <summary>A rendered page: served at <see cref="Url"/> (relative to the API root), PNG of the given pixel size.</summary>
+public sealed record PageImage(string Url, int WidthPx, int HeightPx, double Dpi);
+
+/// <summary>
+/// A block on a page with its layout role (<see cref="BlockRoles"/>). A table or picture block points at its entry in
+/// <see cref="DocumentResult.Tables"/> / <see cref="DocumentResult.Pictures"/>.
+/// </summary>
+public sealed record ResultBlock(string Id, int PageNumber, string Role, string Text, BoundingBox BoundingBox)
+{
+    public string? TableId { get; init; }
+    public string? PictureId { get; init; }
+
+    /// <summary>Heading depth for <c>title</c> (0) and <c>section_header</c> (1 or more); null for other roles.</summary>
+    public int? Level { get; init; }
+}
 
 /// <summary>A box in PDF points, origin bottom-left.</summary>
 public sealed record BoundingBox(double Left, double Bottom, double Right, double Top);
+
+/// <summary>A table: its grid size and cells (row and column from 0, top-left first).</summary>
+public sealed record ResultTable(string Id, int PageNumber, BoundingBox BoundingBox, int RowCount, int ColumnCount, IReadOnlyList<TableCell> Cells)
+{
+    /// <summary>How it was found: <c>ruling</c> (drawn lines) or <c>alignment</c> (aligned words).</summary>
+    public string? Detection { get; init; }
+}
+
+public sealed record TableCell(int Row, int Column, string Text, BoundingBox? BoundingBox = null)
+{
+    public int RowSpan { get; init; } = 1;
+    public int ColumnSpan { get; init; } = 1;
+}
+
+/// <summary>An embedded picture: its box, the stored file (served at <see cref="Url"/>) and an optional description.</summary>
+public sealed record ResultPicture(string Id, int PageNumber, BoundingBox BoundingBox)
+{
+    public string? Url { get; init; }
+    public string? ContentType { get; init; }
+    public int? WidthPx { get; init; }
+    public int? HeightPx { get; init; }
+    public string? Description { get; init; }
+}
+
+/// <summary>The layout roles a block can have.</summary>
+public static class BlockRoles
+{
+    public const string Title = "title";
+    public const string SectionHeader = "section_header";
+    public const string Paragraph = "paragraph";
+    public const string ListItem = "list_item";
+    public const string Caption = "caption";
+    public const string PageHeader = "page_header";
+    public const string PageFooter = "page_footer";
+    public const string Table = "table";
+    public const string Picture = "picture";
+
+    public static readonly IReadOnlyList<string> All = [Title, SectionHeader, Paragraph, ListItem, Caption, PageHeader, PageFooter, Table, Picture];
+}
 
 public sealed record StageOutcome(string Name, string Outcome, string? Reason = null)
 {
     public const string Ok = "ok";
     public const string Degraded = "degraded";
     public const string Skipped = "skipped";
+}
+
+/// <summary>Public URLs of a document's artifacts (served by IngestService, routed by the gateway under /api/documents).</summary>
+public static class ArtifactRoutes
+{
+    public static string PageImage(string documentId, int pageNumber) => $"/api/documents/{documentId}/pages/{pageNumber}/image";
+
+    public static string Picture(string documentId, string pictureId) => $"/api/documents/{documentId}/pictures/{pictureId}";
 }

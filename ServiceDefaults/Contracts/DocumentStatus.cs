@@ -30,7 +30,14 @@ public static class PipelineStageNames
 {
     public const string Validate = "validate";
     public const string Extract = "extract";
+    public const string Render = "render";
+    public const string Ocr = "ocr";
+    public const string Layout = "layout";
+    public const string ReadingOrder = "reading-order";
+    public const string Tables = "tables";
+    public const string Pictures = "pictures";
+    public const string Describe = "describe";
     public const string Assemble = "assemble";
 
-    public static readonly IReadOnlyList<string> All = [Validate, Extract, Assemble];
+    public static readonly IReadOnlyList<string> All = [Validate, Extract, Render, Ocr, Layout, ReadingOrder, Tables, Pictures, Describe, Assemble];
 }

@@ -4,7 +4,7 @@ namespace Suite.Contracts;
 /// IngestService's internal API for workers. Served on the ingest service only, never routed by the gateway.
 /// Every write carries the lease token returned by the claim; a write with a stale token is refused (409).
 /// Methods: POST claim, GET content, PUT stages/{stage} (a report overwrites the previous one), PUT and GET
-/// checkpoints/{stage}, PUT result, POST failure.
+/// checkpoints/{stage}, PUT result, POST failure, PUT artifacts (page images, pictures).
 /// </summary>
 public static class InternalApi
 {
@@ -35,6 +35,12 @@ public static class InternalApi
 
     /// <summary>Header carrying a checkpoint payload's SHA-256 (lowercase hex) as IngestService recorded it.</summary>
     public const string ChecksumHeader = "X-Checksum-Sha256";
+
+    /// <summary>PUT a rendered page (image/png), lease-fenced; served publicly at <c>/api/documents/{id}/pages/{n}/image</c>.</summary>
+    public static string PageImageArtifact(string documentId, int pageNumber) => $"{Prefix}/documents/{documentId}/artifacts/pages/{pageNumber}.png";
+
+    /// <summary>PUT an extracted picture (image/png or image/jpeg), lease-fenced; served publicly at <c>/api/documents/{id}/pictures/{pictureId}</c>.</summary>
+    public static string PictureArtifact(string documentId, string pictureId) => $"{Prefix}/documents/{documentId}/artifacts/pictures/{pictureId}";
 }
 
 /// <summary>

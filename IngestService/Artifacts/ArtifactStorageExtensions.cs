@@ -1,0 +1,15 @@
+using IngestService.Artifacts;
+
+namespace Microsoft.Extensions.Hosting;
+
+internal static class ArtifactStorageExtensions
+{
+    /// <summary>Stage artifacts (page images, pictures) under {Storage:Root}/artifacts, with orphaned temp files swept at start-up.</summary>
+    public static TBuilder AddArtifactStorage<TBuilder>(this TBuilder builder)
+        where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.AddSingleton<ArtifactStore>();
+        builder.Services.AddHostedService<ArtifactStoreInitializer>();
+        return builder;
+    }
+}
