@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Suite.Contracts;
@@ -6,53 +5,76 @@ using Suite.Contracts;
 namespace Suite.PipelineWorker.Stages;
 
 /// <summary>
-/// assemble: groups each page's words into blocks (role <c>paragraph</c> until the layout stage exists), orders
-/// them top-to-bottom, and renders the result as <see cref="DocumentResult"/> JSON, Markdown (a
-/// <c>&lt;!-- page N --&gt;</c> line per page, blocks as paragraphs) and plain text (pages separated by form feeds).
-/// Its checkpoint is the finished <see cref="ResultSubmission"/>, so a job interrupted after this stage only
-/// has to submit it.
+/// assemble: the result from the checkpoints of all earlier stages. Per page, the layout blocks in reading order,
+/// with each table's <c>table</c> block in place of the blocks it covers and <c>picture</c> blocks placed where
+/// they sit on the page; tables with cells, pictures with boxes, files and descriptions; page images; and every
+/// stage's outcome (ok / degraded / skipped with the reason, DEG-8). Rendered as <see cref="DocumentResult"/> JSON,
+/// Markdown and plain text (see <see cref="ResultRendering"/>). Its checkpoint is the finished
+/// <see cref="ResultSubmission"/>, so a job interrupted after this stage only has to submit it.
+/// Permanent: <c>no_content</c> when nothing at all could be read (no text, no table, no picture on any page): a
+/// document never completes empty.
 /// </summary>
 internal sealed class AssembleStage : IPipelineStage
 {
-    public const string ParagraphRole = "paragraph";
+    public const string ParagraphRole = BlockRoles.Paragraph;
 
     public string Name => PipelineStageNames.Assemble;
 
     public async Task<StageResult> RunAsync(StageContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var pages = new List<ResultPage>();
-        var readingOrder = new List<string>();
-        var markdown = new StringBuilder();
-        var text = new StringBuilder();
-        var unreadablePages = new List<int>();
-        var fallbackPages = new List<int>();
+        var layout = await StageCheckpoint.ReadAsync<LayoutCheckpoint>(context, PipelineStageNames.Layout, cancellationToken);
+        var readingOrderCheckpoint = await StageCheckpoint.ReadAsync<ReadingOrderCheckpoint>(context, PipelineStageNames.ReadingOrder, cancellationToken);
+        var order = readingOrderCheckpoint.Pages.ToDictionary(p => p.Page);
+        var tables = await StageCheckpoint.ReadAsync<TablesCheckpoint>(context, PipelineStageNames.Tables, cancellationToken);
+        var pictures = await StageCheckpoint.ReadAsync<PicturesCheckpoint>(context, PipelineStageNames.Pictures, cancellationToken);
+        var describe = await StageCheckpoint.ReadAsync<DescribeCheckpoint>(context, PipelineStageNames.Describe, cancellationToken);
+        var render = await StageCheckpoint.ReadAsync<RenderCheckpoint>(context, PipelineStageNames.Render, cancellationToken);
+        var ocr = await StageCheckpoint.ReadAsync<OcrCheckpoint>(context, PipelineStageNames.Ocr, cancellationToken);
 
+        var unreadablePages = new List<int>();
         await foreach (var page in ExtractStage.ReadPagesAsync(context.CheckpointPath(PipelineStageNames.Extract), cancellationToken))
         {
-            cancellationToken.ThrowIfCancellationRequested();
             if (page.Error is not null)
             {
                 unreadablePages.Add(page.Number);
             }
+        }
 
-            var layout = TextLayout.Segment(page.Words);
-            if (layout.UsedFallback)
+        var images = render.Pages.ToDictionary(p => p.Page);
+        var resultTables = tables.Tables.Select(t => t.Table).ToList();
+        var resultPictures = pictures.Pictures.Select(p => new ResultPicture(p.Id, p.Page, p.Box)
+        {
+            Url = p.Stored ? ArtifactRoutes.Picture(context.DocumentId, p.Id) : null,
+            ContentType = p.Stored ? p.ContentType : null,
+            WidthPx = p.WidthPx,
+            HeightPx = p.HeightPx,
+            Description = describe.Descriptions.GetValueOrDefault(p.Id),
+        }).ToList();
+        var tablesById = resultTables.ToDictionary(t => t.Id, StringComparer.Ordinal);
+        var picturesById = resultPictures.ToDictionary(p => p.Id, StringComparer.Ordinal);
+
+        var pages = new List<ResultPage>();
+        var readingOrder = new List<string>();
+        var markdown = new StringBuilder();
+        var text = new StringBuilder();
+        foreach (var page in layout.Pages)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var blocks = PageBlocks(
+                page,
+                order.TryGetValue(page.Page, out var pageOrder) ? pageOrder.BlockIds : [],
+                tables.Tables.Where(t => t.Table.PageNumber == page.Page).ToList(),
+                resultPictures.Where(p => p.PageNumber == page.Page).ToList());
+            pages.Add(new ResultPage(page.Page, page.Width, page.Height, blocks)
             {
-                fallbackPages.Add(page.Number);
-            }
-
-            var blocks = layout.Blocks
-                .Select((b, i) => new ResultBlock(
-                    string.Create(CultureInfo.InvariantCulture, $"p{page.Number}-b{i + 1}"),
-                    page.Number,
-                    ParagraphRole,
-                    b.Text,
-                    new BoundingBox(Checkpoints.Round(b.Left), Checkpoints.Round(b.Bottom), Checkpoints.Round(b.Right), Checkpoints.Round(b.Top))))
-                .ToList();
-            pages.Add(new ResultPage(page.Number, page.Width, page.Height, blocks));
+                TextSource = page.TextSource,
+                Image = images.TryGetValue(page.Page, out var image)
+                    ? new PageImage(ArtifactRoutes.PageImage(context.DocumentId, page.Page), image.WidthPx, image.HeightPx, image.Dpi)
+                    : null,
+            });
             readingOrder.AddRange(blocks.Select(b => b.Id));
-            ResultRendering.AppendPage(markdown, text, page.Number, blocks);
+            ResultRendering.AppendPage(markdown, text, page.Page, blocks, tablesById, picturesById);
         }
 
         if (pages.Count == 0)
@@ -60,9 +82,15 @@ internal sealed class AssembleStage : IPipelineStage
             throw new PipelineFailure(FailureCodes.NoPages, "The extracted document has no pages.");
         }
 
-        var assembleOutcome = fallbackPages.Count == 0
-            ? StageResult.Completed
-            : StageResult.Degraded($"Block segmentation fell back to simple line grouping on pages {string.Join(", ", fallbackPages.Take(20))}");
+        if (pages.All(p => p.Blocks.Count == 0))
+        {
+            var why = ocr.Outcome.Detail is { Length: > 0 } ocrDetail ? $" (OCR: {ocrDetail})" : "";
+            throw new PipelineFailure(
+                FailureCodes.NoContent,
+                $"Nothing could be read from the document: none of its {pages.Count} pages has text, a text layer or OCR, or a picture{why}. " +
+                "If it is a scan, check that it is not blank; otherwise repair or re-export the file and upload it again.");
+        }
+
         var result = new DocumentResult
         {
             DocumentId = context.DocumentId,
@@ -70,15 +98,22 @@ internal sealed class AssembleStage : IPipelineStage
             PageCount = pages.Count,
             Pages = pages,
             ReadingOrder = readingOrder,
+            Tables = resultTables,
+            Pictures = resultPictures,
             Stages =
             [
                 new StageOutcome(PipelineStageNames.Validate, StageOutcome.Ok),
                 unreadablePages.Count == 0
                     ? new StageOutcome(PipelineStageNames.Extract, StageOutcome.Ok)
                     : new StageOutcome(PipelineStageNames.Extract, StageOutcome.Degraded, ExtractStage.DescribeFailedPages(unreadablePages, pages.Count)),
-                assembleOutcome.Detail is null
-                    ? new StageOutcome(PipelineStageNames.Assemble, StageOutcome.Ok)
-                    : new StageOutcome(PipelineStageNames.Assemble, StageOutcome.Degraded, assembleOutcome.Detail),
+                render.Outcome.ToOutcome(PipelineStageNames.Render),
+                ocr.Outcome.ToOutcome(PipelineStageNames.Ocr),
+                layout.Outcome.ToOutcome(PipelineStageNames.Layout),
+                readingOrderCheckpoint.Outcome.ToOutcome(PipelineStageNames.ReadingOrder),
+                tables.Outcome.ToOutcome(PipelineStageNames.Tables),
+                pictures.Outcome.ToOutcome(PipelineStageNames.Pictures),
+                describe.Outcome.ToOutcome(PipelineStageNames.Describe),
+                new StageOutcome(PipelineStageNames.Assemble, StageOutcome.Ok),
             ],
         };
 
@@ -89,7 +124,7 @@ internal sealed class AssembleStage : IPipelineStage
         await Checkpoints.WriteAtomicallyAsync(
             context.CheckpointPath(Name),
             stream => JsonSerializer.SerializeAsync(stream, submission, Checkpoints.JsonOptions, cancellationToken));
-        return assembleOutcome;
+        return StageResult.Completed;
     }
 
     public async Task<bool> IsCheckpointUsableAsync(StageContext context, CancellationToken cancellationToken)
@@ -99,7 +134,7 @@ internal sealed class AssembleStage : IPipelineStage
         {
             var submission = await ReadSubmissionAsync(context, cancellationToken);
             return submission is { Json.Length: > 0, Markdown: not null, Text: not null }
-                && JsonSerializer.Deserialize<DocumentResult>(submission.Json, DocumentResult.JsonOptions) is { PageCount: > 0 };
+                && JsonSerializer.Deserialize<DocumentResult>(submission.Json, DocumentResult.JsonOptions) is { PageCount: > 0, SchemaVersion: DocumentResult.CurrentSchemaVersion };
         }
         catch (JsonException)
         {
@@ -113,5 +148,64 @@ internal sealed class AssembleStage : IPipelineStage
         ArgumentNullException.ThrowIfNull(context);
         return await Checkpoints.ReadAsync<ResultSubmission>(context.CheckpointPath(PipelineStageNames.Assemble), cancellationToken)
             ?? throw new JsonException("The assemble checkpoint is empty.");
+    }
+
+    /// <summary>One page's blocks in reading order, tables in place of the blocks they cover, pictures where they sit.</summary>
+    internal static List<ResultBlock> PageBlocks(LayoutPage page, IReadOnlyList<string> orderIds, IReadOnlyList<DetectedTable> tables, IReadOnlyList<ResultPicture> pictures)
+    {
+        var items = page.Blocks.ToDictionary(b => b.Id, StringComparer.Ordinal);
+        var ids = orderIds.Where(items.ContainsKey).Concat(page.Blocks.Select(b => b.Id).Where(id => !orderIds.Contains(id))).ToList();
+        var coveredBy = new Dictionary<string, DetectedTable>(StringComparer.Ordinal);
+        foreach (var table in tables)
+        {
+            foreach (var id in table.Covers)
+            {
+                coveredBy.TryAdd(id, table);
+            }
+        }
+
+        var sequence = new List<ResultBlock>();
+        var placed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var id in ids)
+        {
+            if (coveredBy.TryGetValue(id, out var table))
+            {
+                if (placed.Add(table.Table.Id))
+                {
+                    sequence.Add(TableBlock(table.Table));
+                }
+
+                continue;
+            }
+
+            var item = items[id];
+            sequence.Add(new ResultBlock(id, page.Page, item.Role, item.Text, item.Box) { Level = item.Level });
+        }
+
+        foreach (var table in tables.Where(t => !placed.Contains(t.Table.Id)))
+        {
+            Insert(sequence, TableBlock(table.Table));
+        }
+
+        foreach (var picture in pictures)
+        {
+            Insert(sequence, new ResultBlock(picture.Id, picture.PageNumber, BlockRoles.Picture, picture.Description ?? "", picture.BoundingBox) { PictureId = picture.Id });
+        }
+
+        return sequence;
+    }
+
+    private static ResultBlock TableBlock(ResultTable table) =>
+        new(table.Id, table.PageNumber, BlockRoles.Table, ResultRendering.TableText(table), table.BoundingBox) { TableId = table.Id };
+
+    /// <summary>Before the first body block that starts below the new block's top and overlaps it horizontally.</summary>
+    private static void Insert(List<ResultBlock> sequence, ResultBlock block)
+    {
+        var box = block.BoundingBox;
+        var index = sequence.FindIndex(b =>
+            b.Role != BlockRoles.PageHeader
+            && (b.Role == BlockRoles.PageFooter
+                || (b.BoundingBox.Top < box.Top - 1 && b.BoundingBox.Left < box.Right && box.Left < b.BoundingBox.Right)));
+        sequence.Insert(index < 0 ? sequence.Count : index, block);
     }
 }

@@ -20,6 +20,19 @@ internal interface IPipelineStage
 
     /// <summary>Whether a checkpoint downloaded from an earlier attempt is complete and readable, so the stage can be skipped.</summary>
     Task<bool> IsCheckpointUsableAsync(StageContext context, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The stage's own timeout (its options' <c>TimeoutSeconds</c>), or null for the worker's <c>StageTimeoutSeconds</c>.
+    /// The stage also enforces it itself (within the worker's limit): an optional stage stops at it and reports
+    /// <c>degraded</c> with what it finished; a required one fails with <c>stage_timeout</c>.
+    /// </summary>
+    TimeSpan? Timeout => null;
+
+    /// <summary>
+    /// Optional stages (render, ocr, tables, pictures, describe, ...) degrade instead of failing the document when
+    /// their dependency fails; required ones (validate, extract, assemble) fail it.
+    /// </summary>
+    bool IsOptional => false;
 }
 
 /// <summary>How a stage ended: completed, or degraded with the reason (reported as the stage status).</summary>
@@ -28,6 +41,9 @@ internal sealed record StageResult(string Status, string? Detail = null)
     public static StageResult Completed { get; } = new(StageStatus.Completed);
 
     public static StageResult Degraded(string reason) => new(StageStatus.Degraded, reason);
+
+    /// <summary>The stage did not run (switched off, not configured, nothing to do for it), with the reason.</summary>
+    public static StageResult Skipped(string reason) => new(StageStatus.Skipped, reason);
 }
 
 /// <summary>The work folder of one job: where the upload and the checkpoints live while it is processed.</summary>
@@ -43,6 +59,15 @@ internal sealed class StageContext
 
     public string DocumentId { get; }
 
+    /// <summary>
+    /// The lease token of the worker's claim, sent with every artifact upload (page images, pictures). 0 in local
+    /// runs (tests, benchmarks): artifacts then go to <see cref="ArtifactDirectory"/> when set, else nowhere.
+    /// </summary>
+    public long LeaseToken { get; init; }
+
+    /// <summary>Local runs only: where artifacts are copied instead of being uploaded to IngestService.</summary>
+    public string? ArtifactDirectory { get; init; }
+
     public string FileName { get; }
 
     public string WorkDirectory { get; }
@@ -51,4 +76,12 @@ internal sealed class StageContext
     public string ContentPath => Path.Combine(WorkDirectory, "content.pdf");
 
     public string CheckpointPath(string stage) => Path.Combine(WorkDirectory, "checkpoints", stage + ".json");
+
+    /// <summary>A private scratch folder of a stage (page images, picture files), created on demand.</summary>
+    public string ScratchDirectory(string stage)
+    {
+        var path = Path.Combine(WorkDirectory, "scratch", stage);
+        Directory.CreateDirectory(path);
+        return path;
+    }
 }

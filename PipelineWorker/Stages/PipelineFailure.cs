@@ -44,6 +44,9 @@ internal static class FailureCodes
     public const string NoPages = "no_pages";
     public const string TooManyPages = "too_many_pages";
     public const string NoReadablePages = "no_readable_pages";
+    public const string NoContent = "no_content";
+    public const string Truncated = "truncated";
+    public const string TooLarge = "too_large";
     public const string ContentMissing = "content_missing";
     public const string StageTimeout = "stage_timeout";
     public const string DocumentBudgetExceeded = "document_budget_exceeded";

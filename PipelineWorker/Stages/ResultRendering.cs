@@ -7,7 +7,18 @@ namespace Suite.PipelineWorker.Stages;
 /// <summary>The Markdown and plain-text renderings of the result, appended page by page.</summary>
 internal static class ResultRendering
 {
-    public static void AppendPage(StringBuilder markdown, StringBuilder text, int pageNumber, IReadOnlyList<ResultBlock> blocks)
+    /// <summary>
+    /// Appends one page: Markdown opens it with <c>&lt;!-- page N --&gt;</c> and renders each block by role (headings as
+    /// <c>#</c>, list items as <c>-</c>, tables as pipe tables, pictures as images, page headers and footers as
+    /// comments so they stay out of the flow); plain text separates pages with a form feed and tables' cells with tabs.
+    /// </summary>
+    public static void AppendPage(
+        StringBuilder markdown,
+        StringBuilder text,
+        int pageNumber,
+        IReadOnlyList<ResultBlock> blocks,
+        IReadOnlyDictionary<string, ResultTable>? tables = null,
+        IReadOnlyDictionary<string, ResultPicture>? pictures = null)
     {
         ArgumentNullException.ThrowIfNull(markdown);
         ArgumentNullException.ThrowIfNull(text);
@@ -22,10 +33,9 @@ internal static class ResultRendering
         foreach (var block in blocks)
         {
             markdown.Append('\n');
-            foreach (var line in block.Text.Split('\n'))
-            {
-                markdown.Append(EscapeMarkdownLine(line)).Append('\n');
-            }
+            var table = block.TableId is not null && tables is not null ? tables.GetValueOrDefault(block.TableId) : null;
+            var picture = block.PictureId is not null && pictures is not null ? pictures.GetValueOrDefault(block.PictureId) : null;
+            AppendMarkdown(markdown, block, table, picture);
         }
 
         if (pageNumber > 1)
@@ -33,11 +43,141 @@ internal static class ResultRendering
             text.Append('\f');
         }
 
-        text.AppendJoin("\n\n", blocks.Select(b => b.Text));
-        if (blocks.Count > 0)
+        var plain = blocks.Select(b => PlainText(b, b.TableId is not null && tables is not null ? tables.GetValueOrDefault(b.TableId) : null)).Where(t => t.Length > 0).ToList();
+        text.AppendJoin("\n\n", plain);
+        if (plain.Count > 0)
         {
             text.Append('\n');
         }
+    }
+
+    private static void AppendMarkdown(StringBuilder markdown, ResultBlock block, ResultTable? table, ResultPicture? picture)
+    {
+        switch (block.Role)
+        {
+            case BlockRoles.Title:
+                markdown.Append("# ").Append(EscapeInline(OneLine(block.Text))).Append('\n');
+                break;
+            case BlockRoles.SectionHeader:
+                markdown.Append('#', Math.Clamp((block.Level ?? 1) + 1, 2, 6)).Append(' ').Append(EscapeInline(OneLine(block.Text))).Append('\n');
+                break;
+            case BlockRoles.PageHeader or BlockRoles.PageFooter:
+                markdown.Append(CultureInfo.InvariantCulture, $"<!-- {block.Role.Replace('_', ' ')}: {Comment(block.Text)} -->\n");
+                break;
+            case BlockRoles.ListItem:
+                var lines = block.Text.Split('\n');
+                markdown.Append("- ").Append(EscapeMarkdownLine(BulletFree(lines[0]))).Append('\n');
+                foreach (var line in lines.Skip(1))
+                {
+                    markdown.Append("  ").Append(EscapeMarkdownLine(line)).Append('\n');
+                }
+
+                break;
+            case BlockRoles.Table when table is not null:
+                AppendTable(markdown, table);
+                break;
+            case BlockRoles.Picture:
+                var alt = EscapeInline(OneLine(picture?.Description ?? $"Picture {block.PictureId}"));
+                markdown.Append(picture?.Url is { } url
+                    ? $"![{alt}]({url})\n"
+                    : $"<!-- picture {block.PictureId} (no file) -->\n");
+                if (picture?.Url is null && picture?.Description is { } description)
+                {
+                    markdown.Append(EscapeMarkdownLine(OneLine(description))).Append('\n');
+                }
+
+                break;
+            default:
+                foreach (var line in block.Text.Split('\n'))
+                {
+                    markdown.Append(EscapeMarkdownLine(line)).Append('\n');
+                }
+
+                break;
+        }
+    }
+
+    private static void AppendTable(StringBuilder markdown, ResultTable table)
+    {
+        var grid = new string[table.RowCount, table.ColumnCount];
+        foreach (var cell in table.Cells)
+        {
+            if (cell.Row < table.RowCount && cell.Column < table.ColumnCount)
+            {
+                grid[cell.Row, cell.Column] = EscapeInline(OneLine(cell.Text));
+            }
+        }
+
+        for (var r = 0; r < table.RowCount; r++)
+        {
+            markdown.Append('|');
+            for (var c = 0; c < table.ColumnCount; c++)
+            {
+                markdown.Append(' ').Append(grid[r, c] ?? "").Append(" |");
+            }
+
+            markdown.Append('\n');
+            if (r == 0)
+            {
+                markdown.Append('|');
+                for (var c = 0; c < table.ColumnCount; c++)
+                {
+                    markdown.Append(" --- |");
+                }
+
+                markdown.Append('\n');
+            }
+        }
+    }
+
+    private static string PlainText(ResultBlock block, ResultTable? table)
+    {
+        if (table is null)
+        {
+            return block.Text;
+        }
+
+        var rows = table.Cells.GroupBy(c => c.Row).OrderBy(g => g.Key)
+            .Select(g => string.Join('\t', g.OrderBy(c => c.Column).Select(c => OneLine(c.Text))));
+        return string.Join('\n', rows);
+    }
+
+    /// <summary>The text of a table block: rows on lines, cells separated by " | ".</summary>
+    public static string TableText(ResultTable table)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        return string.Join('\n', table.Cells.GroupBy(c => c.Row).OrderBy(g => g.Key)
+            .Select(g => string.Join(" | ", g.OrderBy(c => c.Column).Select(c => OneLine(c.Text)))));
+    }
+
+    private static string OneLine(string text) => string.Join(' ', text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+    private static string Comment(string text) => OneLine(text).Replace("--", "- -", StringComparison.Ordinal);
+
+    /// <summary>A bullet glyph at the start of a list item becomes the Markdown marker itself.</summary>
+    private static string BulletFree(string line)
+    {
+        var trimmed = line.TrimStart();
+        return trimmed.Length > 1 && "•◦▪▫‣∙·●○■□►▸➢✓-–—*".Contains(trimmed[0], StringComparison.Ordinal) && char.IsWhiteSpace(trimmed[1])
+            ? trimmed[2..].TrimStart()
+            : line;
+    }
+
+    /// <summary>Escapes inline markup only (for text after a block marker such as # or -).</summary>
+    private static string EscapeInline(string text)
+    {
+        var escaped = new StringBuilder(text.Length + 8);
+        foreach (var c in text)
+        {
+            if (c is '\\' or '`' or '*' or '_' or '[' or ']' or '<' or '>' or '|')
+            {
+                escaped.Append('\\');
+            }
+
+            escaped.Append(c);
+        }
+
+        return escaped.ToString();
     }
 
     /// <summary>

@@ -6,10 +6,12 @@ using UglyToad.PdfPig.PdfFonts;
 
 namespace Suite.PipelineWorker.Stages;
 
-/// <summary>A block of lines on a page, with its box.</summary>
+/// <summary>A block of lines on a page, with its box and the words it holds (for font sizes and styles).</summary>
 internal sealed record LayoutBlock(IReadOnlyList<string> Lines, double Left, double Bottom, double Right, double Top)
 {
     public string Text => string.Join('\n', Lines);
+
+    public IReadOnlyList<ExtractedWord> Words { get; init; } = [];
 }
 
 /// <summary>The blocks of one page, and whether the simple fallback had to replace the segmenter.</summary>
@@ -54,6 +56,12 @@ internal static class TextLayout
     private static (List<LayoutBlock> Blocks, int Words) Docstrum(IReadOnlyList<ExtractedWord> words)
     {
         var pdfWords = words.Select(ToPdfPigWord).ToList();
+        var origin = new Dictionary<Word, ExtractedWord>(ReferenceEqualityComparer.Instance);
+        for (var i = 0; i < words.Count; i++)
+        {
+            origin[pdfWords[i]] = words[i];
+        }
+
         var segmented = DocstrumBoundingBoxes.Instance.GetBlocks(pdfWords);
         var blocks = segmented
             .Select(b => new LayoutBlock(
@@ -61,7 +69,10 @@ internal static class TextLayout
                 b.BoundingBox.Left,
                 b.BoundingBox.Bottom,
                 b.BoundingBox.Right,
-                b.BoundingBox.Top))
+                b.BoundingBox.Top)
+            {
+                Words = b.TextLines.SelectMany(l => l.Words).Select(w => origin.GetValueOrDefault(w)).OfType<ExtractedWord>().ToList(),
+            })
             .ToList();
         return (blocks, segmented.Sum(b => b.TextLines.Sum(l => l.Words.Count)));
     }
@@ -175,10 +186,13 @@ internal static class TextLayout
             all.Min(w => w.Left),
             all.Min(w => w.Bottom),
             all.Max(w => w.Right),
-            all.Max(w => w.Top));
+            all.Max(w => w.Top))
+        {
+            Words = all,
+        };
     }
 
-    /// <summary>Reading order for now: top-to-bottom, then left-to-right (the reading-order stage comes later).</summary>
+    /// <summary>Top-to-bottom, then left-to-right: the order blocks are numbered in (the reading-order stage orders them).</summary>
     private static List<LayoutBlock> Order(IEnumerable<LayoutBlock> blocks) =>
         blocks.OrderByDescending(b => Math.Round(b.Top, 1)).ThenBy(b => b.Left).ToList();
 

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Suite.Contracts;
+using UglyToad.PdfPig;
 
 namespace Suite.PipelineWorker.Stages;
 
@@ -13,6 +14,9 @@ internal sealed class ValidateStageOptions
 
     /// <summary>Documents with more pages are refused with <c>too_many_pages</c>.</summary>
     public int MaxPages { get; set; } = 2000;
+
+    /// <summary>Larger files are refused with <c>too_large</c> (IngestService also limits uploads).</summary>
+    public long MaxSizeBytes { get; set; } = 512L * 1024 * 1024;
 }
 
 /// <summary>
@@ -35,10 +39,29 @@ internal sealed class ValidateStage(IOptions<ValidateStageOptions> options) : IP
             throw new PipelineFailure(FailureCodes.EmptyFile, "The file is empty (0 bytes). Upload the PDF again.");
         }
 
+        var maxBytes = options.Value.MaxSizeBytes;
+        if (size > maxBytes)
+        {
+            throw new PipelineFailure(
+                FailureCodes.TooLarge,
+                $"The file has {size} bytes; at most {maxBytes} are accepted (Worker:Validate:MaxSizeBytes). Split or compress the document.");
+        }
+
         await CheckMagicAsync(context.ContentPath, cancellationToken);
+        var truncated = !await HasEndMarkerAsync(context.ContentPath, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
 
-        using var document = PdfOpening.Open(context.ContentPath);
+        PdfDocument document;
+        try
+        {
+            document = PdfOpening.Open(context.ContentPath);
+        }
+        catch (PipelineFailure failure) when (truncated && failure.Code == FailureCodes.CorruptStructure)
+        {
+            throw Truncated(failure.InnerException);
+        }
+
+        using var opened = document;
         int pages;
         try
         {
@@ -46,15 +69,16 @@ internal sealed class ValidateStage(IOptions<ValidateStageOptions> options) : IP
         }
         catch (Exception ex) when (PdfOpening.IsParseError(ex))
         {
-            throw new PipelineFailure(
+            throw truncated ? Truncated(ex) : new PipelineFailure(
                 FailureCodes.CorruptStructure,
                 $"The PDF's page tree is damaged ({PdfOpening.Describe(ex)}). Re-export or repair the file and upload it again.",
                 ex);
         }
 
+        // PdfPig reports zero pages for some damaged files without throwing: never let such a file through.
         if (pages <= 0)
         {
-            throw new PipelineFailure(FailureCodes.NoPages, "The PDF has no pages.");
+            throw truncated ? Truncated(null) : new PipelineFailure(FailureCodes.NoPages, "The PDF has no pages (or its page tree cannot be found). Repair or re-export the file and upload it again.");
         }
 
         var maxPages = options.Value.MaxPages;
@@ -90,6 +114,21 @@ internal sealed class ValidateStage(IOptions<ValidateStageOptions> options) : IP
             return false;
         }
     }
+
+    /// <summary>Whether the file ends (within its last 2 KiB) with the %%EOF marker every complete PDF has.</summary>
+    private static async Task<bool> HasEndMarkerAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var stream = File.OpenRead(path);
+        var tail = new byte[(int)Math.Min(2048, stream.Length)];
+        stream.Seek(-tail.Length, SeekOrigin.End);
+        var read = await stream.ReadAtLeastAsync(tail, tail.Length, throwOnEndOfStream: false, cancellationToken);
+        return tail.AsSpan(0, read).IndexOf("%%EOF"u8) >= 0;
+    }
+
+    private static PipelineFailure Truncated(Exception? inner) => new(
+        FailureCodes.Truncated,
+        "The PDF is truncated: it does not end with %%EOF and its structure cannot be read. The upload or the file was cut short; upload the complete file again.",
+        inner);
 
     private static async Task CheckMagicAsync(string path, CancellationToken cancellationToken)
     {

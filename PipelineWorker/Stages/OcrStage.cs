@@ -1,0 +1,175 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using Suite.Contracts;
+using Suite.PipelineWorker.Engines;
+using Suite.PipelineWorker.Jobs;
+
+namespace Suite.PipelineWorker.Stages;
+
+/// <summary>
+/// ocr: text for pages with (almost) no text layer. Each such page is rendered for OCR (pdftoppm at
+/// <see cref="OcrOptions.Dpi"/>, capped by pixels) and read by tesseract (TSV: words with boxes, converted to PDF
+/// points in the same displayed-page space PdfPig uses). Pages run in parallel under a bound, each tesseract
+/// single-threaded. The number of pages OCRed per document is capped (<see cref="OcrOptions.MaxPages"/>).
+/// Fallback (DEG-4): text layer only; a page whose OCR fails (engine missing, timeout, crash, open breaker) stays
+/// without text and the stage is <c>degraded</c> with the reason. Transient: none (no remote calls). Permanent: none.
+/// </summary>
+internal sealed class OcrStage(
+    PageRenderer renderer,
+    OcrEngine ocr,
+    EngineRegistry engines,
+    IOptions<OcrOptions> options,
+    IOptions<WorkerOptions> worker) : IPipelineStage
+{
+    public string Name => PipelineStageNames.Ocr;
+
+    public bool IsOptional => true;
+
+    public TimeSpan? Timeout => TimeSpan.FromSeconds(options.Value.TimeoutSeconds);
+
+    public async Task<StageResult> RunAsync(StageContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var (note, pages) = await RecognizeAsync(context, options.Value, cancellationToken);
+        await StageCheckpoint.WriteAsync(context, Name, new OcrCheckpoint(StageCheckpoint.Version, note, pages), cancellationToken);
+        return note.ToResult();
+    }
+
+    public Task<bool> IsCheckpointUsableAsync(StageContext context, CancellationToken cancellationToken) =>
+        StageCheckpoint.IsUsableAsync<OcrCheckpoint>(context, Name, c => c.Pages is null || c.Outcome is null ? -1 : c.Version, cancellationToken);
+
+    /// <summary>Pages whose text layer has fewer than <paramref name="minChars"/> non-space characters (or could not be read).</summary>
+    public static bool NeedsOcr(ExtractedPage page, int minChars)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        return page.Words.Sum(w => w.Text.Count(c => !char.IsWhiteSpace(c))) < Math.Max(1, minChars);
+    }
+
+    private async Task<(StageNote Note, IReadOnlyList<OcrPageWords> Pages)> RecognizeAsync(StageContext context, OcrOptions o, CancellationToken cancellationToken)
+    {
+        var candidates = new List<(int Number, double Width, double Height)>();
+        await foreach (var page in ExtractStage.ReadPagesAsync(context.CheckpointPath(PipelineStageNames.Extract), cancellationToken))
+        {
+            if (NeedsOcr(page, o.MinTextLayerChars))
+            {
+                candidates.Add((page.Number, page.Width, page.Height));
+            }
+        }
+
+        if (!o.Enabled)
+        {
+            return (candidates.Count == 0
+                ? StageNote.Skipped("switched off by configuration (Pipeline:Ocr:Enabled=false)")
+                : StageNote.Skipped($"switched off by configuration (Pipeline:Ocr:Enabled=false); {candidates.Count} pages without a text layer have no text (pages {StageCheckpoint.Pages(candidates.Select(c => c.Number).ToList())})"), []);
+        }
+
+        if (candidates.Count == 0)
+        {
+            return (StageNote.Completed, []);
+        }
+
+        var missingPages = $"{candidates.Count} pages without a text layer have no text (pages {StageCheckpoint.Pages(candidates.Select(c => c.Number).ToList())})";
+        foreach (var engine in new[] { await engines.OcrAsync(), await engines.RendererAsync() })
+        {
+            if (!engine.Available)
+            {
+                return (StageNote.Degraded($"{engine.Unavailable}; text layer only: {missingPages}"), []);
+            }
+        }
+
+        var reasons = new List<string>();
+        var selected = candidates;
+        if (candidates.Count > o.MaxPages)
+        {
+            selected = candidates.Take(o.MaxPages).ToList();
+            var skipped = candidates.Skip(o.MaxPages).Select(c => c.Number).ToList();
+            reasons.Add($"OCR is limited to {o.MaxPages} pages per document (Pipeline:Ocr:MaxPages); {skipped.Count} more pages have no text (pages {StageCheckpoint.Pages(skipped)})");
+        }
+
+        var scratch = context.ScratchDirectory(Name);
+        var results = new ConcurrentBag<OcrPageWords>();
+        var failures = new ConcurrentBag<(int Page, string Reason)>();
+        using var clock = StageClock.Start(o.TimeoutSeconds, worker.Value, cancellationToken);
+        var timedOut = false;
+        try
+        {
+            await Parallel.ForEachAsync(selected, new ParallelOptions { MaxDegreeOfParallelism = o.MaxParallelism, CancellationToken = clock.Token }, async (page, token) =>
+            {
+                var outputBase = Path.Combine(scratch, $"ocr-{page.Number}");
+                try
+                {
+                    var words = await RecognizePageAsync(context, page, outputBase, o, token);
+                    results.Add(new OcrPageWords(page.Number, words));
+                }
+                catch (EngineException ex)
+                {
+                    failures.Add((page.Number, ex.Message));
+                }
+                finally
+                {
+                    File.Delete(outputBase + ".png");
+                }
+            });
+        }
+        catch (OperationCanceledException) when (clock.Expired)
+        {
+            timedOut = true;
+        }
+
+        var done = results.OrderBy(p => p.Page).ToList();
+        if (!failures.IsEmpty)
+        {
+            var failed = failures.OrderBy(f => f.Page).ToList();
+            reasons.Insert(0, $"OCR failed on {failed.Count} of {selected.Count} pages, which have no text (pages {StageCheckpoint.Pages(failed.Select(f => f.Page).ToList())}): {failed[0].Reason}");
+        }
+
+        if (timedOut)
+        {
+            var missing = selected.Select(p => p.Number).Except(done.Select(p => p.Page)).Except(failures.Select(f => f.Page)).Order().ToList();
+            reasons.Add($"stopped at the stage timeout of {clock.Describe()}; {missing.Count} pages were not OCRed (pages {StageCheckpoint.Pages(missing)})");
+        }
+
+        return (reasons.Count == 0 ? StageNote.Completed : StageNote.Degraded(string.Join("; ", reasons)), done);
+    }
+
+    private async Task<IReadOnlyList<ExtractedWord>> RecognizePageAsync(
+        StageContext context, (int Number, double Width, double Height) page, string outputBase, OcrOptions o, CancellationToken cancellationToken)
+    {
+        // One budget for rendering and recognising the page; each process is killed with its group when it runs out.
+        var budget = TimeSpan.FromSeconds(o.PageTimeoutSeconds);
+        var started = DateTime.UtcNow;
+        var image = await renderer.RenderAsync(context.ContentPath, page.Number, page.Width, page.Height, o.Dpi, o.MaxPixels, outputBase, budget, cancellationToken);
+        var remaining = budget - (DateTime.UtcNow - started);
+        if (remaining <= TimeSpan.Zero)
+        {
+            throw new EngineException(EngineFailureKind.Timeout, $"rendering page {page.Number} for OCR used up its {o.PageTimeoutSeconds} s");
+        }
+
+        var words = await ocr.RecognizeAsync(image.Path, o.Language, image.Dpi, remaining, cancellationToken);
+        return ToPagePoints(words, image, page.Width, page.Height, o.MinConfidence);
+    }
+
+    /// <summary>
+    /// Pixel boxes (origin top-left) to PDF points (origin bottom-left) of the displayed page. When the page size is
+    /// unknown (a damaged page), the image's size at its DPI stands in for it.
+    /// </summary>
+    internal static List<ExtractedWord> ToPagePoints(IReadOnlyList<OcrWord> words, RenderedImage image, double widthPt, double heightPt, double minConfidence)
+    {
+        var width = widthPt > 0 ? widthPt : image.WidthPx * 72 / image.Dpi;
+        var height = heightPt > 0 ? heightPt : image.HeightPx * 72 / image.Dpi;
+        var sx = width / Math.Max(1, image.WidthPx);
+        var sy = height / Math.Max(1, image.HeightPx);
+        return words
+            .Where(w => w.Confidence >= minConfidence)
+            .Select(w => new ExtractedWord(
+                ExtractStage.CleanText(w.Text),
+                Checkpoints.Round(w.Left * sx),
+                Checkpoints.Round(height - (w.Top + w.Height) * sy),
+                Checkpoints.Round((w.Left + w.Width) * sx),
+                Checkpoints.Round(height - w.Top * sy),
+                null,
+                Checkpoints.Round(w.Height * sy)))
+            .Where(w => !string.IsNullOrWhiteSpace(w.Text))
+            .ToList();
+    }
+}

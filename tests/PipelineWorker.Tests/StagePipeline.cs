@@ -1,0 +1,77 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Suite.Contracts;
+using Suite.PipelineWorker.Stages;
+using Suite.Testing;
+
+namespace PipelineWorker.Tests;
+
+/// <summary>
+/// The worker's real stage registration (AddPipelineStages, engines included) in a bare host, running every stage
+/// in-process on a file, with the artifacts (page images, picture files) copied to a local folder to inspect.
+/// </summary>
+internal sealed class StagePipeline : IDisposable
+{
+    private readonly IHost _host;
+    private readonly List<DirectoryInfo> _folders = [];
+
+    public StagePipeline(IDictionary<string, string?>? settings = null)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
+        builder.AddPipelineStages();
+        _host = builder.Build();
+        Pipeline = _host.Services.GetRequiredService<DocumentPipeline>();
+    }
+
+    public DocumentPipeline Pipeline { get; }
+
+    public IServiceProvider Services => _host.Services;
+
+    public Task<Run> RunAsync(string corpusFile) => RunAsync(File.ReadAllBytes(RepoPaths.CorpusFile(corpusFile)), corpusFile);
+
+    /// <summary>Runs every stage on <paramref name="content"/>; the work and artifact folders live until disposal.</summary>
+    public async Task<Run> RunAsync(byte[] content, string fileName, CancellationToken cancellationToken = default)
+    {
+        var work = Directory.CreateTempSubdirectory("suite-pipeline-test-");
+        _folders.Add(work);
+        var context = new StageContext("doc" + Guid.NewGuid().ToString("N")[..8], fileName, Path.Combine(work.FullName, "work"))
+        {
+            ArtifactDirectory = Path.Combine(work.FullName, "artifacts"),
+        };
+        await File.WriteAllBytesAsync(context.ContentPath, content, cancellationToken);
+        var submission = await Pipeline.RunLocallyAsync(context, cancellationToken);
+        return new Run(context, submission);
+    }
+
+    public void Dispose()
+    {
+        _host.Dispose();
+        foreach (var folder in _folders)
+        {
+            try
+            {
+                folder.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
+                // A killed subprocess may still hold a file for a moment; the temp folder is cleaned by the OS later.
+            }
+        }
+    }
+
+    /// <summary>One finished run: its result in the three renderings, and where its artifacts went.</summary>
+    internal sealed record Run(StageContext Context, ResultSubmission Submission)
+    {
+        public DocumentResult Result { get; } = System.Text.Json.JsonSerializer.Deserialize<DocumentResult>(Submission.Json, DocumentResult.JsonOptions)!;
+
+        public string Markdown => Submission.Markdown;
+
+        public string Text => Submission.Text;
+
+        public StageOutcome Stage(string name) => Result.Stages.Single(s => s.Name == name);
+
+        public string ArtifactPath(string relative) => Path.Combine(Context.ArtifactDirectory!, relative);
+    }
+}
