@@ -95,3 +95,44 @@ public sealed class CredentialTests
         }, Wait, "exports are accepted again once the PAT works");
     }
 }
+
+/// <summary>Secrets stay out of logs and answers.</summary>
+public sealed class SecretTests
+{
+    [Fact]
+    [Trait("Req", "SEC-2")]
+    public async Task The_API_key_access_tokens_and_webhook_secret_never_appear_in_logs_or_answers()
+    {
+        string pat = "";
+        await using var s = await Scenario.StartAsync(c =>
+        {
+            foreach (var category in new[] { "Default", "System.Net.Http.HttpClient", "Microsoft.Extensions.Http", "Polly", "Microsoft.AspNetCore" })
+            {
+                c["Logging:LogLevel:" + category] = "Trace";
+            }
+        }, apiKey: e => pat = e.State.Tokens.IssuePersonalAccessToken());
+        var id = s.AddDocument(pages: 1);
+        var exportId = await s.RequestExportAsync(id);
+        await s.WaitForExportAsync(exportId, "delivered", TimeSpan.FromSeconds(20));
+        await s.Emulator.Actions.CreateAnnotationAsync(Assert.Single(s.TasksOf(id)).Id, new System.Text.Json.Nodes.JsonArray());
+        s.Emulator.Faults.CredentialsRevoked = true;
+        using (await s.Client.PostAsync(new Uri($"/api/documents/{s.AddDocument(1)}/exports/label-studio", UriKind.Relative), null))
+        {
+        }
+
+        await Eventually.UntilAsync(() => s.Bridge.Services.GetRequiredService<CredentialState>().IsRejected, TimeSpan.FromSeconds(20), "credentials rejected");
+        var answers = await s.Client.GetStringAsync(new Uri("/api/exports/" + exportId, UriKind.Relative)) +
+                      await s.Client.GetStringAsync(new Uri("/health/ready", UriKind.Relative)) +
+                      await s.Client.GetStringAsync(new Uri($"/api/documents/{id}/annotations", UriKind.Relative));
+
+        var logs = string.Join("\n", s.Bridge.Logs.Lines);
+        Assert.NotEmpty(s.Bridge.Logs.Lines);
+        Assert.Contains("REJECTED", logs, StringComparison.Ordinal);
+        Assert.Contains("Request Headers", logs, StringComparison.Ordinal); // HttpClient trace logging was on
+        foreach (var secret in new[] { pat, pat.Split('.')[2], Scenario.WebhookSecret })
+        {
+            Assert.DoesNotContain(secret, logs, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, answers, StringComparison.Ordinal);
+        }
+    }
+}

@@ -221,7 +221,8 @@ public sealed class OutageTests
             var clock = Stopwatch.StartNew();
             using var response = await s.Client.SendAsync(new HttpRequestMessage(method, new Uri(path, UriKind.Relative)));
             Assert.True(response.IsSuccessStatusCode, $"{method} {path}: {(int)response.StatusCode}");
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"{method} {path} took {clock.Elapsed.TotalMilliseconds:0} ms");
+            // Generous for a loaded CI machine, far below what waiting on Label Studio would take.
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"{method} {path} took {clock.Elapsed.TotalMilliseconds:0} ms");
         }
     }
 }

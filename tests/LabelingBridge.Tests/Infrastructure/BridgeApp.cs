@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Suite.Testing;
 
 namespace LabelingBridge.Tests.Infrastructure;
@@ -21,12 +22,16 @@ public sealed class BridgeApp : WebApplicationFactory<Program>
 
     public int Port { get; }
 
+    /// <summary>Every log line the bridge wrote, formatted, with exceptions.</summary>
+    public LogCapture Logs { get; } = new();
+
     public Uri Url => new($"http://127.0.0.1:{Port}");
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.UseEnvironment("Development");
+        builder.ConfigureServices(services => services.AddSingleton<ILoggerProvider>(Logs));
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
@@ -81,4 +86,32 @@ public sealed class MetricsProbe : IDisposable
     }
 
     public void Dispose() => _listener.Dispose();
+}
+
+/// <summary>Collects the bridge's log output (all levels) so tests can check what it says and what it never says.</summary>
+public sealed class LogCapture : ILoggerProvider
+{
+    private readonly ConcurrentQueue<string> _lines = new();
+
+    public IReadOnlyList<string> Lines => [.. _lines];
+
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var structured = state is IEnumerable<KeyValuePair<string, object?>> pairs ? string.Join(";", pairs.Select(p => $"{p.Key}={p.Value}")) : "";
+            lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} [{structured}] {exception}");
+        }
+    }
 }
