@@ -175,6 +175,38 @@ public sealed class EmulatorApiTests
     }
 
     [Fact]
+    public async Task Fault_controls_answer_like_a_failing_server_and_are_visible_in_the_request_log()
+    {
+        await using var emulator = await EmulatorServer.StartAsync();
+        using var client = Client(emulator);
+
+        emulator.Faults.ServerErrors(1, 503);
+        using var unavailable = await client.GetAsync(new Uri("api/projects/", UriKind.Relative));
+        await AssertLsError(unavailable, HttpStatusCode.ServiceUnavailable);
+
+        emulator.Faults.Throttle(1, retryAfterSeconds: 7);
+        using var throttled = await client.GetAsync(new Uri("api/projects/", UriKind.Relative));
+        await AssertLsError(throttled, (HttpStatusCode)429);
+        Assert.Equal(TimeSpan.FromSeconds(7), throttled.Headers.RetryAfter?.Delta);
+
+        emulator.Faults.BlackHole = true;
+        using (var patience = new CancellationTokenSource(TimeSpan.FromMilliseconds(700)))
+        {
+            await Assert.ThrowsAnyAsync<TaskCanceledException>(() => client.GetAsync(new Uri("api/projects/", UriKind.Relative), patience.Token));
+        }
+
+        emulator.Faults.BlackHole = false;
+
+        emulator.Faults.Down = true;
+        await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync(new Uri("api/projects/", UriKind.Relative)));
+        emulator.Faults.Down = false;
+
+        using var fine = await client.GetAsync(new Uri("api/projects/", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, fine.StatusCode);
+        Assert.Equal([503, 429, 0, 0, 200], emulator.Requests.Snapshot().Select(r => r.Status));
+    }
+
+    [Fact]
     public async Task The_emulator_runs_as_its_own_process_and_says_it_is_an_emulator()
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "LabelStudioEmulator.dll");

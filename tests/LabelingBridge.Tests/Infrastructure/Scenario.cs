@@ -57,7 +57,7 @@ public sealed class Scenario : IAsyncDisposable
             ["LabelStudio:Url"] = (proxy?.Url ?? emulator.Url).ToString(),
             ["LabelStudio:ApiKey"] = apiKey?.Invoke(emulator) ?? emulator.LegacyToken,
             ["LabelStudio:Timeouts:ConnectSeconds"] = "1",
-            ["LabelStudio:Timeouts:AttemptSeconds"] = "1",
+            ["LabelStudio:Timeouts:AttemptSeconds"] = "2",
             ["LabelStudio:Timeouts:TotalSeconds"] = "4",
             ["LabelStudio:Retry:MaxRetries"] = "2",
             ["LabelStudio:Retry:BaseDelayMilliseconds"] = "100",
@@ -85,7 +85,15 @@ public sealed class Scenario : IAsyncDisposable
         }
         catch
         {
-            await bridge.DisposeAsync();
+            // Clean up without masking why the bridge did not start.
+            try
+            {
+                await bridge.DisposeAsync();
+            }
+            catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException or AggregateException)
+            {
+            }
+
             await ingest.DisposeAsync();
             if (proxy is not null)
             {
