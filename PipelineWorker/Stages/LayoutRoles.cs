@@ -70,12 +70,23 @@ internal sealed class DocumentTypography
             .ToList();
     }
 
-    /// <summary>A margin line seen on enough pages to be a running head or footer.</summary>
+    /// <summary>
+    /// A margin line seen on enough pages to be a running head or footer. Lines are compared by key (lower case,
+    /// no spaces, digit runs as #), and a longer part of a repeated line counts too: the blocks found later may
+    /// split or join the lines seen here (a running head and its page number on one line).
+    /// </summary>
     public bool IsRepeated(string key)
     {
-        var threshold = Math.Max(2, Math.Min(5, (int)Math.Ceiling(_pagesWithText * 0.1)));
-        return _marginLines.TryGetValue(key, out var pages) && pages.Count >= threshold;
+        ArgumentNullException.ThrowIfNull(key);
+        _repeated ??= _marginLines
+            .Where(l => l.Value.Count >= Math.Max(2, Math.Min(5, (int)Math.Ceiling(_pagesWithText * 0.1))))
+            .Select(l => l.Key)
+            .ToHashSet(StringComparer.Ordinal);
+        return _repeated.Contains(key)
+            || (key.Length >= 8 && _repeated.Any(r => r.Length >= 8 && (r.Contains(key, StringComparison.Ordinal) || key.Contains(r, StringComparison.Ordinal))));
     }
+
+    private HashSet<string>? _repeated;
 
     /// <summary>Normalised lines of words lying in the page's top or bottom margin zone.</summary>
     public static IEnumerable<string> MarginLines(IReadOnlyList<ExtractedWord> words, double pageHeight)

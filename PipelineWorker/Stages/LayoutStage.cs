@@ -83,7 +83,9 @@ internal sealed class LayoutStage(IOptions<LayoutOptions> options, IOptions<Work
         {
             cancellationToken.ThrowIfCancellationRequested();
             var (words, source) = WordsOf(page, ocr);
-            var layout = TextLayout.Segment(words);
+            var layout = source == Ocr && ocr[page.Number] is { Lines: { } lines, Paragraphs: { } paragraphs } && lines.Count == words.Count && paragraphs.Count == words.Count
+                ? TextLayout.FromParagraphs(words, lines, paragraphs)
+                : TextLayout.Segment(words);
             if (layout.UsedFallback)
             {
                 fallbackPages.Add(page.Number);

@@ -98,8 +98,7 @@ internal sealed class OcrStage(
                 var outputBase = Path.Combine(scratch, $"ocr-{page.Number}");
                 try
                 {
-                    var words = await RecognizePageAsync(context, page, outputBase, o, token);
-                    results.Add(new OcrPageWords(page.Number, words));
+                    results.Add(await RecognizePageAsync(context, page, outputBase, o, token));
                 }
                 catch (EngineException ex)
                 {
@@ -132,7 +131,7 @@ internal sealed class OcrStage(
         return (reasons.Count == 0 ? StageNote.Completed : StageNote.Degraded(string.Join("; ", reasons)), done);
     }
 
-    private async Task<IReadOnlyList<ExtractedWord>> RecognizePageAsync(
+    private async Task<OcrPageWords> RecognizePageAsync(
         StageContext context, (int Number, double Width, double Height) page, string outputBase, OcrOptions o, CancellationToken cancellationToken)
     {
         // One budget for rendering and recognising the page; each process is killed with its group when it runs out.
@@ -145,22 +144,27 @@ internal sealed class OcrStage(
             throw new EngineException(EngineFailureKind.Timeout, $"rendering page {page.Number} for OCR used up its {o.PageTimeoutSeconds} s");
         }
 
-        var words = await ocr.RecognizeAsync(image.Path, o.Language, image.Dpi, remaining, cancellationToken);
-        return ToPagePoints(words, image, page.Width, page.Height, o.MinConfidence);
+        var words = (await ocr.RecognizeAsync(image.Path, o.Language, image.Dpi, remaining, cancellationToken))
+            .Where(w => w.Confidence >= o.MinConfidence && !string.IsNullOrWhiteSpace(ExtractStage.CleanText(w.Text)))
+            .ToList();
+        return new OcrPageWords(
+            page.Number,
+            ToPagePoints(words, image, page.Width, page.Height),
+            words.Select(w => (w.Block * 1000 + w.Paragraph) * 1000 + w.Line).ToList(),
+            words.Select(w => w.Block * 1000 + w.Paragraph).ToList());
     }
 
     /// <summary>
     /// Pixel boxes (origin top-left) to PDF points (origin bottom-left) of the displayed page. When the page size is
     /// unknown (a damaged page), the image's size at its DPI stands in for it.
     /// </summary>
-    internal static List<ExtractedWord> ToPagePoints(IReadOnlyList<OcrWord> words, RenderedImage image, double widthPt, double heightPt, double minConfidence)
+    internal static List<ExtractedWord> ToPagePoints(IReadOnlyList<OcrWord> words, RenderedImage image, double widthPt, double heightPt)
     {
         var width = widthPt > 0 ? widthPt : image.WidthPx * 72 / image.Dpi;
         var height = heightPt > 0 ? heightPt : image.HeightPx * 72 / image.Dpi;
         var sx = width / Math.Max(1, image.WidthPx);
         var sy = height / Math.Max(1, image.HeightPx);
         return words
-            .Where(w => w.Confidence >= minConfidence)
             .Select(w => new ExtractedWord(
                 ExtractStage.CleanText(w.Text),
                 Checkpoints.Round(w.Left * sx),
@@ -169,7 +173,6 @@ internal sealed class OcrStage(
                 Checkpoints.Round(height - w.Top * sy),
                 null,
                 Checkpoints.Round(w.Height * sy)))
-            .Where(w => !string.IsNullOrWhiteSpace(w.Text))
             .ToList();
     }
 }

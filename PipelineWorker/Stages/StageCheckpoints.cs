@@ -35,7 +35,11 @@ internal sealed record RenderedPageInfo(int Page, int WidthPx, int HeightPx, dou
 /// <summary>ocr: the words recognised on pages without a text layer, in PDF points like extracted words.</summary>
 internal sealed record OcrCheckpoint(int Version, StageNote Outcome, IReadOnlyList<OcrPageWords> Pages);
 
-internal sealed record OcrPageWords(int Page, IReadOnlyList<ExtractedWord> Words);
+/// <remarks>
+/// <see cref="Lines"/> and <see cref="Paragraphs"/> run parallel to <see cref="Words"/>: tesseract's line and paragraph
+/// of each word, so layout can keep the structure OCR recognised instead of guessing it from uneven word boxes.
+/// </remarks>
+internal sealed record OcrPageWords(int Page, IReadOnlyList<ExtractedWord> Words, IReadOnlyList<int>? Lines = null, IReadOnlyList<int>? Paragraphs = null);
 
 /// <summary>layout: each page's blocks with their roles.</summary>
 internal sealed record LayoutCheckpoint(int Version, StageNote Outcome, IReadOnlyList<LayoutPage> Pages);

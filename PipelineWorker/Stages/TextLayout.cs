@@ -32,24 +32,122 @@ internal static class TextLayout
             return new PageLayout([], false);
         }
 
-        IReadOnlyList<LayoutBlock>? blocks = null;
-        var placed = 0;
-        try
+        // Columns first: Docstrum joins columns whose gutter is narrow (LaTeX's multicol leaves 10 pt), so it runs
+        // inside each region of an XY-cut of the words.
+        var blocks = new List<LayoutBlock>();
+        var usedFallback = false;
+        foreach (var region in Regions(words))
         {
-            (blocks, placed) = Docstrum(words);
-        }
-        catch (Exception ex) when (PdfOpening.IsParseError(ex))
-        {
-            // The segmenter fails on some degenerate geometry; the fallback below always produces output.
+            List<LayoutBlock>? regionBlocks = null;
+            var placed = 0;
+            try
+            {
+                (regionBlocks, placed) = Docstrum(region);
+            }
+            catch (Exception ex) when (PdfOpening.IsParseError(ex))
+            {
+                // The segmenter fails on some degenerate geometry; the fallback below always produces output.
+            }
+
+            if (regionBlocks is null || placed != region.Count)
+            {
+                usedFallback = true;
+                regionBlocks = Fallback(region);
+            }
+
+            blocks.AddRange(regionBlocks);
         }
 
-        var usedFallback = blocks is null || placed != words.Count;
-        if (usedFallback)
+        return new PageLayout(Order(blocks), usedFallback);
+    }
+
+    /// <summary>Narrowest gutter between two columns, and narrowest column.</summary>
+    private const double MinGutter = 6;
+    private const double MinColumnWidth = 50;
+
+    /// <summary>
+    /// Recursive XY-cut of the words: a region splits at a vertical gutter (no word crosses it, at least
+    /// <see cref="MinGutter"/> wide, columns at least <see cref="MinColumnWidth"/> wide), else at horizontal gaps
+    /// larger than a line height; regions that do not split are returned whole.
+    /// </summary>
+    internal static List<List<ExtractedWord>> Regions(IReadOnlyList<ExtractedWord> words)
+    {
+        var regions = new List<List<ExtractedWord>>();
+        var lineHeight = words.Count == 0 ? 10 : Math.Max(2, words.Select(w => w.Top - w.Bottom).Order().ElementAt(words.Count / 2));
+        Cut([.. words], regions, lineHeight, 0);
+        return regions;
+    }
+
+    private static void Cut(List<ExtractedWord> region, List<List<ExtractedWord>> output, double lineHeight, int depth)
+    {
+        if (region.Count < 2 || depth > 40)
         {
-            blocks = Fallback(words);
+            output.Add(region);
+            return;
         }
 
-        return new PageLayout(Order(blocks!), usedFallback);
+        var columns = Split(region, w => w.Left, w => w.Right, MinGutter);
+        if (columns.Count > 1 && columns.All(c => c.Max(w => w.Right) - c.Min(w => w.Left) >= MinColumnWidth))
+        {
+            foreach (var column in columns)
+            {
+                Cut(column, output, lineHeight, depth + 1);
+            }
+
+            return;
+        }
+
+        var bands = Split(region, w => -w.Top, w => -w.Bottom, lineHeight);
+        if (bands.Count > 1)
+        {
+            foreach (var band in bands)
+            {
+                Cut(band, output, lineHeight, depth + 1);
+            }
+
+            return;
+        }
+
+        output.Add(region);
+    }
+
+    /// <summary>Groups words whose [start, end] projections overlap or are closer than <paramref name="minGap"/>, in ascending order.</summary>
+    private static List<List<ExtractedWord>> Split(List<ExtractedWord> words, Func<ExtractedWord, double> start, Func<ExtractedWord, double> end, double minGap)
+    {
+        var groups = new List<List<ExtractedWord>>();
+        var reach = double.NegativeInfinity;
+        foreach (var word in words.OrderBy(start))
+        {
+            if (groups.Count == 0 || start(word) - reach >= minGap)
+            {
+                groups.Add([]);
+            }
+
+            groups[^1].Add(word);
+            reach = Math.Max(reach, end(word));
+        }
+
+        return groups;
+    }
+
+    /// <summary>
+    /// Blocks as OCR recognised them: one block per paragraph, its lines in order (each left to right), the
+    /// paragraphs top-to-bottom. <paramref name="lines"/> and <paramref name="paragraphs"/> give each word's keys.
+    /// </summary>
+    public static PageLayout FromParagraphs(IReadOnlyList<ExtractedWord> words, IReadOnlyList<int> lines, IReadOnlyList<int> paragraphs)
+    {
+        ArgumentNullException.ThrowIfNull(words);
+        ArgumentNullException.ThrowIfNull(lines);
+        ArgumentNullException.ThrowIfNull(paragraphs);
+        var blocks = Enumerable.Range(0, words.Count)
+            .GroupBy(i => paragraphs[i])
+            .Select(paragraph =>
+            {
+                var lineWords = paragraph.GroupBy(i => lines[i]).Select(l => l.Select(i => words[i]).OrderBy(w => w.Left).ToList()).ToList();
+                return ToBlock(lineWords);
+            })
+            .ToList();
+        return new PageLayout(Order(blocks), false);
     }
 
     /// <summary>The blocks, and how many words they hold (the segmenter must not drop any).</summary>

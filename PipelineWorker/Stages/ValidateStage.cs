@@ -115,14 +115,25 @@ internal sealed class ValidateStage(IOptions<ValidateStageOptions> options) : IP
         }
     }
 
-    /// <summary>Whether the file ends (within its last 2 KiB) with the %%EOF marker every complete PDF has.</summary>
+    /// <summary>
+    /// Whether the file looks complete: it ends (within its last 2 KiB) with the %%EOF marker every complete PDF has.
+    /// A file without it counts as cut short only if it has PDF objects at all; garbage after a header is corrupt.
+    /// </summary>
     private static async Task<bool> HasEndMarkerAsync(string path, CancellationToken cancellationToken)
     {
         await using var stream = File.OpenRead(path);
         var tail = new byte[(int)Math.Min(2048, stream.Length)];
         stream.Seek(-tail.Length, SeekOrigin.End);
         var read = await stream.ReadAtLeastAsync(tail, tail.Length, throwOnEndOfStream: false, cancellationToken);
-        return tail.AsSpan(0, read).IndexOf("%%EOF"u8) >= 0;
+        if (tail.AsSpan(0, read).IndexOf("%%EOF"u8) >= 0)
+        {
+            return true;
+        }
+
+        var head = new byte[(int)Math.Min(64 * 1024, stream.Length)];
+        stream.Seek(0, SeekOrigin.Begin);
+        read = await stream.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken);
+        return head.AsSpan(0, read).IndexOf(" obj"u8) < 0;
     }
 
     private static PipelineFailure Truncated(Exception? inner) => new(

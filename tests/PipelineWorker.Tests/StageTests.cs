@@ -5,10 +5,11 @@ using Suite.Testing;
 
 namespace PipelineWorker.Tests;
 
-/// <summary>validate + extract + assemble in-process on real corpus files, checked against pdftotext.</summary>
+/// <summary>The whole pipeline in-process on real corpus files: text checked against pdftotext, input errors by code.</summary>
 public sealed class StageTests : IDisposable
 {
-    private readonly PipelineHost _host = new();
+    // OCR is capped at 3 pages per document here: qpdf__leading-junk has 30 scanned pages and OCR is tested elsewhere.
+    private readonly PipelineHost _host = new(new Dictionary<string, string?> { ["Pipeline:Ocr:MaxPages"] = "3" });
 
     public void Dispose() => _host.Dispose();
 
@@ -37,8 +38,11 @@ public sealed class StageTests : IDisposable
         Assert.All(result.Pages, p => Assert.True(p.Width > 0 && p.Height > 0));
         Assert.Equal(result.Pages.SelectMany(p => p.Blocks).Select(b => b.Id), result.ReadingOrder);
         Assert.Equal(PipelineStageNames.All, result.Stages.Select(s => s.Name));
-        Assert.All(result.Stages, s => Assert.Equal(StageOutcome.Ok, s.Outcome));
-        Assert.All(result.Pages.SelectMany(p => p.Blocks), b => Assert.Equal("paragraph", b.Role));
+        // Every stage ran cleanly; describe is off because no vision endpoint is configured here.
+        Assert.All(result.Stages.Where(s => s.Name != PipelineStageNames.Describe), s => Assert.True(s.Outcome == StageOutcome.Ok, $"{s.Name}: {s.Outcome} {s.Reason}"));
+        Assert.Equal(StageOutcome.Skipped, result.Stages.Single(s => s.Name == PipelineStageNames.Describe).Outcome);
+        Assert.All(result.Pages.SelectMany(p => p.Blocks), b => Assert.Contains(b.Role, BlockRoles.All));
+        Assert.All(result.Pages, p => Assert.Equal("text_layer", p.TextSource));
 
         // One section per page, in order, each opened by its page comment.
         for (var n = 1; n <= pages; n++)
@@ -50,7 +54,7 @@ public sealed class StageTests : IDisposable
     }
 
     [Fact]
-    public async Task Blocks_have_boxes_inside_their_page_and_follow_top_to_bottom_order()
+    public async Task Blocks_have_boxes_inside_their_page_and_a_single_column_reads_top_to_bottom()
     {
         var submission = await _host.RunAsync(RepoPaths.CorpusFile("sf__pdflatex-4-pages.pdf"));
         var result = JsonSerializer.Deserialize<DocumentResult>(submission.Json, DocumentResult.JsonOptions)!;
@@ -68,6 +72,9 @@ public sealed class StageTests : IDisposable
 
             var tops = page.Blocks.Select(b => Math.Round(b.BoundingBox.Top, 1)).ToList();
             Assert.Equal(tops.OrderByDescending(t => t), tops);
+            // The page number at the foot of each page is furniture, not body text.
+            Assert.Equal(BlockRoles.PageFooter, page.Blocks[^1].Role);
+            Assert.Equal(page.PageNumber.ToString(System.Globalization.CultureInfo.InvariantCulture), page.Blocks[^1].Text);
         }
     }
 
@@ -126,16 +133,14 @@ public sealed class StageTests : IDisposable
 
     [Fact]
     [Trait("Req", "IN-3")]
-    public async Task Damaged_linearized_file_without_readable_text_is_processed_as_an_empty_page()
+    public async Task Damaged_linearized_file_from_which_nothing_can_be_read_fails_as_no_content_instead_of_completing_empty()
     {
-        // Poppler sees 4 pages of 0x0 pt; PdfPig recovers one page with no text. No crash, no unclassified error:
-        // the document completes with no text (OCR is a later stage).
-        var submission = await _host.RunAsync(RepoPaths.CorpusFile("sf__unreadablemetadata.pdf"));
+        // Poppler sees 4 pages of 0x0 pt; PdfPig recovers one page with no text and no image, and OCR finds nothing.
+        var failure = await _host.FailureOfAsync("sf__unreadablemetadata.pdf");
 
-        var result = JsonSerializer.Deserialize<DocumentResult>(submission.Json, DocumentResult.JsonOptions)!;
-        Assert.Equal(1, result.PageCount);
-        Assert.Empty(result.Pages[0].Blocks);
-        Assert.Equal("<!-- page 1 -->\n", submission.Markdown);
+        Assert.Equal(FailureCodes.NoContent, failure.Code);
+        Assert.Equal(PipelineStageNames.Assemble, failure.Stage);
+        Assert.Contains("Nothing could be read", failure.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -191,9 +196,34 @@ public sealed class StageTests : IDisposable
             }
             catch (PipelineFailure failure)
             {
-                Assert.Contains(failure.Code, new[] { FailureCodes.CorruptStructure, FailureCodes.NoPages, FailureCodes.NoReadablePages });
+                Assert.Contains(failure.Code, new[] { FailureCodes.Truncated, FailureCodes.CorruptStructure, FailureCodes.NoPages, FailureCodes.NoReadablePages, FailureCodes.NoContent });
             }
         }
+    }
+
+    [Fact]
+    [Trait("Req", "IN-3")]
+    public async Task A_pdf_cut_short_whose_structure_cannot_be_read_fails_as_truncated()
+    {
+        // The header and the first objects, without xref, trailer or %%EOF: what an interrupted transfer leaves.
+        var bytes = await File.ReadAllBytesAsync(RepoPaths.CorpusFile("sf__minimal-document.pdf"));
+
+        var failure = await Assert.ThrowsAsync<PipelineFailure>(() => _host.RunAsync(bytes[..600], "cut.pdf"));
+
+        Assert.Equal(FailureCodes.Truncated, failure.Code);
+        Assert.Contains("%%EOF", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Req", "IN-5")]
+    public async Task Size_limit_is_configurable_and_enforced_with_too_large()
+    {
+        using var host = new PipelineHost(new Dictionary<string, string?> { ["Worker:Validate:MaxSizeBytes"] = "10000" });
+
+        var failure = await host.FailureOfAsync("sf__pdflatex-4-pages.pdf");
+
+        Assert.Equal(FailureCodes.TooLarge, failure.Code);
+        Assert.Equal(PipelineStageNames.Validate, failure.Stage);
     }
 
     [Fact]
