@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using LabelingBridge.Annotations;
 using LabelingBridge.Configuration;
 using LabelingBridge.LabelStudio;
+using LabelingBridge.Outbox;
 using LabelingBridge.Telemetry;
 using Microsoft.Extensions.Options;
 using Suite.ServiceDefaults.Problems;
@@ -30,7 +31,7 @@ public static partial class AnnotationEndpoints
         return app;
     }
 
-    private static async Task<IResult> ListAsync(string id, AnnotationStore store, IOptions<BridgeOptions> bridge, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(string id, AnnotationStore store, ExportOutbox outbox, IOptions<BridgeOptions> bridge, CancellationToken cancellationToken)
     {
         if (!ExportEndpoints.SafeId().IsMatch(id))
         {
@@ -38,7 +39,8 @@ public static partial class AnnotationEndpoints
         }
 
         var annotations = await store.ListForDocumentAsync(id, cancellationToken);
-        var views = annotations.Select(a => AnnotationMapping.ToView(a, bridge.Value.RenderScale)).ToList();
+        var pages = await outbox.PageSizesAsync(id, cancellationToken);
+        var views = annotations.Select(a => AnnotationMapping.ToView(a, pages.TryGetValue(a.PageNo, out var size) ? size : null, bridge.Value.RenderScale)).ToList();
         return TypedResults.Ok(new { documentId = id, count = views.Count, annotations = views });
     }
 

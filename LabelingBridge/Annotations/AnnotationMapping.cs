@@ -28,7 +28,11 @@ public static class AnnotationMapping
             completedBy, annotation.WasCancelled, annotation.CreatedAt, annotation.UpdatedAt, source, now);
     }
 
-    public static AnnotationView ToView(StoredAnnotation stored, double renderScale)
+    /// <summary>
+    /// Regions in PDF points need only the page size in points (remembered at export); without it they are derived
+    /// from the image size Label Studio reports and the render scale.
+    /// </summary>
+    public static AnnotationView ToView(StoredAnnotation stored, (double Width, double Height)? pageSize, double renderScale)
     {
         ArgumentNullException.ThrowIfNull(stored);
         var result = JsonNode.Parse(stored.ResultJson) as JsonArray ?? [];
@@ -44,7 +48,11 @@ public static class AnnotationMapping
             var label = (value["rectanglelabels"] as JsonArray)?.FirstOrDefault()?.ToString() ?? item["type"]?.ToString() ?? "";
             var percent = new PercentBox(x, y, w, h);
             BoundingBox? points = null;
-            if (Number(item, "original_width", out var pixelsWide) && Number(item, "original_height", out var pixelsHigh) && renderScale > 0)
+            if (pageSize is { } size)
+            {
+                points = LayoutGeometry.ToPoints(percent, size.Width, size.Height);
+            }
+            else if (Number(item, "original_width", out var pixelsWide) && Number(item, "original_height", out var pixelsHigh) && renderScale > 0)
             {
                 points = LayoutGeometry.ToPoints(percent, pixelsWide / renderScale, pixelsHigh / renderScale);
             }

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using LabelingBridge.Ingest;
 using LabelingBridge.LabelStudio;
+using LabelingBridge.Outbox;
 using Suite.Contracts;
 
 namespace LabelingBridge.Exports;
@@ -22,7 +23,12 @@ public sealed class DeliveryException(string code, string message, bool retryabl
 /// answer was lost (a 5xx or a timeout after Label Studio committed it) is never imported twice (RTY-5).
 /// </summary>
 public sealed class ExportDelivery(
-    ProjectProvisioner provisioner, IngestDocumentsClient ingest, LayoutTaskBuilder tasks, LabelStudioApi api, LabelStudioOperations operations)
+    ProjectProvisioner provisioner,
+    IngestDocumentsClient ingest,
+    LayoutTaskBuilder tasks,
+    LabelStudioApi api,
+    LabelStudioOperations operations,
+    ExportOutbox outbox)
 {
     public async Task<DeliveryResult> DeliverAsync(string documentId, CancellationToken cancellationToken)
     {
@@ -37,6 +43,7 @@ public sealed class ExportDelivery(
         var result = await ingest.GetResultAsync(documentId, cancellationToken)
             ?? throw new DeliveryException("result_not_found", $"Ingest has no JSON result for document {documentId} yet.", retryable: true);
         var pages = tasks.Build(result, documentId);
+        await outbox.SavePageSizesAsync(documentId, result.Pages.Select(p => (p.PageNumber, p.Width, p.Height)).ToList(), cancellationToken);
         try
         {
             return await operations.RunAsync("import_tasks", async ct =>

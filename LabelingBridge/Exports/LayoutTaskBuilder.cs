@@ -26,8 +26,9 @@ public sealed class LayoutTaskBuilder(IOptions<BridgeOptions> options)
         {
             var regions = new JsonArray();
             var ids = new HashSet<string>(StringComparer.Ordinal);
-            var width = LayoutGeometry.Pixels(page.Width, bridge.RenderScale);
-            var height = LayoutGeometry.Pixels(page.Height, bridge.RenderScale);
+            // The rendered image's real size when the pipeline reports one, else the page at the configured render scale.
+            var width = page.Image?.WidthPx ?? LayoutGeometry.Pixels(page.Width, bridge.RenderScale);
+            var height = page.Image?.HeightPx ?? LayoutGeometry.Pixels(page.Height, bridge.RenderScale);
             foreach (var block in page.Blocks)
             {
                 if (LayoutGeometry.ToPercent(block.BoundingBox, page.Width, page.Height) is not { } box)
@@ -60,7 +61,7 @@ public sealed class LayoutTaskBuilder(IOptions<BridgeOptions> options)
             {
                 ["data"] = new JsonObject
                 {
-                    ["image"] = $"{baseUrl}/api/documents/{Uri.EscapeDataString(documentId)}/pages/{page.PageNumber}/image",
+                    ["image"] = baseUrl + ArtifactRoutes.PageImage(Uri.EscapeDataString(documentId), page.PageNumber),
                     ["doc_id"] = documentId,
                     ["page_no"] = page.PageNumber,
                 },

@@ -51,9 +51,10 @@ public static class LabelStudioClientExtensions
     private static void ConfigureClient(IServiceProvider services, HttpClient http)
     {
         var options = services.GetRequiredService<IOptions<LabelStudioOptions>>().Value;
-        if (options.Url is not null)
+        // An invalid URL is reported by the options validation at start-up, not here.
+        if (options.Url is { IsAbsoluteUri: true } url)
         {
-            http.BaseAddress = new Uri(options.Url.ToString().TrimEnd('/') + "/");
+            http.BaseAddress = new Uri(url.ToString().TrimEnd('/') + "/");
         }
 
         // The resilience pipeline owns every timeout; HttpClient's own 100 s would race it.
@@ -72,7 +73,7 @@ public static class LabelStudioClientExtensions
         var options = services.GetRequiredService<IOptions<LabelStudioOptions>>().Value;
         var breakers = services.GetRequiredService<BreakerStateTracker>();
         var time = services.GetRequiredService<TimeProvider>();
-        var instance = string.IsNullOrEmpty(context.InstanceName) ? options.Url?.GetLeftPart(UriPartial.Authority) ?? "label-studio" : context.InstanceName;
+        var instance = string.IsNullOrEmpty(context.InstanceName) ? (options.Url is { IsAbsoluteUri: true } url ? url.GetLeftPart(UriPartial.Authority) : "label-studio") : context.InstanceName;
         breakers.Register(instance, time.GetUtcNow());
         pipeline.TimeProvider = time;
 

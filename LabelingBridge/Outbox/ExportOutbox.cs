@@ -174,6 +174,40 @@ public sealed class ExportOutbox(OutboxDb db, TimeProvider time)
             return await FindAsync(connection, transaction, id, ct);
         }, cancellationToken);
 
+    /// <summary>Remembers the page sizes (PDF points) of an exported document, to turn annotations back into points.</summary>
+    public Task SavePageSizesAsync(string documentId, IReadOnlyList<(int PageNo, double Width, double Height)> pages, CancellationToken cancellationToken) =>
+        db.WriteAsync(async (connection, transaction, ct) =>
+        {
+            foreach (var (pageNo, width, height) in pages)
+            {
+                await using var upsert = Command(connection, transaction,
+                    "INSERT INTO document_pages (document_id, page_no, width_pt, height_pt) VALUES (@doc, @page, @w, @h) " +
+                    "ON CONFLICT (document_id, page_no) DO UPDATE SET width_pt = excluded.width_pt, height_pt = excluded.height_pt");
+                upsert.Parameters.AddWithValue("@doc", documentId);
+                upsert.Parameters.AddWithValue("@page", pageNo);
+                upsert.Parameters.AddWithValue("@w", width);
+                upsert.Parameters.AddWithValue("@h", height);
+                await upsert.ExecuteNonQueryAsync(ct);
+            }
+
+            return pages.Count;
+        }, cancellationToken);
+
+    public Task<IReadOnlyDictionary<int, (double Width, double Height)>> PageSizesAsync(string documentId, CancellationToken cancellationToken) =>
+        db.ReadAsync<IReadOnlyDictionary<int, (double Width, double Height)>>(async (connection, ct) =>
+        {
+            await using var select = Command(connection, null, "SELECT page_no, width_pt, height_pt FROM document_pages WHERE document_id = @doc");
+            select.Parameters.AddWithValue("@doc", documentId);
+            var sizes = new Dictionary<int, (double, double)>();
+            await using var reader = await select.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                sizes[reader.GetInt32(0)] = (reader.GetDouble(1), reader.GetDouble(2));
+            }
+
+            return sizes;
+        }, cancellationToken);
+
     public Task<string?> GetSettingAsync(string key, CancellationToken cancellationToken) =>
         db.ReadAsync(async (connection, ct) =>
         {

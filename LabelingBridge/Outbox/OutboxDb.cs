@@ -130,7 +130,7 @@ public sealed partial class OutboxDb(IOptions<OutboxOptions> options, ILogger<Ou
 /// <summary>Schema versions of the outbox; each step runs once, in order.</summary>
 internal static class OutboxSchema
 {
-    public const int Version = 1;
+    public const int Version = 2;
 
     private static readonly string[] Steps =
     [
@@ -178,6 +178,15 @@ internal static class OutboxSchema
         CREATE TABLE auto_export_seen (
             document_id TEXT PRIMARY KEY,
             seen_at TEXT NOT NULL
+        );
+        """,
+        """
+        CREATE TABLE document_pages (
+            document_id TEXT NOT NULL,
+            page_no INTEGER NOT NULL,
+            width_pt REAL NOT NULL,
+            height_pt REAL NOT NULL,
+            PRIMARY KEY (document_id, page_no)
         );
         """,
     ];

@@ -49,7 +49,7 @@ public sealed class ConfigurationTests
 
         Assert.NotNull(error);
         var message = error.ToString();
-        Assert.Contains(named, message, StringComparison.Ordinal);
+        Assert.True(message.Contains(named, StringComparison.Ordinal), message);
     }
 
     [Fact]

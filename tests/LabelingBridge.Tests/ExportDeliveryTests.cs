@@ -79,9 +79,40 @@ public sealed class ExportDeliveryTests
         Assert.Equal((792 - 720) / 792.0 * 100, value["y"]!.GetValue<double>(), 3);     // 9.091
         Assert.Equal((540 - 72) / 612.0 * 100, value["width"]!.GetValue<double>(), 3);  // 76.471
         Assert.Equal((720 - 600) / 792.0 * 100, value["height"]!.GetValue<double>(), 3); // 15.152
-        // The page image is rendered at 2 px per point by default.
+        // Without a rendered image in the result, the page image is taken at 2 px per point (the default render scale).
         Assert.Equal(1224, region["original_width"]!.GetValue<int>());
         Assert.Equal(1584, region["original_height"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task The_original_size_of_a_region_is_the_rendered_page_image_when_the_result_has_one()
+    {
+        await using var s = await Scenario.StartAsync();
+        var id = Documents.NewId();
+        s.Ingest.Add(new DocumentResult
+        {
+            DocumentId = id,
+            FileName = "rendered.pdf",
+            PageCount = 1,
+            Pages =
+            [
+                new ResultPage(1, 612, 792, [new ResultBlock("b1", 1, "picture", "", new BoundingBox(0, 0, 306, 396))])
+                {
+                    Image = new PageImage(ArtifactRoutes.PageImage(id, 1), 1700, 2200, 200),
+                },
+            ],
+            ReadingOrder = ["b1"],
+            Stages = [],
+        });
+
+        await s.WaitForExportAsync(await s.RequestExportAsync(id), "delivered", Wait);
+
+        var task = Assert.Single(s.TasksOf(id));
+        var region = Assert.Single(Assert.Single(task.Predictions).Result)!.AsObject();
+        Assert.Equal((1700, 2200), (region["original_width"]!.GetValue<int>(), region["original_height"]!.GetValue<int>()));
+        Assert.Equal(50, region["value"]!["y"]!.GetValue<double>(), 3);
+        Assert.Equal(["Picture"], region["value"]!["rectanglelabels"]!.AsArray().Select(l => l!.GetValue<string>()));
+        Assert.EndsWith(ArtifactRoutes.PageImage(id, 1), task.Data["image"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]
