@@ -293,7 +293,10 @@ internal static partial class WorkerEndpoints
         http.Response.Headers[ChecksumHeader] = checkpoint.Sha256;
         http.Response.Headers[InternalApi.CheckpointSchemaHeader] = check.Header!.SchemaVersion.ToString(CultureInfo.InvariantCulture);
         http.Response.ContentLength = check.Header.SizeBytes;
-        return TypedResults.Stream(check.Payload!, "application/octet-stream");
+        var payload = check.Payload!;
+        http.Response.RegisterForDisposeAsync(payload);
+        // Copied from the validated handle, from the payload's first byte (a stream result would send the file from 0).
+        return TypedResults.Stream(body => payload.CopyToAsync(body, http.RequestAborted), "application/octet-stream");
     }
 
     private static async Task<IResult> PutResultAsync(

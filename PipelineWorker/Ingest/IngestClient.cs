@@ -19,13 +19,25 @@ namespace Suite.PipelineWorker.Ingest;
 /// </summary>
 internal sealed class IngestClient(HttpClient http)
 {
-    /// <summary>Takes a lease on the document. Null when ingest does not know the document (404).</summary>
-    public async Task<ClaimResponse?> ClaimAsync(string documentId, string workerId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes a lease on the document, expiring <paramref name="leaseSeconds"/> after the last renewal. Null when ingest
+    /// does not know the document (404); <see cref="LeaseHeldException"/> when another worker's lease is live.
+    /// </summary>
+    public async Task<ClaimResponse?> ClaimAsync(string documentId, string workerId, int leaseSeconds, CancellationToken cancellationToken)
     {
-        using var response = await http.PostAsJsonAsync(InternalApi.Claim(documentId), new ClaimRequest(workerId), cancellationToken);
+        using var response = await http.PostAsJsonAsync(InternalApi.Claim(documentId), new ClaimRequest(workerId, leaseSeconds), cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return null;
+        }
+
+        if (response.StatusCode == HttpStatusCode.Conflict)
+        {
+            var (code, detail) = await ReadProblemAsync(response, cancellationToken);
+            if (code == "lease_held")
+            {
+                throw new LeaseHeldException(documentId, detail, response.Headers.RetryAfter?.Delta);
+            }
         }
 
         await EnsureSuccessAsync(response, documentId, "claim", cancellationToken);
@@ -82,6 +94,7 @@ internal sealed class IngestClient(HttpClient http)
         };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         request.Content.Headers.ContentLength = file.Length;
+        request.Headers.TryAddWithoutValidation(InternalApi.CheckpointSchemaHeader, SchemaVersion);
         AddLease(request, leaseToken);
         request.Headers.SetIdempotencyKey(Key(documentId, leaseToken, "checkpoint", stage));
         using var response = await http.SendAsync(request, cancellationToken);
@@ -100,12 +113,14 @@ internal sealed class IngestClient(HttpClient http)
     }
 
     /// <summary>
-    /// Downloads a stage's checkpoint to <paramref name="destinationPath"/>. False when there is none (404) or when
-    /// its bytes do not match the checksum IngestService recorded (then the stage simply runs again).
+    /// Downloads a stage's checkpoint to <paramref name="destinationPath"/>. False when there is none (404, including
+    /// one IngestService found damaged or of another schema version and quarantined) or when its bytes do not match
+    /// the checksum IngestService recorded: then the stage simply runs again.
     /// </summary>
     public async Task<bool> GetCheckpointAsync(string documentId, long leaseToken, string stage, string destinationPath, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, InternalApi.Checkpoint(documentId, stage));
+        request.Headers.TryAddWithoutValidation(InternalApi.CheckpointSchemaHeader, SchemaVersion);
         AddLease(request, leaseToken);
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
@@ -130,6 +145,33 @@ internal sealed class IngestClient(HttpClient http)
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Heartbeat: renews the lease and returns the document's status (the worker stops when it is cancelled).
+    /// <see cref="LeaseLostException"/> when another claim took the document over.
+    /// </summary>
+    public async Task<LeaseStatus> RenewLeaseAsync(string documentId, long leaseToken, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, InternalApi.Lease(documentId));
+        AddLease(request, leaseToken);
+        using var response = await http.SendAsync(request, cancellationToken);
+        await EnsureSuccessAsync(response, documentId, "lease renewal", cancellationToken);
+        return await response.Content.ReadFromJsonAsync<LeaseStatus>(cancellationToken)
+            ?? throw new HttpRequestException("IngestService answered the lease renewal with an empty body.");
+    }
+
+    /// <summary>This attempt failed transiently and the job waits in the retry set: the document is queued again.</summary>
+    public async Task ReleaseAsync(string documentId, long leaseToken, ReleaseReport report, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, InternalApi.Release(documentId))
+        {
+            Content = JsonContent.Create(report),
+        };
+        AddLease(request, leaseToken);
+        request.Headers.SetIdempotencyKey(Key(documentId, leaseToken, "release"));
+        using var response = await http.SendAsync(request, cancellationToken);
+        await EnsureSuccessAsync(response, documentId, "release", cancellationToken);
     }
 
     /// <summary>Stores the result; this completes the document.</summary>
@@ -158,7 +200,10 @@ internal sealed class IngestClient(HttpClient http)
     }
 
     /// <summary>Header with a checkpoint's SHA-256 (lowercase hex) as IngestService recorded it.</summary>
-    public const string ChecksumHeader = "X-Checksum-Sha256";
+    public const string ChecksumHeader = InternalApi.ChecksumHeader;
+
+    /// <summary>The checkpoint schema this build writes and reads; a stored checkpoint of another version is recomputed.</summary>
+    private static readonly string SchemaVersion = Checkpoints.FormatVersion.ToString(CultureInfo.InvariantCulture);
 
     private static string? Checksum(HttpResponseMessage response) =>
         response.Headers.TryGetValues(ChecksumHeader, out var values) ? values.FirstOrDefault() : null;

@@ -99,3 +99,33 @@ internal sealed class DocumentFinishedException : Exception
 
     public string Code { get; } = "document_terminal";
 }
+
+/// <summary>
+/// IngestService refused the claim (409 <c>lease_held</c>): another worker holds a live lease on the document, so this
+/// delivery is a duplicate. The job is put back for later (not acknowledged): only a finished document ends a job.
+/// </summary>
+internal sealed class LeaseHeldException : Exception
+{
+    public LeaseHeldException(string documentId, string? detail, TimeSpan? retryAfter)
+        : base($"Document {documentId} is held by another worker's live lease{(detail is null ? "" : ": " + detail)}")
+    {
+        RetryAfter = retryAfter;
+    }
+
+    public LeaseHeldException()
+    {
+    }
+
+    public LeaseHeldException(string message)
+        : base(message)
+    {
+    }
+
+    public LeaseHeldException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>When the holder's lease expires unless renewed.</summary>
+    public TimeSpan? RetryAfter { get; }
+}

@@ -9,17 +9,22 @@ namespace Suite.PipelineWorker.Jobs;
 /// Reads jobs from the <see cref="JobStreams.Jobs"/> stream as a member of <see cref="JobStreams.ConsumerGroup"/>,
 /// one at a time. StackExchange.Redis has no blocking XREADGROUP (one multiplexed socket), so it polls with
 /// adaptive backoff, woken early by a pub/sub nudge. At start it finishes its own pending entries; every
-/// reclaim interval it takes over entries that other (dead) consumers left idle past the visibility timeout.
+/// reclaim interval it takes over entries that other (dead) consumers left idle past the visibility timeout; before
+/// every read it moves retries that are due from the retry set back into the stream. What happens to an entry
+/// after its delivery (acknowledge, retry later, dead-letter, leave pending) is decided by <see cref="JobProcessor"/>.
 /// Redis being down or restarted without data (NOGROUP) is logged and waited out, never fatal.
 /// </summary>
 internal sealed class JobConsumer(
     IConnectionMultiplexer redis,
+    JobStore jobs,
     IServiceScopeFactory scopes,
     IOptions<WorkerOptions> options,
+    FaultInjector faults,
     WorkerMetrics metrics,
     ILogger<JobConsumer> logger) : BackgroundService
 {
     private const int PendingPageSize = 10;
+    private const int PromoteBatch = 100;
     private static readonly RedisValue FirstId = "0-0";
 
     private readonly WorkerOptions _options = options.Value;
@@ -30,13 +35,17 @@ internal sealed class JobConsumer(
     {
         // .NET 10 runs ExecuteAsync on a background thread, so PdfPig's CPU work never blocks host start-up.
         var consumer = _options.ConsumerName;
-        var db = redis.GetDatabase();
         var backoff = new PollBackoff(_options.PollMinDelay, _options.PollMaxDelay);
         var groupReady = false;
         var ownPendingDone = false;
         var nextReclaim = TimeSpan.Zero;
         var clock = Stopwatch.StartNew();
         Log.ConsumerStarting(logger, consumer, JobStreams.Jobs, JobStreams.ConsumerGroup);
+        faults.Announce();
+        if (WorkFolders.RemoveOrphans(_options, logger) is > 0 and var orphans)
+        {
+            Log.OrphansRemoved(logger, orphans);
+        }
 
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -44,7 +53,7 @@ internal sealed class JobConsumer(
             {
                 if (!groupReady)
                 {
-                    await EnsureGroupAsync(db);
+                    await jobs.EnsureGroupAsync();
                     groupReady = true;
                 }
 
@@ -52,21 +61,26 @@ internal sealed class JobConsumer(
 
                 if (!ownPendingDone)
                 {
-                    await ProcessOwnPendingAsync(db, consumer, stoppingToken);
+                    await ProcessOwnPendingAsync(consumer, stoppingToken);
                     ownPendingDone = true;
                 }
 
                 if (clock.Elapsed >= nextReclaim)
                 {
-                    await ReclaimAsync(db, consumer, stoppingToken);
+                    await ReclaimAsync(consumer, stoppingToken);
                     nextReclaim = clock.Elapsed + _options.ReclaimInterval;
                 }
 
-                var entries = await db.StreamReadGroupAsync(JobStreams.Jobs, JobStreams.ConsumerGroup, consumer, StreamPosition.NewMessages, count: 1);
+                if (await jobs.PromoteDueAsync(PromoteBatch) is > 0 and var promoted)
+                {
+                    Log.Promoted(logger, promoted);
+                }
+
+                var entries = await jobs.ReadNewAsync(consumer);
                 if (entries.Length > 0)
                 {
                     backoff.Reset();
-                    await HandleAsync(db, entries[0], stoppingToken);
+                    await HandleAsync(entries[0], fresh: true, stoppingToken);
                     continue;
                 }
 
@@ -117,18 +131,6 @@ internal sealed class JobConsumer(
         base.Dispose();
     }
 
-    private static async Task EnsureGroupAsync(IDatabase db)
-    {
-        try
-        {
-            await db.StreamCreateConsumerGroupAsync(JobStreams.Jobs, JobStreams.ConsumerGroup, StreamPosition.Beginning, createStream: true);
-        }
-        catch (RedisServerException ex) when (ex.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
-        {
-            // The group exists already: the normal case.
-        }
-    }
-
     /// <summary>
     /// Subscribes to the wake channel (at most once; the multiplexer resubscribes after reconnects). A nudge only
     /// shortens the current wait: pub/sub is at-most-once, so the poll remains the safety net.
@@ -170,12 +172,12 @@ internal sealed class JobConsumer(
     }
 
     /// <summary>Entries delivered to this consumer earlier and never acknowledged (e.g. before a crash or restart).</summary>
-    private async Task ProcessOwnPendingAsync(IDatabase db, string consumer, CancellationToken stoppingToken)
+    private async Task ProcessOwnPendingAsync(string consumer, CancellationToken stoppingToken)
     {
         RedisValue after = FirstId;
         while (!stoppingToken.IsCancellationRequested)
         {
-            var entries = await db.StreamReadGroupAsync(JobStreams.Jobs, JobStreams.ConsumerGroup, consumer, after, count: PendingPageSize);
+            var entries = await jobs.ReadOwnPendingAsync(consumer, after, PendingPageSize);
             if (entries.Length == 0)
             {
                 return;
@@ -184,7 +186,7 @@ internal sealed class JobConsumer(
             Log.ResumingOwnPending(logger, entries.Length);
             foreach (var entry in entries)
             {
-                await HandleAsync(db, entry, stoppingToken);
+                await HandleAsync(entry, fresh: false, stoppingToken);
                 after = entry.Id;
                 if (stoppingToken.IsCancellationRequested)
                 {
@@ -198,18 +200,12 @@ internal sealed class JobConsumer(
     /// XAUTOCLAIM entries idle longer than the visibility timeout, one at a time (so a claimed entry does not sit
     /// idle behind another long job), until the cursor returns to 0-0.
     /// </summary>
-    private async Task ReclaimAsync(IDatabase db, string consumer, CancellationToken stoppingToken)
+    private async Task ReclaimAsync(string consumer, CancellationToken stoppingToken)
     {
         RedisValue cursor = FirstId;
         do
         {
-            var result = await db.StreamAutoClaimAsync(
-                JobStreams.Jobs,
-                JobStreams.ConsumerGroup,
-                consumer,
-                (long)_options.VisibilityTimeout.TotalMilliseconds,
-                cursor,
-                count: 1);
+            var result = await jobs.AutoClaimAsync(consumer, _options.VisibilityTimeout, cursor);
             foreach (var deleted in result.DeletedIds)
             {
                 // Redis 7+ drops pending ids whose entry was deleted or trimmed: that job is lost to the queue.
@@ -220,7 +216,7 @@ internal sealed class JobConsumer(
             foreach (var entry in result.ClaimedEntries)
             {
                 Log.Reclaimed(logger, entry.Id.ToString());
-                await HandleAsync(db, entry, stoppingToken);
+                await HandleAsync(entry, fresh: false, stoppingToken);
             }
 
             cursor = result.NextStartId;
@@ -228,41 +224,65 @@ internal sealed class JobConsumer(
         while (cursor != FirstId && !stoppingToken.IsCancellationRequested);
     }
 
-    private async Task HandleAsync(IDatabase db, StreamEntry entry, CancellationToken stoppingToken)
+    /// <param name="entry">The delivered entry.</param>
+    /// <param name="fresh">Read with "&gt;" (first delivery); otherwise its delivery count is asked from Redis.</param>
+    /// <param name="stoppingToken">The worker is shutting down.</param>
+    private async Task HandleAsync(StreamEntry entry, bool fresh, CancellationToken stoppingToken)
     {
-        var documentId = entry.IsNull ? RedisValue.Null : entry[JobStreams.DocumentIdField];
-        JobOutcome outcome;
-        if (documentId.IsNullOrEmpty)
+        var job = JobMessage.From(entry);
+        JobResult result;
+        long deliveries = 0;
+        if (job.DocumentId is null)
         {
             // A pending id whose entry is gone, or a malformed job: nothing can ever process it.
-            Log.MalformedEntry(logger, entry.Id.ToString());
-            outcome = JobOutcome.Discarded;
+            Log.MalformedEntry(logger, job.EntryId);
+            result = JobResult.Discarded;
         }
         else
         {
-            using var activity = StartActivity(entry, documentId.ToString());
+            deliveries = (fresh ? 1 : await jobs.DeliveryCountAsync(job.EntryId)) + job.Attempts;
+            using var activity = StartActivity(job);
+            activity?.SetTag("suite.job.delivery", deliveries);
             // A scope per job: the typed IngestClient (and its pooled handler) is not held for the process lifetime.
             await using var scope = scopes.CreateAsyncScope();
             var processor = scope.ServiceProvider.GetRequiredService<JobProcessor>();
-            outcome = await processor.ProcessAsync(documentId.ToString(), stoppingToken);
-            activity?.SetTag("suite.job.outcome", outcome.ToMetricName());
+            result = await processor.ProcessAsync(job, deliveries, stoppingToken);
+            activity?.SetTag("suite.job.outcome", result.Outcome.ToMetricName());
         }
 
-        metrics.JobHandled(outcome);
-        if (outcome.ShouldAcknowledge())
+        metrics.JobHandled(result.Outcome);
+        switch (result.Outcome)
         {
-            await db.StreamAcknowledgeAsync(JobStreams.Jobs, JobStreams.ConsumerGroup, entry.Id);
+            case var outcome when outcome.ShouldAcknowledge():
+                await jobs.AckAsync(job.EntryId);
+                break;
+            case JobOutcome.DeadLettered:
+                if (!await jobs.DeadLetterAsync(_options.ConsumerName, job, deliveries, result.Reason ?? "dead-lettered"))
+                {
+                    Log.NotOurs(logger, job.EntryId);
+                }
+
+                break;
+            case JobOutcome.Retry or JobOutcome.Wait:
+                var next = job.Next(countsAsAttempt: result.Outcome == JobOutcome.Retry, result.Reason ?? "retry");
+                if (!await jobs.RetryLaterAsync(_options.ConsumerName, next, result.Delay))
+                {
+                    Log.NotOurs(logger, job.EntryId);
+                }
+
+                metrics.Retried(result.Outcome);
+                break;
         }
     }
 
     /// <summary>Continues the trace of the upload that enqueued the job (traceparent field), if any.</summary>
-    private static Activity? StartActivity(StreamEntry entry, string documentId)
+    private static Activity? StartActivity(JobMessage job)
     {
-        var traceParent = entry[JobStreams.TraceParentField];
-        ActivityContext.TryParse(traceParent.IsNullOrEmpty ? null : traceParent.ToString(), null, out var parent);
+        ActivityContext.TryParse(job.TraceParent, null, out var parent);
         var activity = WorkerMetrics.ActivitySource.StartActivity("process document", ActivityKind.Consumer, parent);
-        activity?.SetTag("suite.document.id", documentId);
-        activity?.SetTag("messaging.message.id", entry.Id.ToString());
+        activity?.SetTag("suite.document.id", job.DocumentId);
+        activity?.SetTag("messaging.message.id", job.EntryId);
+        activity?.SetTag("suite.job.attempts", job.Attempts);
         return activity;
     }
 

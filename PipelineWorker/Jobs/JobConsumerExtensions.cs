@@ -9,6 +9,8 @@ internal static class JobConsumerExtensions
         where TBuilder : IHostApplicationBuilder
     {
         builder.Services.AddWorkerOptions(builder.Configuration);
+        builder.Services.AddFaultInjection(builder.Configuration, builder.Environment);
+        builder.Services.TryAddSingleton<JobStore>();
         builder.Services.AddMetrics();
         builder.Services.TryAddSingleton<WorkerMetrics>();
         builder.Services.AddTransient<JobProcessor>();

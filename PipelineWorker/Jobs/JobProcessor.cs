@@ -10,95 +10,171 @@ using Suite.PipelineWorker.Stages;
 namespace Suite.PipelineWorker.Jobs;
 
 /// <summary>
-/// Processes one document: claim a lease, download the upload into a private temp folder, run the remaining
-/// stages (resuming from stored checkpoints), checkpoint and report each one, submit the result. Decides
-/// whether the job's stream entry may be acknowledged (see <see cref="JobOutcome"/>); never throws.
+/// Processes one delivery of a job: claim a lease (refused while another worker's lease is live), dead-letter the
+/// job if its deliveries ran out, otherwise download the upload into a private work folder and run the remaining
+/// stages (resuming from the stored checkpoints) while a <see cref="LeaseKeeper"/> renews the lease, then submit
+/// the result. Classifies what happened into a <see cref="JobResult"/> that tells the consumer what to do with the
+/// stream entry; never throws.
 /// </summary>
 internal sealed class JobProcessor(
     IngestClient ingest,
     DocumentPipeline pipeline,
+    JobStore jobs,
     IOptions<WorkerOptions> options,
     WorkerMetrics metrics,
     ILogger<JobProcessor> logger)
 {
-    public async Task<JobOutcome> ProcessAsync(string documentId, CancellationToken stoppingToken)
+    private readonly WorkerOptions _options = options.Value;
+
+    /// <param name="job">The job as read from the stream.</param>
+    /// <param name="deliveries">This delivery's number: the entry's delivery count plus the job's earlier attempts.</param>
+    /// <param name="stoppingToken">The worker is shutting down.</param>
+    public async Task<JobResult> ProcessAsync(JobMessage job, long deliveries, CancellationToken stoppingToken)
     {
-        var consumer = options.Value.ConsumerName;
+        ArgumentNullException.ThrowIfNull(job);
+        var documentId = job.DocumentId ?? "";
         if (!IsPlainDocumentId(documentId))
         {
             Log.InvalidDocumentId(logger, documentId);
-            return JobOutcome.Discarded;
+            return JobResult.Discarded;
         }
 
-        ClaimResponse? claim = null;
+        var claim = await ClaimAsync(job, documentId, stoppingToken);
+        if (claim.Result is { } refused)
+        {
+            return refused;
+        }
+
+        var lease = claim.Claim!;
+        await RestartIdleClockAsync(job);
+        if (deliveries > _options.MaxDeliveries)
+        {
+            // Every earlier delivery ended without a word (a crash, a kill) or transiently: give up on it.
+            return await DeadLetterAsync(lease, deliveries, lease.LastError ?? job.LastError ?? "no reason was recorded", stoppingToken);
+        }
+
+        await using var keeper = new LeaseKeeper(ingest, jobs, _options.ConsumerName, job, lease, _options.HeartbeatInterval, logger);
+        using var budget = new CancellationTokenSource(_options.DocumentBudget);
+        using var document = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, keeper.Token, budget.Token);
+        var progress = new Progress();
         try
         {
-            using var budget = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            budget.CancelAfter(options.Value.DocumentBudget);
+            await RunAsync(lease, progress, document.Token, stoppingToken);
+            return JobResult.Completed;
+        }
+        catch (PipelineFailure failure)
+        {
+            return await FailAsync(lease, failure, stoppingToken);
+        }
+        catch (TransientStageException ex)
+        {
+            return await RetryAsync(job, lease, deliveries, ex.Message, stoppingToken);
+        }
+        catch (LeaseLostException ex)
+        {
+            Log.LeaseLost(logger, documentId, ex.Message);
+            return JobResult.LeaseLost;
+        }
+        catch (DocumentFinishedException ex)
+        {
+            Log.AlreadyTerminal(logger, documentId, ex.Code);
+            return JobResult.AlreadyTerminal;
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            Log.Abandoned(logger, documentId, progress.Stage ?? "(none)");
+            return JobResult.Abandoned;
+        }
+        catch (OperationCanceledException) when (keeper.End == LeaseEnd.Lost)
+        {
+            return JobResult.LeaseLost;
+        }
+        catch (OperationCanceledException) when (keeper.End == LeaseEnd.Finished)
+        {
+            Log.StoppedFinished(logger, documentId, progress.Stage ?? "(none)");
+            return JobResult.AlreadyTerminal;
+        }
+        catch (OperationCanceledException ex) when (budget.IsCancellationRequested)
+        {
+            return await FailAsync(lease, pipeline.BudgetExceeded(progress.Stage, ex), stoppingToken);
+        }
+        catch (IngestRejectedException ex)
+        {
+            // A contract mismatch with IngestService: a defect, counted so it cannot loop forever.
+            Log.Unexpected(logger, ex, documentId);
+            return await RetryAsync(job, lease, deliveries, ex.Message, stoppingToken);
+        }
+        catch (Exception ex) when (IsTransient(ex))
+        {
+            // IngestService, the network or the local disk failed while the document was held. Counted as an attempt:
+            // a failure that repeats for this document only (its upload unreadable, say) must end dead-lettered with
+            // its reason rather than loop forever; a short outage is absorbed by the retry backoff.
+            return await RetryAsync(job, lease, deliveries, $"{ex.GetType().Name}: {ex.Message}", stoppingToken);
+        }
+        catch (Exception ex)
+        {
+            Log.Unexpected(logger, ex, documentId);
+            return await RetryAsync(job, lease, deliveries, $"{ex.GetType().Name}: {ex.Message}", stoppingToken);
+        }
+    }
 
-            claim = await ingest.ClaimAsync(documentId, consumer, budget.Token);
+    private async Task<(ClaimResponse? Claim, JobResult? Result)> ClaimAsync(JobMessage job, string documentId, CancellationToken stoppingToken)
+    {
+        try
+        {
+            var claim = await ingest.ClaimAsync(documentId, _options.ConsumerName, _options.VisibilityTimeoutSeconds, stoppingToken);
             if (claim is null)
             {
                 Log.UnknownDocument(logger, documentId);
-                return JobOutcome.Discarded;
+                return (null, JobResult.Discarded);
             }
 
             if (DocumentStatus.IsTerminal(claim.Status))
             {
                 Log.AlreadyTerminal(logger, documentId, claim.Status);
-                return JobOutcome.AlreadyTerminal;
+                return (null, JobResult.AlreadyTerminal);
             }
 
-            return await RunAsync(claim, budget.Token, stoppingToken);
+            return (claim, null);
         }
-        catch (PipelineFailure failure) when (claim is not null)
+        catch (LeaseHeldException ex)
         {
-            return await FailAsync(claim, failure, stoppingToken);
-        }
-        catch (LeaseLostException ex)
-        {
-            Log.LeaseLost(logger, documentId, ex.Message);
-            return JobOutcome.LeaseLost;
-        }
-        catch (DocumentFinishedException ex)
-        {
-            Log.AlreadyTerminal(logger, documentId, ex.Code);
-            return JobOutcome.AlreadyTerminal;
+            // A duplicate delivery while the owner is alive: come back after its lease would have expired.
+            var delay = Max(RetryBackoff.For(job.Waits + 1, _options.RetryBaseDelay, _options.RetryMaxDelay), ex.RetryAfter ?? TimeSpan.Zero);
+            Log.Duplicate(logger, documentId, ex.Message, delay.TotalSeconds);
+            return (null, new JobResult(JobOutcome.Wait, ex.Message, delay));
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            Log.Abandoned(logger, documentId);
-            return JobOutcome.Cancelled;
+            return (null, JobResult.Abandoned);
         }
-        catch (Exception ex) when (IsTransient(ex))
+        catch (Exception ex) when (IsTransient(ex) || ex is IngestRejectedException)
         {
-            Log.Transient(logger, documentId, ex.GetType().Name, ex.Message);
-            return JobOutcome.Transient;
-        }
-        catch (Exception ex)
-        {
-            // Not a property of the document and not a known transient error (e.g. a contract mismatch with
-            // IngestService): keep the job pending so nothing is lost, and say so loudly.
-            Log.Unexpected(logger, ex, documentId);
-            return JobOutcome.Transient;
+            var delay = RetryBackoff.For(job.Waits + 1, _options.RetryBaseDelay, _options.RetryMaxDelay);
+            var reason = $"The document could not be claimed ({ex.GetType().Name}: {ex.Message})";
+            Log.Transient(logger, documentId, reason, delay.TotalSeconds);
+            return (null, new JobResult(JobOutcome.Wait, reason, delay));
         }
     }
 
-    private async Task<JobOutcome> RunAsync(ClaimResponse claim, CancellationToken documentToken, CancellationToken stoppingToken)
+    private async Task RunAsync(ClaimResponse claim, Progress progress, CancellationToken documentToken, CancellationToken stoppingToken)
     {
         var documentId = claim.DocumentId;
         var lease = claim.LeaseToken;
-        var workDirectory = WorkDirectoryFor(options.Value.ConsumerName, documentId);
+        var workDirectory = WorkFolders.ForDocument(_options, documentId);
         try
         {
-            DeleteDirectory(workDirectory);
-            var context = new StageContext(documentId, claim.FileName, workDirectory);
+            WorkFolders.Delete(workDirectory, logger);
+            var context = new StageContext(documentId, claim.FileName, workDirectory) { LeaseToken = lease };
             await ingest.DownloadContentAsync(documentId, lease, context.ContentPath, claim.SizeBytes, documentToken);
 
-            // Resume: a stage with a stored, usable checkpoint is skipped; once one stage runs, all later ones run.
+            // Resume: a stage with a stored, valid, usable checkpoint is skipped; once one stage runs, all later ones
+            // run. IngestService quarantines a damaged checkpoint on download (404), so the stage before it is where
+            // processing resumes (Req CK-2, CK-5).
             var resuming = true;
             foreach (var stage in pipeline.Stages)
             {
+                progress.Stage = stage.Name;
                 if (resuming && claim.CheckpointedStages.Contains(stage.Name)
                     && await ingest.GetCheckpointAsync(documentId, lease, stage.Name, context.CheckpointPath(stage.Name), documentToken)
                     && await stage.IsCheckpointUsableAsync(context, documentToken))
@@ -111,14 +187,14 @@ internal sealed class JobProcessor(
                 await RunStageAsync(stage, context, lease, documentToken, stoppingToken);
             }
 
+            progress.Stage = null;
             var submission = await AssembleStage.ReadSubmissionAsync(context, documentToken);
             await ingest.SubmitResultAsync(documentId, lease, submission, documentToken);
             Log.Completed(logger, documentId, lease);
-            return JobOutcome.Completed;
         }
         finally
         {
-            DeleteDirectory(workDirectory);
+            WorkFolders.Delete(workDirectory, logger);
         }
     }
 
@@ -133,7 +209,7 @@ internal sealed class JobProcessor(
         Log.StageDone(logger, documentId, stage.Name, result.Status);
     }
 
-    private async Task<JobOutcome> FailAsync(ClaimResponse claim, PipelineFailure failure, CancellationToken stoppingToken)
+    private async Task<JobResult> FailAsync(ClaimResponse claim, PipelineFailure failure, CancellationToken stoppingToken)
     {
         var documentId = claim.DocumentId;
         try
@@ -146,27 +222,92 @@ internal sealed class JobProcessor(
             await ingest.ReportFailureAsync(documentId, claim.LeaseToken, new FailureReport(failure.Code, failure.Message), stoppingToken);
             Log.Failed(logger, documentId, failure.Code, failure.Message);
             metrics.DocumentFailed(failure.Code);
-            return JobOutcome.Failed;
+            return JobResult.Failed;
         }
-        catch (LeaseLostException ex)
+        catch (Exception ex)
         {
-            Log.LeaseLost(logger, documentId, ex.Message);
-            return JobOutcome.LeaseLost;
+            return WhenReportFailed(documentId, ex, stoppingToken);
         }
-        catch (DocumentFinishedException ex)
+    }
+
+    /// <summary>A transient failure: release the document and retry the job after a backoff, or dead-letter it when its deliveries ran out.</summary>
+    private async Task<JobResult> RetryAsync(JobMessage job, ClaimResponse claim, long deliveries, string reason, CancellationToken stoppingToken)
+    {
+        if (deliveries >= _options.MaxDeliveries)
         {
-            Log.AlreadyTerminal(logger, documentId, ex.Code);
-            return JobOutcome.AlreadyTerminal;
+            return await DeadLetterAsync(claim, deliveries, reason, stoppingToken);
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+
+        var delay = RetryBackoff.For(job.Attempts + 1, _options.RetryBaseDelay, _options.RetryMaxDelay);
+        Log.Retrying(logger, claim.DocumentId, deliveries, _options.MaxDeliveries, reason, delay.TotalSeconds);
+        try
         {
-            return JobOutcome.Cancelled;
+            await ingest.ReleaseAsync(claim.DocumentId, claim.LeaseToken, new ReleaseReport(reason, DateTimeOffset.UtcNow + delay), stoppingToken);
+        }
+        catch (Exception ex) when (ex is LeaseLostException or DocumentFinishedException || (ex is OperationCanceledException && stoppingToken.IsCancellationRequested))
+        {
+            return WhenReportFailed(claim.DocumentId, ex, stoppingToken);
         }
         catch (Exception ex) when (IsTransient(ex) || ex is IngestRejectedException)
         {
-            // The failure is not recorded yet: keep the job so the next delivery reports it again.
-            Log.Transient(logger, documentId, ex.GetType().Name, ex.Message);
-            return JobOutcome.Transient;
+            // The retry still happens; the lease simply expires by itself.
+            Log.ReleaseFailed(logger, claim.DocumentId, ex.Message);
+        }
+
+        return new JobResult(JobOutcome.Retry, reason, delay);
+    }
+
+    /// <summary>Ends the document as failed with code dead_lettered and the last reason; the consumer then moves the entry.</summary>
+    private async Task<JobResult> DeadLetterAsync(ClaimResponse claim, long deliveries, string reason, CancellationToken stoppingToken)
+    {
+        var message = $"Gave up after {deliveries} deliveries (Worker:MaxDeliveries is {_options.MaxDeliveries}). Last failure: {reason}";
+        try
+        {
+            await ingest.ReportFailureAsync(claim.DocumentId, claim.LeaseToken, new FailureReport(DeliveryErrorCodes.DeadLettered, message), stoppingToken);
+        }
+        catch (Exception ex)
+        {
+            return WhenReportFailed(claim.DocumentId, ex, stoppingToken);
+        }
+
+        Log.DeadLettered(logger, claim.DocumentId, message);
+        metrics.DocumentFailed(DeliveryErrorCodes.DeadLettered);
+        return new JobResult(JobOutcome.DeadLettered, message);
+    }
+
+    /// <summary>A final report could not be made: what that means for the job.</summary>
+    private JobResult WhenReportFailed(string documentId, Exception ex, CancellationToken stoppingToken)
+    {
+        switch (ex)
+        {
+            case LeaseLostException:
+                Log.LeaseLost(logger, documentId, ex.Message);
+                return JobResult.LeaseLost;
+            case DocumentFinishedException finished:
+                Log.AlreadyTerminal(logger, documentId, finished.Code);
+                return JobResult.AlreadyTerminal;
+            case OperationCanceledException when stoppingToken.IsCancellationRequested:
+                return JobResult.Abandoned;
+            default:
+                // Not recorded yet: keep the entry pending so the next delivery reports it again.
+                Log.ReportFailed(logger, documentId, ex.GetType().Name, ex.Message);
+                return JobResult.Abandoned;
+        }
+    }
+
+    /// <summary>
+    /// The entry's idle clock has run since its delivery, the lease only since the claim: reset the clock now, so the
+    /// entry cannot be reclaimed from a dead worker before its lease has expired (which would only be refused).
+    /// </summary>
+    private async Task RestartIdleClockAsync(JobMessage job)
+    {
+        try
+        {
+            await jobs.RenewAsync(_options.ConsumerName, job.EntryId);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            // The lease keeper tries again at its first beat.
         }
     }
 
@@ -181,30 +322,17 @@ internal sealed class JobProcessor(
         or UnauthorizedAccessException
         or OperationCanceledException; // an HTTP call cancelled by its own timeout, not by shutdown
 
-    /// <summary>Path.GetTempPath()/suite-worker/&lt;consumer&gt;/&lt;documentId&gt;.</summary>
-    internal static string WorkDirectoryFor(string consumer, string documentId) =>
-        IsPlainDocumentId(documentId)
-            ? Path.Combine(Path.GetTempPath(), "suite-worker", consumer, documentId)
-            : throw new ArgumentException($"Document id '{documentId}' is not a plain name.", nameof(documentId));
-
     /// <summary>Ids are used in URLs and folder names: letters, digits, '-', '_' and '.', not starting with '.'.</summary>
     internal static bool IsPlainDocumentId(string documentId) =>
         documentId.Length is > 0 and <= 200
         && !documentId.StartsWith('.')
         && documentId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
 
-    private void DeleteDirectory(string path)
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    /// <summary>The stage running now, for the budget's message.</summary>
+    private sealed class Progress
     {
-        try
-        {
-            if (Directory.Exists(path))
-            {
-                Directory.Delete(path, recursive: true);
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            Log.CleanupFailed(logger, path, ex.Message);
-        }
+        public string? Stage { get; set; }
     }
 }

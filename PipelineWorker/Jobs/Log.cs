@@ -36,13 +36,13 @@ internal static partial class Log
     [LoggerMessage(11, LogLevel.Warning, "Document {DocumentId}: lease lost ({Reason}); abandoning the job without acknowledging it")]
     public static partial void LeaseLost(ILogger logger, string documentId, string reason);
 
-    [LoggerMessage(12, LogLevel.Information, "Document {DocumentId}: stopping, the job stays pending for another worker")]
-    public static partial void Abandoned(ILogger logger, string documentId);
+    [LoggerMessage(12, LogLevel.Information, "Document {DocumentId}: stopping in stage {Stage}, the job stays pending for another worker")]
+    public static partial void Abandoned(ILogger logger, string documentId, string stage);
 
-    [LoggerMessage(13, LogLevel.Warning, "Document {DocumentId}: transient failure ({ErrorType}: {Error}); the job stays pending and will be redelivered")]
-    public static partial void Transient(ILogger logger, string documentId, string errorType, string error);
+    [LoggerMessage(13, LogLevel.Warning, "Document {DocumentId}: {Reason}; the job is put back for {DelaySeconds:0.#} s without counting an attempt")]
+    public static partial void Transient(ILogger logger, string documentId, string reason, double delaySeconds);
 
-    [LoggerMessage(14, LogLevel.Error, "Document {DocumentId}: unexpected error; the job stays pending")]
+    [LoggerMessage(14, LogLevel.Error, "Document {DocumentId}: unexpected error")]
     public static partial void Unexpected(ILogger logger, Exception exception, string documentId);
 
     [LoggerMessage(15, LogLevel.Information, "Document {DocumentId}: stage {Stage} skipped, resumed from its checkpoint")]
@@ -57,8 +57,8 @@ internal static partial class Log
     [LoggerMessage(18, LogLevel.Warning, "Document {DocumentId} failed permanently: {Code}: {Reason}")]
     public static partial void Failed(ILogger logger, string documentId, string code, string reason);
 
-    [LoggerMessage(19, LogLevel.Warning, "Could not remove the work folder {Path}: {Error}")]
-    public static partial void CleanupFailed(ILogger logger, string path, string error);
+    [LoggerMessage(19, LogLevel.Information, "Removed {Count} work folder(s) left by worker processes that are gone")]
+    public static partial void OrphansRemoved(ILogger logger, int count);
 
     [LoggerMessage(20, LogLevel.Warning, "Job entry with an invalid document id '{DocumentId}'; acknowledging it")]
     public static partial void InvalidDocumentId(ILogger logger, string documentId);
@@ -68,4 +68,28 @@ internal static partial class Log
 
     [LoggerMessage(22, LogLevel.Debug, "Wake channel subscription failed ({Error}); polling only")]
     public static partial void WakeUnavailable(ILogger logger, string error);
+
+    [LoggerMessage(23, LogLevel.Information, "Document {DocumentId} was cancelled while in stage {Stage}; stopped and acknowledging the job")]
+    public static partial void StoppedFinished(ILogger logger, string documentId, string stage);
+
+    [LoggerMessage(24, LogLevel.Information, "Document {DocumentId}: duplicate delivery ({Reason}); put back for {DelaySeconds:0.#} s")]
+    public static partial void Duplicate(ILogger logger, string documentId, string reason, double delaySeconds);
+
+    [LoggerMessage(25, LogLevel.Warning, "Document {DocumentId}: delivery {Delivery} of {MaxDeliveries} failed transiently ({Reason}); retrying in {DelaySeconds:0.#} s")]
+    public static partial void Retrying(ILogger logger, string documentId, long delivery, int maxDeliveries, string reason, double delaySeconds);
+
+    [LoggerMessage(26, LogLevel.Warning, "Document {DocumentId}: could not release the lease ({Error}); it expires by itself")]
+    public static partial void ReleaseFailed(ILogger logger, string documentId, string error);
+
+    [LoggerMessage(27, LogLevel.Error, "Document {DocumentId} dead-lettered: {Reason}")]
+    public static partial void DeadLettered(ILogger logger, string documentId, string reason);
+
+    [LoggerMessage(28, LogLevel.Warning, "Document {DocumentId}: the outcome could not be reported ({ErrorType}: {Error}); the job stays pending and is delivered again")]
+    public static partial void ReportFailed(ILogger logger, string documentId, string errorType, string error);
+
+    [LoggerMessage(29, LogLevel.Information, "Moved {Count} due retr(ies) back into the jobs stream")]
+    public static partial void Promoted(ILogger logger, long count);
+
+    [LoggerMessage(30, LogLevel.Warning, "Job entry {EntryId} is pending for another consumer now; leaving it to that one")]
+    public static partial void NotOurs(ILogger logger, string entryId);
 }

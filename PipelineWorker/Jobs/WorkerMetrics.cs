@@ -13,6 +13,7 @@ internal sealed class WorkerMetrics
     private readonly Counter<long> _jobs;
     private readonly Counter<long> _failures;
     private readonly Counter<long> _lostEntries;
+    private readonly Counter<long> _retries;
     private readonly Histogram<double> _stageDuration;
 
     public WorkerMetrics(IMeterFactory meterFactory)
@@ -22,6 +23,7 @@ internal sealed class WorkerMetrics
         _jobs = meter.CreateCounter<long>("suite.worker.jobs", "{job}", "Jobs handled, by outcome (completed, failed, lease_lost, transient, ...)");
         _failures = meter.CreateCounter<long>("suite.worker.job_failures", "{job}", "Documents failed permanently, by failure code");
         _lostEntries = meter.CreateCounter<long>("suite.worker.lost_entries", "{entry}", "Pending entries whose stream entry was deleted (lost jobs)");
+        _retries = meter.CreateCounter<long>("suite.worker.retries", "{job}", "Jobs put in the retry set, by kind (retry: a counted attempt; wait: not counted)");
         _stageDuration = meter.CreateHistogram<double>("suite.worker.stage.duration", "s", "Duration of pipeline stages, by stage and status");
     }
 
@@ -30,6 +32,8 @@ internal sealed class WorkerMetrics
     public void DocumentFailed(string code) => _failures.Add(1, new KeyValuePair<string, object?>("code", code));
 
     public void EntryLost() => _lostEntries.Add(1);
+
+    public void Retried(JobOutcome kind) => _retries.Add(1, new KeyValuePair<string, object?>("kind", kind.ToMetricName()));
 
     public void StageFinished(string stage, string status, TimeSpan duration) => _stageDuration.Record(
         duration.TotalSeconds,

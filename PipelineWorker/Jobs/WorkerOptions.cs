@@ -19,17 +19,34 @@ internal sealed class WorkerOptions
 
     public int PollMaxDelayMs { get; set; } = 1000;
 
-    /// <summary>An entry idle (unacknowledged) this long is taken over by XAUTOCLAIM: its worker is presumed dead.</summary>
+    /// <summary>
+    /// An entry idle (unacknowledged) this long is taken over by XAUTOCLAIM: its worker is presumed dead. A live worker
+    /// renews its entry and its lease every min(5 s, this / 3), so a long stage is never taken from under it.
+    /// </summary>
     public int VisibilityTimeoutSeconds { get; set; } = 60;
 
     /// <summary>How often to look for entries abandoned by dead workers.</summary>
     public int ReclaimIntervalSeconds { get; set; } = 5;
 
-    /// <summary>Longest a single stage may run before it is cancelled.</summary>
+    /// <summary>Longest a single stage may run before it is cancelled (a transient failure: retried with backoff).</summary>
     public int StageTimeoutSeconds { get; set; } = 60;
 
-    /// <summary>Longest the whole document may take (all stages and transfers).</summary>
+    /// <summary>Per-stage overrides of <see cref="StageTimeoutSeconds"/>, e.g. <c>Worker:StageTimeouts:ocr=180</c>.</summary>
+    public Dictionary<string, int> StageTimeouts { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Longest one attempt at a document may take (all stages and transfers); then it fails with code <c>timeout</c>.</summary>
     public int DocumentBudgetSeconds { get; set; } = 600;
+
+    /// <summary>A job delivered more often than this (crashes, reclaims and transient failures together) is dead-lettered.</summary>
+    public int MaxDeliveries { get; set; } = 5;
+
+    /// <summary>Delay before the first retry after a transient failure; doubles per attempt up to <see cref="RetryMaxDelayMs"/>, with jitter.</summary>
+    public int RetryBaseDelayMs { get; set; } = 10_000;
+
+    public int RetryMaxDelayMs { get; set; } = 300_000;
+
+    /// <summary>Where jobs are worked on: {WorkDirectory}/{consumer}.{pid}/{documentId}. Default: {temp}/suite-worker.</summary>
+    public string WorkDirectory { get; set; } = "";
 
     public TimeSpan PollMinDelay => TimeSpan.FromMilliseconds(PollMinDelayMs);
 
@@ -40,6 +57,16 @@ internal sealed class WorkerOptions
     public TimeSpan ReclaimInterval => TimeSpan.FromSeconds(ReclaimIntervalSeconds);
 
     public TimeSpan StageTimeout => TimeSpan.FromSeconds(StageTimeoutSeconds);
+
+    public TimeSpan StageTimeoutFor(string stage) =>
+        StageTimeouts.TryGetValue(stage, out var seconds) ? TimeSpan.FromSeconds(seconds) : StageTimeout;
+
+    /// <summary>How often a running job renews its lease in IngestService and its entry in Redis.</summary>
+    public TimeSpan HeartbeatInterval => TimeSpan.FromSeconds(Math.Min(5.0, VisibilityTimeoutSeconds / 3.0));
+
+    public TimeSpan RetryBaseDelay => TimeSpan.FromMilliseconds(RetryBaseDelayMs);
+
+    public TimeSpan RetryMaxDelay => TimeSpan.FromMilliseconds(RetryMaxDelayMs);
 
     public TimeSpan DocumentBudget => TimeSpan.FromSeconds(DocumentBudgetSeconds);
 }
@@ -61,6 +88,11 @@ internal static partial class WorkerOptionsRegistration
                 if (string.IsNullOrWhiteSpace(o.ConsumerName))
                 {
                     o.ConsumerName = $"{Environment.MachineName}-{Environment.ProcessId}";
+                }
+
+                if (string.IsNullOrWhiteSpace(o.WorkDirectory))
+                {
+                    o.WorkDirectory = Path.Combine(Path.GetTempPath(), "suite-worker");
                 }
             })
             .ValidateOnStart();
@@ -92,6 +124,24 @@ internal static partial class WorkerOptionsRegistration
             if (options.DocumentBudgetSeconds < options.StageTimeoutSeconds)
             {
                 errors.Add("Worker:DocumentBudgetSeconds must be at least Worker:StageTimeoutSeconds.");
+            }
+
+            foreach (var (stage, seconds) in options.StageTimeouts)
+            {
+                Range(errors, $"StageTimeouts:{stage}", seconds, 1, 86_400);
+            }
+
+            Range(errors, "MaxDeliveries", options.MaxDeliveries, 1, 1000);
+            Range(errors, "RetryBaseDelayMs", options.RetryBaseDelayMs, 1, 3_600_000);
+            Range(errors, "RetryMaxDelayMs", options.RetryMaxDelayMs, 1, 86_400_000);
+            if (options.RetryMaxDelayMs < options.RetryBaseDelayMs)
+            {
+                errors.Add("Worker:RetryMaxDelayMs must be at least Worker:RetryBaseDelayMs.");
+            }
+
+            if (!Path.IsPathFullyQualified(options.WorkDirectory))
+            {
+                errors.Add($"Worker:WorkDirectory '{options.WorkDirectory}' must be an absolute path.");
             }
 
             return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

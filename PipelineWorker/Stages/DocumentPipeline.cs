@@ -6,18 +6,25 @@ using Suite.PipelineWorker.Jobs;
 namespace Suite.PipelineWorker.Stages;
 
 /// <summary>
-/// The stages in order, and how one stage is run: on a thread-pool thread (PdfPig is CPU-bound and must not
-/// hold up the consumer loop), under the stage timeout, with its exceptions classified.
+/// The stages in order, and how one stage is run: on a thread-pool thread (PdfPig is CPU-bound and must not hold up
+/// the consumer loop), under its timeout (<c>Worker:StageTimeouts:{stage}</c>, else <c>Worker:StageTimeoutSeconds</c>),
+/// with its exceptions classified (Req TMO-3, RTY-6):
+/// <list type="bullet">
+/// <item>a permanent failure of the document: <see cref="PipelineFailure"/> (reported, the document fails);</item>
+/// <item>a transient one (the stage timed out, the disk failed): <see cref="TransientStageException"/> (the job is
+/// retried with backoff, and dead-lettered when its deliveries run out);</item>
+/// <item>the caller's cancellation (shutdown, budget, lost lease, cancel): <see cref="OperationCanceledException"/>.</item>
+/// </list>
+/// Whatever the stage left behind when it did not complete (a partial checkpoint) is deleted.
 /// </summary>
-internal sealed class DocumentPipeline(IEnumerable<IPipelineStage> stages, IOptions<WorkerOptions> options, WorkerMetrics metrics)
+internal sealed class DocumentPipeline(
+    IEnumerable<IPipelineStage> stages,
+    IOptions<WorkerOptions> options,
+    WorkerMetrics metrics,
+    FaultInjector? faults = null)
 {
     public IReadOnlyList<IPipelineStage> Stages { get; } = [.. stages];
 
-    /// <summary>
-    /// Runs one stage. Throws <see cref="PipelineFailure"/> for a permanent failure (including <c>stage_timeout</c>
-    /// and <c>document_budget_exceeded</c>), <see cref="OperationCanceledException"/> when <paramref name="stoppingToken"/>
-    /// fired, and lets I/O errors through as transient.
-    /// </summary>
     public async Task<StageResult> RunStageAsync(
         IPipelineStage stage,
         StageContext context,
@@ -25,38 +32,60 @@ internal sealed class DocumentPipeline(IEnumerable<IPipelineStage> stages, IOpti
         CancellationToken stoppingToken)
     {
         ArgumentNullException.ThrowIfNull(stage);
-        var timeout = options.Value.StageTimeout;
+        ArgumentNullException.ThrowIfNull(context);
+        var timeout = options.Value.StageTimeoutFor(stage.Name);
         using var stageCts = CancellationTokenSource.CreateLinkedTokenSource(documentToken, stoppingToken);
         stageCts.CancelAfter(timeout);
         var clock = Stopwatch.StartNew();
         var status = StageStatus.Failed;
+        var completed = false;
         try
         {
+            var fault = faults?.Find(stage.Name, context.FileName, context.LeaseToken);
+            if (fault?.Action == FaultRule.Fail)
+            {
+                throw new IOException($"Fault injection: transient failure in stage {stage.Name} ({fault}).");
+            }
+
             // WaitAsync: a stage stuck inside one PdfPig call still releases the job when its time is up.
-            var result = await Task.Run(() => stage.RunAsync(context, stageCts.Token), stageCts.Token).WaitAsync(stageCts.Token);
+            var run = Task.Run(() => stage.RunAsync(context, stageCts.Token), stageCts.Token);
+            if (fault?.Action == FaultRule.Slow)
+            {
+                await Task.WhenAll(run, Task.Delay(TimeSpan.FromSeconds(fault.Seconds), stageCts.Token)).WaitAsync(stageCts.Token);
+            }
+
+            var result = await run.WaitAsync(stageCts.Token);
+            if (fault?.Action == FaultRule.Crash)
+            {
+                faults!.Crash(fault, stage.Name, context.DocumentId);
+            }
+
             status = result.Status;
+            completed = true;
             return result;
+        }
+        catch (PipelineFailure failure) when (failure.Code == FailureCodes.StageTimeout)
+        {
+            // A stage enforcing its own limit: still a timeout, so transient like the runner's own.
+            throw new TransientStageException(stage.Name, failure.Message, failure);
         }
         catch (PipelineFailure failure) when (failure.Stage is null)
         {
             failure.Stage = stage.Name;
             throw;
         }
-        catch (OperationCanceledException ex) when (!stoppingToken.IsCancellationRequested && documentToken.IsCancellationRequested)
+        catch (OperationCanceledException ex) when (!stoppingToken.IsCancellationRequested && !documentToken.IsCancellationRequested && stageCts.IsCancellationRequested)
         {
-            throw new PipelineFailure(
-                FailureCodes.DocumentBudgetExceeded,
-                $"The document was not finished within its budget of {options.Value.DocumentBudgetSeconds} s (stopped in stage {stage.Name}).",
-                ex) { Stage = stage.Name };
+            throw new TransientStageException(
+                stage.Name,
+                $"Stage {stage.Name} did not finish within {timeout.TotalSeconds:0.#} s; it was cancelled and will be retried.",
+                ex);
         }
-        catch (OperationCanceledException ex) when (!stoppingToken.IsCancellationRequested && stageCts.IsCancellationRequested)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new PipelineFailure(
-                FailureCodes.StageTimeout,
-                $"Stage {stage.Name} did not finish within {timeout.TotalSeconds:0} s. The document may be too large or too complex.",
-                ex) { Stage = stage.Name };
+            throw new TransientStageException(stage.Name, $"Stage {stage.Name} failed: {ex.Message}", ex);
         }
-        catch (Exception ex) when (ex is not (PipelineFailure or OperationCanceledException or IOException or UnauthorizedAccessException))
+        catch (Exception ex) when (ex is not (PipelineFailure or OperationCanceledException or TransientStageException))
         {
             // A stage classifies PdfPig's errors itself; anything else escaping it is a defect for this document,
             // reported (and retryable by hand) rather than redelivered forever.
@@ -64,23 +93,87 @@ internal sealed class DocumentPipeline(IEnumerable<IPipelineStage> stages, IOpti
         }
         finally
         {
+            if (!completed)
+            {
+                DiscardPartialOutput(context, stage.Name);
+            }
+
             metrics.StageFinished(stage.Name, status, clock.Elapsed);
         }
     }
 
     /// <summary>
-    /// Runs every stage on a local file, without Redis or HTTP (tests and benchmarks), and returns the result.
+    /// Runs every stage on a local file, without Redis or HTTP (tests and benchmarks), and returns the result. The
+    /// document budget ends it with a <see cref="PipelineFailure"/> <c>timeout</c>, as in the worker.
     /// </summary>
     public async Task<ResultSubmission> RunLocallyAsync(StageContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        budget.CancelAfter(options.Value.DocumentBudget);
+        using var budget = new CancellationTokenSource(options.Value.DocumentBudget);
+        using var document = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budget.Token);
         foreach (var stage in Stages)
         {
-            await RunStageAsync(stage, context, budget.Token, cancellationToken);
+            try
+            {
+                await RunStageAsync(stage, context, document.Token, cancellationToken);
+            }
+            catch (OperationCanceledException ex) when (budget.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw BudgetExceeded(stage.Name, ex);
+            }
         }
 
         return await AssembleStage.ReadSubmissionAsync(context, cancellationToken);
     }
+
+    /// <summary>The permanent failure of a document whose budget ran out in <paramref name="stage"/>.</summary>
+    public PipelineFailure BudgetExceeded(string? stage, Exception? cause) => new(
+        DeliveryErrorCodes.Timeout,
+        $"The document was not finished within its budget of {options.Value.DocumentBudgetSeconds} s" +
+        (stage is null ? "." : $" (stopped in stage {stage}).") + " It may be too large or too complex; raise Worker:DocumentBudgetSeconds or split it.",
+        cause) { Stage = stage };
+
+    private static void DiscardPartialOutput(StageContext context, string stage)
+    {
+        try
+        {
+            File.Delete(context.CheckpointPath(stage));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The whole work folder is removed at the end of the attempt anyway.
+        }
+    }
+}
+
+/// <summary>
+/// A stage failed in a way a later attempt may not meet (it timed out, a file could not be written): the job is
+/// retried with backoff rather than the document failed (Req RTY-6, TMO-3).
+/// </summary>
+internal sealed class TransientStageException : Exception
+{
+    public TransientStageException(string stage, string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        Stage = stage;
+    }
+
+    public TransientStageException()
+    {
+        Stage = "";
+    }
+
+    public TransientStageException(string message)
+        : base(message)
+    {
+        Stage = "";
+    }
+
+    public TransientStageException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Stage = "";
+    }
+
+    public string Stage { get; }
 }

@@ -15,7 +15,8 @@ namespace PipelineWorker.Tests;
 /// documents in memory. Faithful to the contract in <see cref="InternalApi"/> and to IngestService's semantics:
 /// every claim grants a greater lease token; lease-fenced writes with another token get 409 <c>stale_lease</c>;
 /// writes to a finished document get 409 <c>document_terminal</c>; checkpoints carry an X-Checksum-Sha256;
-/// the same result stored twice is idempotent; errors are problem+json with a stable code.
+/// the same result stored twice is idempotent; a lease renewal answers the status (cancelled included) or 409;
+/// a release queues the document again; errors are problem+json with a stable code. Leases never expire here.
 /// </summary>
 internal sealed class FakeIngest : IAsyncDisposable
 {
@@ -173,6 +174,36 @@ internal sealed class FakeIngest : IAsyncDisposable
                 return Results.Ok();
             }, allowSameResult: result);
         });
+        documents.MapPost("lease", (string id, HttpContext http) =>
+        {
+            lock (_gate)
+            {
+                if (!_documents.TryGetValue(id, out var d))
+                {
+                    return Problem(404, "document_not_found");
+                }
+
+                var header = http.Request.Headers[InternalApi.LeaseTokenHeader].ToString();
+                if (!long.TryParse(header, NumberStyles.None, CultureInfo.InvariantCulture, out var lease) || lease != d.LeaseToken)
+                {
+                    d.StaleWrites++;
+                    return Problem(409, "stale_lease");
+                }
+
+                d.Heartbeats++;
+                return Results.Json(new LeaseStatus(d.Id, d.Status, d.LeaseToken), Json);
+            }
+        });
+        documents.MapPost("release", async (string id, HttpContext http) =>
+        {
+            var report = await http.Request.ReadFromJsonAsync<ReleaseReport>(Json);
+            return Write(id, null, http, d =>
+            {
+                d.Status = DocumentStatus.Queued;
+                d.Releases.Add(report!);
+                return Results.NoContent();
+            });
+        });
         documents.MapPost("failure", async (string id, HttpContext http) =>
         {
             var failure = await http.Request.ReadFromJsonAsync<FailureReport>(Json);
@@ -248,4 +279,8 @@ internal sealed class FakeDocument(string id, string fileName, byte[] content)
     public FailureReport? Failure { get; set; }
 
     public int StaleWrites { get; set; }
+
+    public int Heartbeats { get; set; }
+
+    public List<ReleaseReport> Releases { get; } = [];
 }

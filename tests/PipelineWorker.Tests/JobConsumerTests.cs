@@ -47,7 +47,10 @@ public sealed class JobConsumerTests(ITestOutputHelper output)
             Assert.Equal(PipelineStageNames.All, document.Checkpoints.Keys.Order(StringComparer.Ordinal).OrderBy(k => PipelineStageNames.All.ToList().IndexOf(k)));
             foreach (var stage in PipelineStageNames.All)
             {
-                Assert.Equal([StageStatus.Running, StageStatus.Completed], document.StageReports.Where(r => r.Stage == stage).Select(r => r.Status));
+                var reports = document.StageReports.Where(r => r.Stage == stage).Select(r => r.Status).ToList();
+                Assert.Equal(2, reports.Count);
+                Assert.Equal(StageStatus.Running, reports[0]);
+                Assert.Contains(reports[1], new[] { StageStatus.Completed, StageStatus.Degraded, StageStatus.Skipped });
             }
         }
 
@@ -121,8 +124,11 @@ public sealed class JobConsumerTests(ITestOutputHelper output)
         });
 
         await Eventually.UntilAsync(() => ingest.Read("doc-resume", d => d.Result is not null), Patience, "the resumed job is completed\n" + worker.Output);
+        // Only the stages after the stored checkpoints ran again, each exactly once.
         var reports = ingest.Read("doc-resume", d => d.StageReports.ToList());
-        Assert.Equal([(PipelineStageNames.Assemble, StageStatus.Running), (PipelineStageNames.Assemble, StageStatus.Completed)], reports.Select(r => (r.Stage, r.Status)));
+        var rerun = PipelineStageNames.All.Skip(2).ToList();
+        Assert.Equal(rerun, reports.Where(r => r.Status == StageStatus.Running).Select(r => r.Stage));
+        Assert.DoesNotContain(reports, r => r.Stage is PipelineStageNames.Validate or PipelineStageNames.Extract);
         Assert.Equal([PipelineStageNames.Validate, PipelineStageNames.Extract], ingest.Read("doc-resume", d => d.CheckpointReads.ToList()));
         var result = JsonSerializer.Deserialize<DocumentResult>(ingest.Document("doc-resume").Result!.Json, DocumentResult.JsonOptions)!;
         Assert.Equal(4, result.PageCount);
@@ -228,7 +234,8 @@ public sealed class JobConsumerTests(ITestOutputHelper output)
         var pending = await db.StreamPendingMessagesAsync(JobStreams.Jobs, JobStreams.ConsumerGroup, 10, RedisValue.Null);
         Assert.Equal(("pipeline-worker-t7a", entryId), (Assert.Single(pending).ConsumerName.ToString(), pending[0].MessageId.ToString()));
         Assert.Null(ingest.Document("doc-long").Result);
-        Assert.False(Directory.Exists(Path.Combine(Path.GetTempPath(), "suite-worker", "pipeline-worker-t7a", "doc-long")), "the stopped worker removed its temp folder");
+        Assert.DoesNotContain(Directory.GetDirectories(Path.Combine(Path.GetTempPath(), "suite-worker"), "pipeline-worker-t7a.*"),
+            d => Directory.Exists(Path.Combine(d, "doc-long")));
 
         await using var second = await WorkerProcess.StartAsync(redis.ConnectionString, ingest.BaseAddress, "pipeline-worker-t7b", new Dictionary<string, string>
         {

@@ -5,7 +5,10 @@ using Suite.PipelineWorker.Stages;
 
 namespace PipelineWorker.Tests;
 
-/// <summary>Per-stage timeouts, the whole-document budget, and options validated at start-up.</summary>
+/// <summary>
+/// Per-stage timeouts (transient: the job is retried), the whole-document budget (the document fails with code
+/// <c>timeout</c>), partial output discarded, and options validated at start-up.
+/// </summary>
 public sealed class StageTimeoutTests : IDisposable
 {
     private readonly PipelineHost _host = new();
@@ -19,19 +22,37 @@ public sealed class StageTimeoutTests : IDisposable
 
     [Fact]
     [Trait("Req", "TMO-3")]
-    public async Task A_stage_that_overruns_its_timeout_is_cancelled_and_fails_as_stage_timeout()
+    [Trait("Req", "RTY-6")]
+    public async Task A_stage_that_overruns_its_timeout_is_cancelled_its_partial_output_discarded_and_it_is_transient()
     {
-        var stage = new SlowStage("extract", TimeSpan.FromMinutes(5), honourCancellation: true);
+        var stage = new SlowStage("extract", TimeSpan.FromMinutes(5), honourCancellation: true, writePartial: true);
         var pipeline = Pipeline([stage], stageTimeoutSeconds: 1, budgetSeconds: 60);
         var clock = Stopwatch.StartNew();
 
-        var failure = await Assert.ThrowsAsync<PipelineFailure>(() => pipeline.RunLocallyAsync(Context(), CancellationToken.None));
+        var failure = await Assert.ThrowsAsync<TransientStageException>(() => pipeline.RunLocallyAsync(Context(), CancellationToken.None));
 
-        Assert.Equal(FailureCodes.StageTimeout, failure.Code);
         Assert.Equal("extract", failure.Stage);
+        Assert.Contains("did not finish within 1 s", failure.Message, StringComparison.Ordinal);
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(10));
         await Eventually(() => stage.SawCancellation);
-        Assert.False(File.Exists(Context().CheckpointPath("extract")), "no checkpoint from a cancelled stage");
+        Assert.True(stage.WrotePartial);
+        Assert.False(File.Exists(Context().CheckpointPath("extract")), "the partial checkpoint of a cancelled stage is discarded");
+    }
+
+    [Fact]
+    [Trait("Req", "TMO-3")]
+    public async Task A_stage_can_have_its_own_timeout()
+    {
+        var fast = new SlowStage("validate", TimeSpan.FromSeconds(1.5), honourCancellation: true);
+        var slow = new SlowStage("extract", TimeSpan.FromSeconds(1.5), honourCancellation: true);
+        var options = new WorkerOptions { StageTimeoutSeconds = 60, DocumentBudgetSeconds = 600 };
+        options.StageTimeouts["extract"] = 1;
+        var pipeline = new DocumentPipeline([fast, slow], Options.Create(options), _host.Get<WorkerMetrics>());
+
+        var failure = await Assert.ThrowsAsync<TransientStageException>(() => pipeline.RunLocallyAsync(Context(), CancellationToken.None));
+
+        Assert.True(fast.Completed, "validate ran under the default 60 s");
+        Assert.Equal("extract", failure.Stage);
     }
 
     [Fact]
@@ -42,9 +63,9 @@ public sealed class StageTimeoutTests : IDisposable
         var pipeline = Pipeline([stage], stageTimeoutSeconds: 1, budgetSeconds: 60);
         var clock = Stopwatch.StartNew();
 
-        var failure = await Assert.ThrowsAsync<PipelineFailure>(() => pipeline.RunLocallyAsync(Context(), CancellationToken.None));
+        var failure = await Assert.ThrowsAsync<TransientStageException>(() => pipeline.RunLocallyAsync(Context(), CancellationToken.None));
 
-        Assert.Equal(FailureCodes.StageTimeout, failure.Code);
+        Assert.Equal("extract", failure.Stage);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"released after {clock.Elapsed.TotalSeconds:F1} s");
     }
 
@@ -60,7 +81,7 @@ public sealed class StageTimeoutTests : IDisposable
 
         var failure = await Assert.ThrowsAsync<PipelineFailure>(() => pipeline.RunLocallyAsync(Context(), CancellationToken.None));
 
-        Assert.Equal(FailureCodes.DocumentBudgetExceeded, failure.Code);
+        Assert.Equal("timeout", failure.Code);
         Assert.Equal("extract", failure.Stage);
         Assert.True(first.Completed);
     }
@@ -100,6 +121,9 @@ public sealed class StageTimeoutTests : IDisposable
         Assert.Equal(60, options.VisibilityTimeoutSeconds);
         Assert.Equal(60, options.StageTimeoutSeconds);
         Assert.Equal(600, options.DocumentBudgetSeconds);
+        Assert.Equal(5, options.MaxDeliveries);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.HeartbeatInterval);
+        Assert.Equal(Path.Combine(Path.GetTempPath(), "suite-worker"), options.WorkDirectory);
     }
 
     private StageContext Context() => new("doc-timeout", "slow.pdf", _work.FullName);
@@ -113,15 +137,23 @@ public sealed class StageTimeoutTests : IDisposable
         await Suite.Testing.Eventually.UntilAsync(condition, TimeSpan.FromSeconds(5), "condition");
 
     /// <summary>A stage that takes its time, writing its checkpoint only when it finishes.</summary>
-    private sealed class SlowStage(string name, TimeSpan duration, bool honourCancellation) : IPipelineStage
+    private sealed class SlowStage(string name, TimeSpan duration, bool honourCancellation, bool writePartial = false) : IPipelineStage
     {
         public string Name => name;
 
         public volatile bool SawCancellation;
         public volatile bool Completed;
+        public volatile bool WrotePartial;
 
         public async Task<StageResult> RunAsync(StageContext context, CancellationToken cancellationToken)
         {
+            if (writePartial)
+            {
+                // Half a checkpoint, as a stage writing page by page leaves it when it is stopped.
+                await File.WriteAllTextAsync(context.CheckpointPath(Name), "[{\"n\":1,\"words\":[", CancellationToken.None);
+                WrotePartial = true;
+            }
+
             if (honourCancellation)
             {
                 try

@@ -25,12 +25,52 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
     public static async Task<WorkerProcess> StartAsync(string redis, string ingest, string consumerName, IDictionary<string, string>? settings = null)
     {
+        var port = FreePort.Next();
+        var process = Process.Start(StartInfo(redis, ingest, consumerName, port, settings)) ?? throw new InvalidOperationException("dotnet did not start");
+        var worker = new WorkerProcess(process, port);
+        process.OutputDataReceived += (_, e) => worker.Collect(e.Data);
+        process.ErrorDataReceived += (_, e) => worker.Collect(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        await Eventually.UntilAsync(
+            async () => !process.HasExited && (await http.GetAsync($"http://127.0.0.1:{port}/health/ready")).IsSuccessStatusCode,
+            TimeSpan.FromSeconds(30),
+            "the worker answers /health/ready");
+        return worker;
+    }
+
+    /// <summary>Starts a worker expected to refuse to start; returns its exit code and everything it printed.</summary>
+    public static async Task<(int ExitCode, string Output)> RunUntilExitAsync(string redis, string ingest, IDictionary<string, string> settings, TimeSpan timeout)
+    {
+        using var process = Process.Start(StartInfo(redis, ingest, "pipeline-worker-refused", FreePort.Next(), settings))
+            ?? throw new InvalidOperationException("dotnet did not start");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var wait = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(wait.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("The worker did not exit: " + await output);
+        }
+
+        return (process.ExitCode, await output + "\n" + await errors);
+    }
+
+    public int ProcessId => _process.Id;
+
+    private static ProcessStartInfo StartInfo(string redis, string ingest, string consumerName, int port, IDictionary<string, string>? settings)
+    {
         // Same configuration as this test build (artifacts/bin/PipelineWorker.Tests/<config>/).
         var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Name;
         var dll = Path.Combine(RepoPaths.RepoRoot, "artifacts", "bin", "PipelineWorker", configuration, "PipelineWorker.dll");
         Assert.True(File.Exists(dll), $"Worker binary not built: {dll}");
 
-        var port = FreePort.Next();
         var psi = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -51,19 +91,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
             psi.Environment[key] = value;
         }
 
-        var process = Process.Start(psi) ?? throw new InvalidOperationException("dotnet did not start");
-        var worker = new WorkerProcess(process, port);
-        process.OutputDataReceived += (_, e) => worker.Collect(e.Data);
-        process.ErrorDataReceived += (_, e) => worker.Collect(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        await Eventually.UntilAsync(
-            async () => !process.HasExited && (await http.GetAsync($"http://127.0.0.1:{port}/health/ready")).IsSuccessStatusCode,
-            TimeSpan.FromSeconds(30),
-            "the worker answers /health/ready");
-        return worker;
+        return psi;
     }
 
     public bool HasExited => _process.HasExited;

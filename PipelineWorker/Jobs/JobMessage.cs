@@ -1,0 +1,79 @@
+using System.Globalization;
+using System.Text.Json;
+using StackExchange.Redis;
+using Suite.Contracts;
+
+namespace Suite.PipelineWorker.Jobs;
+
+/// <summary>
+/// One job as read from the stream: its entry id and fields. <see cref="Attempts"/> counts earlier entries of the
+/// same job that ended in a transient failure (each retry is a new entry), <see cref="Waits"/> the times it was put
+/// back only because it could not be claimed (IngestService unreachable, another worker's live lease), which do
+/// not count towards dead-lettering.
+/// </summary>
+internal sealed record JobMessage(string EntryId, IReadOnlyDictionary<string, string> Fields)
+{
+    public string? DocumentId => Fields.GetValueOrDefault(JobStreams.DocumentIdField);
+
+    public string? TraceParent => Fields.GetValueOrDefault(JobStreams.TraceParentField);
+
+    public int Attempts => Number(JobStreams.AttemptsField);
+
+    public int Waits => Number(JobStreams.WaitsField);
+
+    public string? LastError => Fields.GetValueOrDefault(JobStreams.LastErrorField);
+
+    public static JobMessage From(StreamEntry entry)
+    {
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!entry.IsNull)
+        {
+            foreach (var value in entry.Values)
+            {
+                fields[value.Name.ToString()] = value.Value.ToString();
+            }
+        }
+
+        return new JobMessage(entry.Id.ToString(), fields);
+    }
+
+    /// <summary>The job to add again after a transient failure (one more attempt) or a wait (one more wait).</summary>
+    public JobMessage Next(bool countsAsAttempt, string reason)
+    {
+        var fields = new Dictionary<string, string>(Fields, StringComparer.Ordinal)
+        {
+            [JobStreams.RetryOfField] = EntryId,
+            [JobStreams.LastErrorField] = reason.Length <= 2000 ? reason : reason[..2000],
+        };
+        if (countsAsAttempt)
+        {
+            fields[JobStreams.AttemptsField] = (Attempts + 1).ToString(CultureInfo.InvariantCulture);
+        }
+        else
+        {
+            fields[JobStreams.WaitsField] = (Waits + 1).ToString(CultureInfo.InvariantCulture);
+        }
+
+        return new JobMessage(EntryId, fields);
+    }
+
+    /// <summary>The retry set's member: the fields as a JSON object of strings (read back by a Lua script and by IngestService).</summary>
+    public string ToJson() => JsonSerializer.Serialize(Fields);
+
+    private int Number(string field) =>
+        Fields.TryGetValue(field, out var text) && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+}
+
+/// <summary>
+/// Delay before a job is delivered again: base × 2^(n-1), capped, with "equal jitter" (half fixed, half random) so
+/// that jobs failing together do not come back together.
+/// </summary>
+internal static class RetryBackoff
+{
+    public static TimeSpan For(int n, TimeSpan baseDelay, TimeSpan maxDelay)
+    {
+        var exponent = Math.Clamp(n - 1, 0, 30);
+        var nominal = Math.Min(maxDelay.TotalMilliseconds, baseDelay.TotalMilliseconds * Math.Pow(2, exponent));
+        return TimeSpan.FromMilliseconds((nominal / 2) + (Random.Shared.NextDouble() * nominal / 2));
+    }
+}

@@ -1,0 +1,202 @@
+using StackExchange.Redis;
+using Suite.Contracts;
+using Suite.Testing;
+
+namespace PipelineWorker.Tests;
+
+/// <summary>
+/// Delivery as the worker process does it, against a real redis-server and the IngestService test double:
+/// transient failures retried through the retry set with backoff, dead letters, lease renewal during a long stage,
+/// cancel while running, and the fault-injection switch that cannot be turned on by accident.
+/// </summary>
+public sealed class DeliveryTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    [Trait("Req", "RTY-6")]
+    [Trait("Req", "RTY-2")]
+    public async Task A_transient_stage_failure_is_retried_through_the_retry_set_with_growing_backoff_until_it_succeeds()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var ingest = await FakeIngest.StartAsync();
+        ingest.Add("doc-flaky", "flaky.pdf", await File.ReadAllBytesAsync(RepoPaths.CorpusFile("sf__minimal-document.pdf")));
+        await using var mux = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var db = mux.GetDatabase();
+        await TestJobs.EnqueueAsync(db, "doc-flaky");
+
+        // extract fails transiently on the first two attempts (claims 1 and 2), then works.
+        await using var worker = await WorkerProcess.StartAsync(redis.ConnectionString, ingest.BaseAddress, "pipeline-worker-r1", Faults(new()
+        {
+            ["FaultInjection__Rules__0__Stage"] = PipelineStageNames.Extract,
+            ["FaultInjection__Rules__0__Action"] = "fail",
+            ["FaultInjection__Rules__0__MaxAttempt"] = "2",
+            ["Worker__RetryBaseDelayMs"] = "1000",
+        }));
+
+        await Eventually.UntilAsync(() => ingest.Read("doc-flaky", d => d.Result is not null), Patience, "the third attempt completes\n" + worker.Output);
+        var document = ingest.Document("doc-flaky");
+        Assert.Equal(3, document.Claims.Count);
+        Assert.Equal(2, document.Releases.Count);
+        Assert.All(document.Releases, r => Assert.Contains("Fault injection: transient failure in stage extract", r.Reason, StringComparison.Ordinal));
+
+        // Backoff: each retry waited (equal jitter: at least half the nominal 1 s, then 2 s), the second longer nominally.
+        var gaps = document.Claims.Zip(document.Claims.Skip(1), (a, b) => b.At - a.At).ToList();
+        Assert.True(gaps[0] >= TimeSpan.FromSeconds(0.5), $"first retry after {gaps[0].TotalSeconds:F2} s");
+        Assert.True(gaps[1] >= TimeSpan.FromSeconds(1.0), $"second retry after {gaps[1].TotalSeconds:F2} s");
+        Assert.True(worker.Logged("Moved 1 due retr(ies) back into the jobs stream"), worker.Output);
+
+        // Nothing left behind in Redis: acknowledged entries are deleted, the retry set is empty.
+        await Eventually.UntilAsync(async () => await db.StreamLengthAsync(JobStreams.Jobs) == 0, TimeSpan.FromSeconds(10), "the stream holds no finished job");
+        Assert.Equal(0, await db.SortedSetLengthAsync(JobStreams.Delayed));
+        Assert.Equal(0, (await db.StreamPendingAsync(JobStreams.Jobs, JobStreams.ConsumerGroup)).PendingMessageCount);
+    }
+
+    [Fact]
+    [Trait("Req", "JOB-3")]
+    [Trait("Req", "RTY-6")]
+    public async Task A_job_that_keeps_failing_is_dead_lettered_after_its_deliveries_with_its_reason()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var ingest = await FakeIngest.StartAsync();
+        ingest.Add("doc-poison", "poison.pdf", await File.ReadAllBytesAsync(RepoPaths.CorpusFile("sf__minimal-document.pdf")));
+        await using var mux = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var db = mux.GetDatabase();
+        await TestJobs.EnqueueAsync(db, "doc-poison");
+
+        await using var worker = await WorkerProcess.StartAsync(redis.ConnectionString, ingest.BaseAddress, "pipeline-worker-r2", Faults(new()
+        {
+            ["FaultInjection__Rules__0__Stage"] = PipelineStageNames.Validate,
+            ["FaultInjection__Rules__0__Action"] = "fail",
+            ["Worker__MaxDeliveries"] = "3",
+            ["Worker__RetryBaseDelayMs"] = "200",
+        }));
+
+        await Eventually.UntilAsync(() => ingest.Read("doc-poison", d => d.Failure is not null), Patience, "the job is dead-lettered\n" + worker.Output);
+        var document = ingest.Document("doc-poison");
+        Assert.Equal(DeliveryErrorCodes.DeadLettered, document.Failure!.Code);
+        Assert.Contains("Gave up after 3 deliveries", document.Failure.Message, StringComparison.Ordinal);
+        Assert.Contains("Fault injection: transient failure in stage validate", document.Failure.Message, StringComparison.Ordinal);
+        Assert.Equal(3, document.Claims.Count);
+        Assert.Equal(2, document.Releases.Count);
+
+        await Eventually.UntilAsync(async () => await db.StreamLengthAsync(JobStreams.DeadLetters) == 1, TimeSpan.FromSeconds(10), "the dead letter is in its stream");
+        var dead = Assert.Single(await db.StreamRangeAsync(JobStreams.DeadLetters, "-", "+"));
+        Assert.Equal("doc-poison", dead[JobStreams.DocumentIdField]);
+        Assert.Equal("3", dead[JobStreams.DeliveriesField]);
+        Assert.Equal("2", dead[JobStreams.AttemptsField]);
+        Assert.Contains("Gave up after 3 deliveries", dead[JobStreams.ReasonField].ToString(), StringComparison.Ordinal);
+        Assert.Equal(0, await db.StreamLengthAsync(JobStreams.Jobs));
+        Assert.Equal(0, await db.SortedSetLengthAsync(JobStreams.Delayed));
+        Assert.Equal(0, (await db.StreamPendingAsync(JobStreams.Jobs, JobStreams.ConsumerGroup)).PendingMessageCount);
+    }
+
+    [Fact]
+    [Trait("Req", "JOB-6")]
+    public async Task A_stage_longer_than_the_visibility_timeout_keeps_its_lease_and_no_other_worker_takes_the_job()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var ingest = await FakeIngest.StartAsync();
+        ingest.Add("doc-long", "long.pdf", await File.ReadAllBytesAsync(RepoPaths.CorpusFile("sf__minimal-document.pdf")));
+        await using var mux = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var db = mux.GetDatabase();
+        var settings = Faults(new()
+        {
+            ["FaultInjection__Rules__0__Stage"] = PipelineStageNames.Extract,
+            ["FaultInjection__Rules__0__Action"] = "slow",
+            ["FaultInjection__Rules__0__Seconds"] = "8",
+            ["Worker__VisibilityTimeoutSeconds"] = "2",
+            ["Worker__ReclaimIntervalSeconds"] = "1",
+            ["Worker__StageTimeoutSeconds"] = "30",
+        });
+        await using var first = await WorkerProcess.StartAsync(redis.ConnectionString, ingest.BaseAddress, "pipeline-worker-l1", settings);
+        await using var second = await WorkerProcess.StartAsync(redis.ConnectionString, ingest.BaseAddress, "pipeline-worker-l2", settings);
+        await TestJobs.EnqueueAsync(db, "doc-long");
+
+        await Eventually.UntilAsync(() => ingest.Read("doc-long", d => d.Result is not null), Patience,
+            "the long job completes\n" + first.Output + "\n" + second.Output);
+
+        // 8 s in one stage against a 2 s visibility timeout: renewed all along, so claimed exactly once.
+        var document = ingest.Document("doc-long");
+        Assert.Single(document.Claims);
+        Assert.True(document.Heartbeats >= 4, $"{document.Heartbeats} heartbeats");
+        Assert.Equal(0, document.StaleWrites);
+        Assert.False(first.Logged("Reclaimed job entry") || second.Logged("Reclaimed job entry"), first.Output + second.Output);
+    }
+
+    [Fact]
+    [Trait("Req", "JOB-5")]
+    public async Task A_document_cancelled_while_a_stage_runs_is_stopped_within_the_stage_and_its_job_acknowledged()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var ingest = await FakeIngest.StartAsync();
+        ingest.Add("doc-cancel", "cancel.pdf", await File.ReadAllBytesAsync(RepoPaths.CorpusFile("sf__minimal-document.pdf")));
+        await using var mux = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var db = mux.GetDatabase();
+        await using var worker = await WorkerProcess.StartAsync(redis.ConnectionString, ingest.BaseAddress, "pipeline-worker-c1", Faults(new()
+        {
+            ["FaultInjection__Rules__0__Stage"] = PipelineStageNames.Extract,
+            ["FaultInjection__Rules__0__Action"] = "slow",
+            ["FaultInjection__Rules__0__Seconds"] = "50",
+            ["Worker__VisibilityTimeoutSeconds"] = "3",
+        }));
+        await TestJobs.EnqueueAsync(db, "doc-cancel");
+        await Eventually.UntilAsync(() => ingest.Read("doc-cancel", d => d.StageReports.Contains((PipelineStageNames.Extract, StageStatus.Running, null))),
+            Patience, "extract is running\n" + worker.Output);
+
+        var cancelledAt = DateTimeOffset.UtcNow;
+        ingest.Read("doc-cancel", d => d.Status = DocumentStatus.Cancelled);
+
+        await Eventually.UntilAsync(() => worker.Logged("was cancelled while in stage extract"), TimeSpan.FromSeconds(10), "the worker stops\n" + worker.Output);
+        Assert.True(DateTimeOffset.UtcNow - cancelledAt < TimeSpan.FromSeconds(8), "stopped within a heartbeat or two, not at the end of the 50 s stage");
+        await Eventually.UntilAsync(async () => (await db.StreamPendingAsync(JobStreams.Jobs, JobStreams.ConsumerGroup)).PendingMessageCount == 0,
+            TimeSpan.FromSeconds(10), "the cancelled job is acknowledged");
+        var document = ingest.Document("doc-cancel");
+        Assert.Null(document.Result);
+        Assert.False(document.Checkpoints.ContainsKey(PipelineStageNames.Extract));
+    }
+
+    [Theory]
+    [InlineData("Development", false, "SUITE_ALLOW_FAULT_INJECTION is not 1")]
+    [InlineData("Production", true, "refused in Production")]
+    [Trait("Req", "SU-1")]
+    public async Task Fault_injection_cannot_be_turned_on_by_accident(string environment, bool allowVariable, string message)
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var settings = new Dictionary<string, string>
+        {
+            ["DOTNET_ENVIRONMENT"] = environment,
+            ["FaultInjection__Enabled"] = "true",
+        };
+        if (allowVariable)
+        {
+            settings["SUITE_ALLOW_FAULT_INJECTION"] = "1";
+        }
+
+        var (exitCode, output) = await WorkerProcess.RunUntilExitAsync(redis.ConnectionString, "http://127.0.0.1:9", settings, TimeSpan.FromSeconds(60));
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains(message, output, StringComparison.Ordinal);
+    }
+
+    private static Dictionary<string, string> Faults(Dictionary<string, string> settings)
+    {
+        settings["SUITE_ALLOW_FAULT_INJECTION"] = "1";
+        settings["FaultInjection__Enabled"] = "true";
+        return settings;
+    }
+}
+
+internal static class TestJobs
+{
+    public static async Task<string> EnqueueAsync(IDatabase db, string documentId)
+    {
+        var id = await db.StreamAddAsync(JobStreams.Jobs,
+        [
+            new NameValueEntry(JobStreams.DocumentIdField, documentId),
+            new NameValueEntry(JobStreams.EnqueuedAtField, DateTimeOffset.UtcNow.ToString("O")),
+        ]);
+        await db.PublishAsync(RedisChannel.Literal(JobStreams.WakeChannel), "");
+        return id.ToString();
+    }
+}
