@@ -14,8 +14,12 @@ builder.AddProject("pipeline-worker", "PipelineWorker")
     .WithReplicas(2)
     .WithEnvironment("Worker__ConsumerName", replica => replica.InstanceName);
 
+// A real Label Studio when Suite:LabelStudio:Url and ApiKey are set, else the emulator (announced as such).
+var labelStudio = builder.AddLabelStudio("labelstudio");
+
 var bridge = builder.AddProject("labeling-bridge", "LabelingBridge")
     .WithReference(ingest)
+    .WithLabelStudio(labelStudio, gatewayResource: "gateway")
     .WithEnvironment("Outbox__DatabasePath", Path.Combine(builder.DataPath("labeling-bridge"), "outbox.db"));
 
 builder.AddProject("gateway", "Gateway")

@@ -25,7 +25,7 @@ internal static class EnvironmentContract
     {
         ArgumentNullException.ThrowIfNull(resource);
         ArgumentNullException.ThrowIfNull(context);
-        var replica = new ReplicaContext(resource, index);
+        var replica = new ReplicaContext(resource, index, context.Ports);
         var env = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["ASPNETCORE_URLS"] = HttpUrl(context.Ports[resource][index]),

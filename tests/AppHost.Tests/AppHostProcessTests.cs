@@ -32,7 +32,7 @@ public sealed partial class AppHostProcessTests : IDisposable
                     .ToList();
                 return json.RootElement.GetProperty("overall").GetString() == "Healthy";
             }, TimeSpan.FromSeconds(90), "the dashboard reports every resource healthy", TimeSpan.FromMilliseconds(500));
-            Assert.Equal(6, pids.Count);
+            Assert.Equal(7, pids.Count); // redis, ingest, 2 workers, labelstudio emulator, bridge, gateway
             Assert.All(pids, pid => Assert.True(ProcessTable.IsAlive(pid)));
 
             Assert.True(PosixSignals.Send(host.Process.Id, Signal.Interrupt));

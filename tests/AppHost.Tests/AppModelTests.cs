@@ -6,12 +6,36 @@ namespace AppHost.Tests;
 public sealed class AppModelTests
 {
     [Fact]
+    public async Task A_configured_label_studio_replaces_the_emulator_and_the_bridge_is_pointed_at_it()
+    {
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync(
+            ["--Suite:LabelStudio:Url=https://labelstudio.example.test", "--Suite:LabelStudio:ApiKey=real-key"]);
+        try
+        {
+            Assert.DoesNotContain(builder.Resources, r => r.Name == "labelstudio");
+            var bridge = builder.Resources.Single(r => r.Name == "labeling-bridge");
+            var gateway = builder.Resources.Single(r => r.Name == "gateway");
+            var ports = new Dictionary<Resource, IReadOnlyList<int>> { [gateway] = [8123] };
+            var env = bridge.Annotations.OfType<EnvironmentAnnotation>().ToDictionary(a => a.Name, a => a.Value(new ReplicaContext(bridge, 0, ports)));
+            Assert.Equal("https://labelstudio.example.test", env["LabelStudio__Url"]);
+            Assert.Equal("real-key", env["LabelStudio__ApiKey"]);
+            Assert.Equal("true", env["LabelStudio__Enabled"]);
+            Assert.Equal("http://127.0.0.1:8123", env["Bridge__PublicBaseUrl"]);
+            Assert.DoesNotContain(bridge.Annotations.OfType<WaitAnnotation>(), a => a.Target.Name.StartsWith("label", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(builder.DataDirectory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task The_testing_builder_captures_the_topology_of_Program_cs_with_test_defaults()
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync([]);
         try
         {
-            Assert.Equal(["redis", "ingest", "pipeline-worker", "labeling-bridge", "gateway"], builder.Resources.Select(r => r.Name));
+            Assert.Equal(["redis", "ingest", "pipeline-worker", "labelstudio", "labeling-bridge", "gateway"], builder.Resources.Select(r => r.Name));
             Assert.Equal(2, builder.Resources.Single(r => r.Name == "pipeline-worker").Replicas);
             Assert.Equal(0, builder.Options.GatewayPort);
             Assert.Equal(0, builder.Options.DashboardPort);

@@ -8,7 +8,7 @@ namespace AppHost.Tests;
 /// <summary>The whole suite as real processes: health, dashboard, the environment contract, holding a replica down.</summary>
 public sealed class RunningSuiteTests(RunningSuiteFixture suite) : IClassFixture<RunningSuiteFixture>
 {
-    private static readonly string[] Projects = ["ingest", "pipeline-worker", "labeling-bridge", "gateway"];
+    private static readonly string[] Projects = ["ingest", "pipeline-worker", "labelstudio", "labeling-bridge", "gateway"];
     private static readonly string[] AllResources = ["redis", .. Projects];
 
     private DistributedApplication App => suite.App;

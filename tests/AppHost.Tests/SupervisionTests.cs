@@ -56,7 +56,7 @@ public sealed class SupervisionTests
 
             await app.WaitForHealthyAsync("ingest", TimeSpan.FromSeconds(30));
             pids = app.Resources.SelectMany(r => app.GetReplicas(r.Name)).Select(r => r.ProcessId!.Value).ToList();
-            Assert.Equal(6, pids.Count);
+            Assert.Equal(7, pids.Count); // redis, ingest, 2 workers, labelstudio emulator, bridge, gateway
         }
         finally
         {

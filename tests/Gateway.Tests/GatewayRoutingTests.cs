@@ -10,14 +10,44 @@ namespace Gateway.Tests;
 
 public sealed class GatewayRoutingTests
 {
-    private static WebApplicationFactory<Program> GatewayFor(params Uri[] ingestEndpoints) =>
+    private static WebApplicationFactory<Program> GatewayFor(params Uri[] ingestEndpoints) => GatewayFor(ingestEndpoints, bridge: null);
+
+    private static WebApplicationFactory<Program> GatewayFor(Uri[] ingestEndpoints, Uri? bridge) =>
         new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
             for (var i = 0; i < ingestEndpoints.Length; i++)
             {
                 web.UseSetting($"services:ingest:http:{i}", ingestEndpoints[i].ToString().TrimEnd('/'));
             }
+
+            if (bridge is not null)
+            {
+                web.UseSetting("services:labeling-bridge:http:0", bridge.ToString().TrimEnd('/'));
+            }
         });
+
+    [Fact]
+    public async Task Label_studio_export_and_annotation_routes_go_to_the_labeling_bridge_and_the_rest_to_ingest()
+    {
+        await using var ingest = await RecordingBackend.StartAsync("ingest-0");
+        await using var bridge = await RecordingBackend.StartAsync("bridge-0");
+        await using var gateway = GatewayFor([ingest.Url], bridge.Url);
+        using var client = gateway.CreateClient();
+
+        async Task<string> Send(HttpMethod method, string path)
+        {
+            using var response = await client.SendAsync(new HttpRequestMessage(method, new Uri(path, UriKind.Relative)));
+            return await response.Content.ReadAsStringAsync();
+        }
+
+        Assert.Equal("bridge-0:POST:/api/documents/abc/exports/label-studio", await Send(HttpMethod.Post, "/api/documents/abc/exports/label-studio"));
+        Assert.Equal("bridge-0:GET:/api/documents/abc/exports", await Send(HttpMethod.Get, "/api/documents/abc/exports"));
+        Assert.Equal("bridge-0:GET:/api/documents/abc/annotations", await Send(HttpMethod.Get, "/api/documents/abc/annotations"));
+        Assert.Equal("bridge-0:GET:/api/exports/e1", await Send(HttpMethod.Get, "/api/exports/e1"));
+        Assert.Equal("bridge-0:POST:/api/labeling/webhooks/label-studio", await Send(HttpMethod.Post, "/api/labeling/webhooks/label-studio"));
+        Assert.Equal("ingest-0:GET:/api/documents/abc", await Send(HttpMethod.Get, "/api/documents/abc"));
+        Assert.Equal("ingest-0:GET:/api/documents/abc/pages/1/image", await Send(HttpMethod.Get, "/api/documents/abc/pages/1/image"));
+    }
 
     [Fact]
     public async Task Document_routes_are_forwarded_to_the_ingest_service_found_by_service_discovery()

@@ -25,8 +25,11 @@ public sealed class EndToEndTests(SuiteFixture suite)
             var document = await suite.WaitForTerminalAsync(id, ProcessingBudget);
             Assert.True(document.GetProperty("status").GetString() == "completed",
                 $"{file}: {document}\n{suite.Diagnostics()}");
-            Assert.All(document.GetProperty("stages").EnumerateArray(),
-                stage => Assert.Equal("completed", stage.GetProperty("status").GetString()));
+            // Every stage ran to an end; optional ones may be skipped (e.g. describe without a vision model).
+            var stages = document.GetProperty("stages").EnumerateArray()
+                .ToDictionary(s => s.GetProperty("name").GetString()!, s => s.GetProperty("status").GetString());
+            Assert.All(stages.Values, status => Assert.Contains(status, new[] { "completed", "degraded", "skipped" }));
+            Assert.All(new[] { "validate", "extract", "assemble" }, core => Assert.Equal("completed", stages[core]));
 
             var markdown = await suite.Gateway.GetStringAsync(new Uri($"/api/documents/{id}/result?format=markdown", UriKind.Relative));
             var reference = await PdfText.ExtractAsync(RepoPaths.CorpusFile(file));
