@@ -1,0 +1,148 @@
+using System.Net;
+using System.Text.Json;
+using Suite.Contracts;
+
+namespace Suite.IntegrationTests;
+
+/// <summary>
+/// Every PDF of the shared corpus through the real suite (gateway, ingest, two workers, Redis), with OCR on but
+/// bounded to 2 pages per document (Pipeline:Ocr:MaxPages, reported as degraded when hit) to keep the run short.
+/// </summary>
+[Collection("pipeline-suite")]
+public sealed class CorpusSuiteTests : IAsyncLifetime
+{
+    /// <summary>Files with a user password (notes in MANIFEST.tsv): refused as encrypted.</summary>
+    private static readonly HashSet<string> Encrypted = new(StringComparer.Ordinal)
+    {
+        "pypdf__r2-user-password.pdf", "pypdf__r4-aes-user-password.pdf", "pypdf__r6-user-password.pdf", "sf__libreoffice-writer-password.pdf",
+    };
+
+    /// <summary>Broken beyond repair, and the specific code each ends with.</summary>
+    private static readonly Dictionary<string, string> Broken = new(StringComparer.Ordinal)
+    {
+        ["ocrmypdf__invalid.pdf"] = "corrupt_structure", // header and %%EOF only
+        ["sf__unreadablemetadata.pdf"] = "no_content", // damaged trailer; no page can be read by PdfPig or poppler
+    };
+
+    private PipelineSuite _suite = null!;
+
+    public async Task InitializeAsync() => _suite = await PipelineSuite.StartAsync(
+        "--Suite:Env:pipeline-worker:Pipeline__Ocr__MaxPages=2",
+        "--Suite:Env:pipeline-worker:Worker__StageTimeoutSeconds=240");
+
+    public async Task DisposeAsync() => await _suite.DisposeAsync();
+
+    [Fact]
+    [Trait("Req", "IN-3")]
+    [Trait("Req", "IN-4")]
+    [Trait("Req", "ERR-2")]
+    [Trait("Req", "DEG-8")]
+    public async Task Every_corpus_pdf_reaches_a_terminal_state_valid_ones_complete_and_the_others_fail_with_a_specific_code()
+    {
+        var files = Directory.GetFiles(RepoPaths.CorpusDir, "*.pdf").Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(60, files.Count);
+        var ids = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var file in files)
+        {
+            ids[Path.GetFileName(file)] = await _suite.UploadAsync(file);
+        }
+
+        var problems = new List<string>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(9);
+        foreach (var (file, id) in ids)
+        {
+            var remaining = deadline - DateTime.UtcNow;
+            var document = await _suite.WaitForTerminalAsync(id, remaining > TimeSpan.FromSeconds(5) ? remaining : TimeSpan.FromSeconds(5));
+            var status = document.GetProperty("status").GetString();
+            var code = document.TryGetProperty("error", out var error) ? error.GetProperty("code").GetString() : null;
+            var expected = Encrypted.Contains(file) ? "encrypted" : Broken.GetValueOrDefault(file);
+            if (expected is null && status != "completed")
+            {
+                problems.Add($"{file}: expected completed, got {status} {code}: {(code is null ? "" : error.GetProperty("message").GetString())}");
+            }
+            else if (expected is not null && (status != "failed" || code != expected))
+            {
+                problems.Add($"{file}: expected failed with {expected}, got {status} {code}");
+            }
+
+            if (status == "completed")
+            {
+                problems.AddRange(await CheckResultAsync(file, id, document));
+            }
+        }
+
+        Assert.True(problems.Count == 0, string.Join("\n", problems) + "\n" + _suite.Diagnostics());
+
+        await CheckArtifactsAsync(ids["sf__pdflatex-image.pdf"]);
+    }
+
+    /// <summary>The stored result matches the document's stages and has one entry per stage.</summary>
+    private async Task<List<string>> CheckResultAsync(string file, string id, JsonElement document)
+    {
+        var problems = new List<string>();
+        var json = await _suite.Gateway.GetStringAsync(new Uri($"/api/documents/{id}/result?format=json", UriKind.Relative));
+        var result = JsonSerializer.Deserialize<DocumentResult>(json, DocumentResult.JsonOptions)!;
+        if (!result.Stages.Select(s => s.Name).SequenceEqual(PipelineStageNames.All))
+        {
+            problems.Add($"{file}: result stages {string.Join(",", result.Stages.Select(s => s.Name))}");
+        }
+
+        foreach (var stage in document.GetProperty("stages").EnumerateArray())
+        {
+            var name = stage.GetProperty("name").GetString()!;
+            var status = stage.GetProperty("status").GetString();
+            var outcome = result.Stages.Single(s => s.Name == name);
+            var expected = outcome.Outcome switch
+            {
+                StageOutcome.Ok => "completed",
+                StageOutcome.Degraded => "degraded",
+                _ => "skipped",
+            };
+            if (status != expected)
+            {
+                problems.Add($"{file}: stage {name} is {status} in the document status but {outcome.Outcome} in the result");
+            }
+
+            if (status is "degraded" or "skipped" && string.IsNullOrWhiteSpace(outcome.Reason))
+            {
+                problems.Add($"{file}: stage {name} is {status} without a reason");
+            }
+        }
+
+        if (result.Pages.Sum(p => p.Blocks.Count) == 0)
+        {
+            problems.Add($"{file}: completed without any block");
+        }
+
+        return problems;
+    }
+
+    /// <summary>The page image and picture of a completed document are served through the gateway; absent ones are 404 problems.</summary>
+    private async Task CheckArtifactsAsync(string id)
+    {
+        var result = JsonSerializer.Deserialize<DocumentResult>(
+            await _suite.Gateway.GetStringAsync(new Uri($"/api/documents/{id}/result", UriKind.Relative)), DocumentResult.JsonOptions)!;
+        var image = result.Pages[0].Image ?? throw new InvalidOperationException("page 1 has no image");
+        using (var page = await _suite.Gateway.GetAsync(new Uri(image.Url, UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.Equal("image/png", page.Content.Headers.ContentType?.MediaType);
+            var bytes = await page.Content.ReadAsByteArrayAsync();
+            Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47 }, bytes[..4]);
+        }
+
+        var picture = Assert.Single(result.Pictures);
+        using (var file = await _suite.Gateway.GetAsync(new Uri(picture.Url!, UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.OK, file.StatusCode);
+            Assert.Equal("image/jpeg", file.Content.Headers.ContentType?.MediaType);
+        }
+
+        foreach (var absent in new[] { $"/api/documents/{id}/pages/99/image", $"/api/documents/{id}/pictures/p1-pic9" })
+        {
+            using var missing = await _suite.Gateway.GetAsync(new Uri(absent, UriKind.Relative));
+            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+            Assert.Equal("application/problem+json", missing.Content.Headers.ContentType?.MediaType);
+        }
+    }
+}
