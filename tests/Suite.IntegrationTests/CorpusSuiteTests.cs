@@ -6,7 +6,7 @@ namespace Suite.IntegrationTests;
 
 /// <summary>
 /// Every PDF of the shared corpus through the real suite (gateway, ingest, two workers, Redis), with OCR on but
-/// bounded to 2 pages per document (Pipeline:Ocr:MaxPages, reported as degraded when hit) to keep the run short.
+/// bounded to 1 page per document (Pipeline:Ocr:MaxPages, reported as degraded when hit) to keep the run short.
 /// </summary>
 [Collection("pipeline-suite")]
 public sealed class CorpusSuiteTests : IAsyncLifetime
@@ -26,8 +26,11 @@ public sealed class CorpusSuiteTests : IAsyncLifetime
 
     private PipelineSuite _suite = null!;
 
+    // Bounded cost: one OCR page per document at 200 dpi, page images at 72 dpi (every stage still runs for real).
     public async Task InitializeAsync() => _suite = await PipelineSuite.StartAsync(
-        "--Suite:Env:pipeline-worker:Pipeline__Ocr__MaxPages=2",
+        "--Suite:Env:pipeline-worker:Pipeline__Ocr__MaxPages=1",
+        "--Suite:Env:pipeline-worker:Pipeline__Ocr__Dpi=200",
+        "--Suite:Env:pipeline-worker:Pipeline__Render__Dpi=72",
         "--Suite:Env:pipeline-worker:Worker__StageTimeoutSeconds=240");
 
     public async Task DisposeAsync() => await _suite.DisposeAsync();
