@@ -156,6 +156,54 @@ public sealed class DeliveryTests
         Assert.False(document.Checkpoints.ContainsKey(PipelineStageNames.Extract));
     }
 
+    [Fact]
+    [Trait("Req", "TMO-3")]
+    [Trait("Req", "RTY-6")]
+    public async Task A_stage_past_its_own_timeout_is_cancelled_and_the_job_retried_and_the_budget_ends_a_document_as_timeout()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var ingest = await FakeIngest.StartAsync();
+        var pdf = await File.ReadAllBytesAsync(RepoPaths.CorpusFile("sf__minimal-document.pdf"));
+        ingest.Add("doc-slow-once", "slow-once.pdf", pdf);
+        ingest.Add("doc-over-budget", "over-budget.pdf", pdf);
+        await using var mux = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var db = mux.GetDatabase();
+        await using var worker = await WorkerProcess.StartAsync(redis.ConnectionString, ingest.BaseAddress, "pipeline-worker-t1", Faults(new()
+        {
+            // slow-once: extract hangs for 30 s on the first attempt, against its own 2 s timeout.
+            ["FaultInjection__Rules__0__Stage"] = PipelineStageNames.Extract,
+            ["FaultInjection__Rules__0__Action"] = "slow",
+            ["FaultInjection__Rules__0__Seconds"] = "30",
+            ["FaultInjection__Rules__0__Match"] = "slow-once.pdf",
+            ["FaultInjection__Rules__0__MaxAttempt"] = "1",
+            // over-budget: every stage takes 1.5 s, within the 3 s stage timeout, against a 4 s document budget.
+            ["FaultInjection__Rules__1__Action"] = "slow",
+            ["FaultInjection__Rules__1__Seconds"] = "1.5",
+            ["FaultInjection__Rules__1__Match"] = "over-budget.pdf",
+            ["Worker__StageTimeoutSeconds"] = "3",
+            ["Worker__StageTimeouts__extract"] = "2",
+            ["Worker__DocumentBudgetSeconds"] = "4",
+            ["Worker__RetryBaseDelayMs"] = "200",
+        }));
+        await TestJobs.EnqueueAsync(db, "doc-slow-once");
+        await TestJobs.EnqueueAsync(db, "doc-over-budget");
+
+        await Eventually.UntilAsync(() => ingest.Read("doc-slow-once", d => d.Result is not null), Patience, "the retry completes\n" + worker.Output);
+        var slow = ingest.Document("doc-slow-once");
+        var release = Assert.Single(slow.Releases);
+        Assert.Contains("Stage extract did not finish within 2 s", release.Reason, StringComparison.Ordinal);
+        Assert.Equal(2, slow.Claims.Count);
+        Assert.Equal(2, slow.StageReports.Count(r => r.Stage == PipelineStageNames.Extract && r.Status == StageStatus.Running));
+
+        await Eventually.UntilAsync(() => ingest.Read("doc-over-budget", d => d.Failure is not null), Patience, "the budget ends the document\n" + worker.Output);
+        var over = ingest.Document("doc-over-budget");
+        Assert.Equal(DeliveryErrorCodes.Timeout, over.Failure!.Code);
+        Assert.Contains("budget of 4 s", over.Failure.Message, StringComparison.Ordinal);
+        Assert.Single(over.Claims);
+        Assert.Null(over.Result);
+        await Eventually.UntilAsync(async () => await db.StreamLengthAsync(JobStreams.Jobs) == 0, TimeSpan.FromSeconds(10), "both jobs are finished and acknowledged");
+    }
+
     [Theory]
     [InlineData("Development", false, "SUITE_ALLOW_FAULT_INJECTION is not 1")]
     [InlineData("Production", true, "refused in Production")]

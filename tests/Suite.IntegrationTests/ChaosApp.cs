@@ -1,0 +1,310 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using StackExchange.Redis;
+using Suite.Contracts;
+
+namespace Suite.IntegrationTests;
+
+/// <summary>
+/// The real topology (redis-server with AOF, ingest, several workers, bridge, gateway) started from the AppHost's
+/// own Program for chaos tests: workers with fault injection switched on (rules in a file the test rewrites while
+/// they run), a short visibility timeout, and helpers to kill -9, hold down, pause and resume exact processes and to
+/// read the catalog, the document histories and Redis.
+/// </summary>
+public sealed class ChaosApp : IAsyncDisposable
+{
+    public const string Workers = "pipeline-worker";
+    public const int VisibilityTimeoutSeconds = 3;
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private ChaosApp(DistributedApplication app, string rulesFile, string workDirectory)
+    {
+        App = app;
+        RulesFile = rulesFile;
+        WorkDirectory = workDirectory;
+        Gateway = new HttpClient { BaseAddress = app.GetEndpoint("gateway"), Timeout = TimeSpan.FromSeconds(60) };
+        Ingest = new HttpClient { BaseAddress = app.GetEndpoint("ingest"), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public DistributedApplication App { get; }
+
+    public HttpClient Gateway { get; }
+
+    /// <summary>IngestService directly: its internal API (document histories) is not routed by the gateway.</summary>
+    public HttpClient Ingest { get; }
+
+    public string RulesFile { get; }
+
+    /// <summary>Where the workers keep their per-job folders ({consumer}.{pid}/{documentId}).</summary>
+    public string WorkDirectory { get; }
+
+    public string IngestRoot => Path.Combine(App.DataDirectory, "ingest");
+
+    public int WorkerCount => App.GetReplicas(Workers).Count;
+
+    public static async Task<ChaosApp> StartAsync(
+        int workers, IReadOnlyDictionary<string, string>? workerSettings = null, IReadOnlyDictionary<string, string>? ingestSettings = null)
+    {
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync([]);
+        var rulesFile = Path.Combine(builder.DataDirectory, "faults.json");
+        var workDirectory = Path.Combine(builder.DataDirectory, "worker-work");
+        var worker = builder.CreateResourceBuilder(Workers).WithReplicas(workers);
+        foreach (var (name, value) in new Dictionary<string, string>
+                 {
+                     ["SUITE_ALLOW_FAULT_INJECTION"] = "1",
+                     ["FaultInjection__Enabled"] = "true",
+                     ["FaultInjection__RulesFile"] = rulesFile,
+                     ["Worker__VisibilityTimeoutSeconds"] = VisibilityTimeoutSeconds.ToString(CultureInfo.InvariantCulture),
+                     ["Worker__ReclaimIntervalSeconds"] = "1",
+                     ["Worker__PollMaxDelayMs"] = "250",
+                     ["Worker__RetryBaseDelayMs"] = "500",
+                     ["Worker__RetryMaxDelayMs"] = "4000",
+                     ["Worker__WorkDirectory"] = workDirectory,
+                     ["Resilience__IngestClient__Retry__Delay"] = "00:00:00.100",
+                 }.Where(e => workerSettings?.ContainsKey(e.Key) != true).Concat(workerSettings ?? new Dictionary<string, string>()))
+        {
+            worker.WithEnvironment(name, value);
+        }
+
+        var ingest = builder.CreateResourceBuilder("ingest");
+        foreach (var (name, value) in new Dictionary<string, string>
+                 {
+                     ["Queue__SweepIntervalSeconds"] = "1",
+                     ["Queue__VerifyAfterSeconds"] = "8",
+                 }.Concat(ingestSettings ?? new Dictionary<string, string>()))
+        {
+            ingest.WithEnvironment(name, value);
+        }
+
+        var app = await builder.BuildAsync();
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+            await app.StartAsync(timeout.Token);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+
+        return new ChaosApp(app, rulesFile, workDirectory);
+    }
+
+    /// <summary>Replaces the fault rules the workers apply (read again by them whenever the file changes).</summary>
+    public async Task SetFaultsAsync(params FaultSpec[] rules)
+    {
+        var temp = RulesFile + ".new";
+        await File.WriteAllTextAsync(temp, JsonSerializer.Serialize(new { rules }, Json));
+        File.Move(temp, RulesFile, overwrite: true);
+        // A fresh modification time even within the file system's timestamp granularity.
+        File.SetLastWriteTimeUtc(RulesFile, DateTime.UtcNow.AddMilliseconds(Random.Shared.Next(1, 1000)));
+    }
+
+    public async Task<string> UploadAsync(byte[] content, string fileName)
+    {
+        using var form = new MultipartFormDataContent();
+        var file = new ByteArrayContent(content);
+        file.Headers.ContentType = new MediaTypeHeaderValue("application/pdf");
+        form.Add(file, "file", fileName);
+        using var response = await Gateway.PostAsync(new Uri("/api/documents", UriKind.Relative), form);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"upload of {fileName}: {(int)response.StatusCode} {body}");
+        using var json = JsonDocument.Parse(body);
+        return json.RootElement.GetProperty("id").GetString()!;
+    }
+
+    public async Task<JsonElement> GetDocumentAsync(string id)
+    {
+        using var response = await Gateway.GetAsync(new Uri($"/api/documents/{id}", UriKind.Relative));
+        response.EnsureSuccessStatusCode();
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return json.RootElement.Clone();
+    }
+
+    /// <summary>Every document's status, from the list API (a request per 100 documents, not one per document).</summary>
+    public async Task<IReadOnlyDictionary<string, string>> StatusesAsync()
+    {
+        var statuses = new Dictionary<string, string>(StringComparer.Ordinal);
+        string? cursor = null;
+        do
+        {
+            var uri = "/api/documents?limit=100" + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor));
+            using var response = await Gateway.GetAsync(new Uri(uri, UriKind.Relative));
+            response.EnsureSuccessStatusCode();
+            using var page = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            foreach (var item in page.RootElement.GetProperty("items").EnumerateArray())
+            {
+                statuses[item.GetProperty("id").GetString()!] = item.GetProperty("status").GetString()!;
+            }
+
+            cursor = page.RootElement.GetProperty("nextCursor").GetString();
+        }
+        while (cursor is not null);
+
+        return statuses;
+    }
+
+    public static string Status(JsonElement document) => document.GetProperty("status").GetString()!;
+
+    public static string StageStatus(JsonElement document, string stage) =>
+        document.GetProperty("stages").EnumerateArray().Single(s => s.GetProperty("name").GetString() == stage).GetProperty("status").GetString()!;
+
+    public async Task<JsonElement> WaitForTerminalAsync(string id, TimeSpan timeout)
+    {
+        JsonElement document = default;
+        try
+        {
+            await Eventually.UntilAsync(async () =>
+            {
+                document = await GetDocumentAsync(id);
+                return DocumentStatus.IsTerminal(Status(document));
+            }, timeout, $"document {id} reaches a terminal status", TimeSpan.FromMilliseconds(250));
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}\n{document}\n{string.Join("\n", await EventsAsync(id))}\n{Diagnostics()}", ex);
+        }
+
+        return document;
+    }
+
+    /// <summary>Writes every replica's recent console output to files in <paramref name="folder"/> (for a failure's post-mortem).</summary>
+    public void DumpLogs(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        foreach (var resource in App.Resources)
+        {
+            foreach (var replica in App.GetReplicas(resource.Name))
+            {
+                File.WriteAllText(Path.Combine(folder, $"{resource.Name}-{replica.Index}.log"), App.GetRecentLogs(resource.Name, replica.Index));
+            }
+        }
+    }
+
+    /// <summary>Waits until <paramref name="stage"/> of the document is reported running.</summary>
+    public Task WaitForStageRunningAsync(string id, string stage, TimeSpan timeout) =>
+        Eventually.UntilAsync(async () => StageStatus(await GetDocumentAsync(id), stage) == Contracts.StageStatus.Running,
+            timeout, $"stage {stage} of {id} is running\n{Diagnostics()}", TimeSpan.FromMilliseconds(100));
+
+    public async Task<IReadOnlyList<DocumentEvent>> EventsAsync(string id) =>
+        (await Ingest.GetFromJsonAsync<List<DocumentEvent>>(new Uri(InternalApi.Events(id), UriKind.Relative), Json))!;
+
+    /// <summary>The replica index of the worker holding the document's current lease (consumer name pipeline-worker-{i}).</summary>
+    public async Task<int> LeaseHolderAsync(string id)
+    {
+        var claim = (await EventsAsync(id)).Last(e => e.Kind == DocumentEventKinds.Claimed);
+        return ReplicaOf(claim.Worker!);
+    }
+
+    public static int ReplicaOf(string consumer) => int.Parse(consumer[(consumer.LastIndexOf('-') + 1)..], CultureInfo.InvariantCulture);
+
+    public int ProcessIdOf(int replica) =>
+        App.GetReplicas(Workers)[replica].ProcessId ?? throw new InvalidOperationException($"{Workers}-{replica} has no process ({App.GetReplicas(Workers)[replica].State}).");
+
+    /// <summary>
+    /// kill -9 the worker replica and keep it down (so another worker must take over): SIGKILL first, then the
+    /// supervisor is told to hold it, which it treats as an expected exit (no restart backoff).
+    /// </summary>
+    public async Task KillAndHoldAsync(int replica)
+    {
+        using (var process = Process.GetProcessById(ProcessIdOf(replica)))
+        {
+            process.Kill();
+        }
+
+        await App.StopReplicaAsync(Workers, replica);
+    }
+
+    /// <summary>Starts a held-down replica again; completes once it is healthy.</summary>
+    public Task RestartAsync(int replica) => App.StartReplicaAsync(Workers, replica);
+
+    /// <summary>Sends a signal to a worker process (STOP pauses it, CONT resumes it).</summary>
+    public async Task SignalAsync(int replica, string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, ProcessIdOf(replica).ToString(CultureInfo.InvariantCulture)])!;
+        await kill.WaitForExitAsync();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    public async Task<ConnectionMultiplexer> ConnectRedisAsync() =>
+        await ConnectionMultiplexer.ConnectAsync(App.GetConnectionString("redis") + ",abortConnect=false");
+
+    public string CheckpointFile(string id, string stage) => Path.Combine(IngestRoot, "checkpoints", id, stage + ".ckpt");
+
+    /// <summary>The lease token recorded in the envelope header of a stored checkpoint.</summary>
+    public long CheckpointLeaseOnDisk(string id, string stage)
+    {
+        var header = File.ReadAllBytes(CheckpointFile(id, stage)).AsSpan(0, 512);
+        var text = System.Text.Encoding.UTF8.GetString(header)["SUITE-CHECKPOINT\n".Length..].Trim();
+        using var json = JsonDocument.Parse(text);
+        return json.RootElement.GetProperty("leaseToken").GetInt64();
+    }
+
+    /// <summary>Waits until Redis holds no job at all: the stream empty (acknowledged entries are deleted), nothing pending, no retry waiting.</summary>
+    public async Task WaitUntilQueueDrainedAsync(TimeSpan timeout)
+    {
+        await using var redis = await ConnectRedisAsync();
+        var db = redis.GetDatabase();
+        await Eventually.UntilAsync(async () =>
+            await db.StreamLengthAsync(JobStreams.Jobs) == 0
+            && (await db.StreamPendingAsync(JobStreams.Jobs, JobStreams.ConsumerGroup)).PendingMessageCount == 0
+            && await db.SortedSetLengthAsync(JobStreams.Delayed) == 0,
+            timeout, "no job left in Redis (stream, pending list, retry set)");
+    }
+
+    /// <summary>What the processes said recently, to explain a failure.</summary>
+    public string Diagnostics() =>
+        string.Join("\n", App.Resources.Where(r => r.Name is "ingest" or Workers).SelectMany(r => App.GetReplicas(r.Name).Select(replica =>
+            $"--- {r.Name}-{replica.Index} (pid {replica.ProcessId}, {replica.State}) ---\n" +
+            string.Join('\n', App.GetRecentLogs(r.Name, replica.Index).Split('\n').TakeLast(25)))));
+
+    public async ValueTask DisposeAsync()
+    {
+        Gateway.Dispose();
+        Ingest.Dispose();
+        // A worker left paused (SIGSTOP) by a failed test must not hold the shutdown up.
+        foreach (var replica in App.GetReplicas(Workers).Where(r => r.ProcessId is not null))
+        {
+            try
+            {
+                using var resume = Process.Start("kill", ["-CONT", replica.ProcessId!.Value.ToString(CultureInfo.InvariantCulture)]);
+                await resume!.WaitForExitAsync();
+            }
+            catch (System.ComponentModel.Win32Exception)
+            {
+            }
+        }
+
+        await App.DisposeAsync();
+    }
+}
+
+/// <summary>A fault rule as the workers read it from the rules file (see PipelineWorker's FaultInjection).</summary>
+public sealed record FaultSpec(string Stage, string Action, string Match, double Seconds = 0, long MaxAttempt = 0);
+
+/// <summary>The chaos tests share one suite and run one after the other (they kill its processes).</summary>
+[CollectionDefinition("chaos")]
+public sealed class ChaosCollection : ICollectionFixture<ChaosFixture>;
+
+/// <summary>One chaos suite (3 workers) shared by the tests of the "chaos" collection.</summary>
+public sealed class ChaosFixture : IAsyncLifetime
+{
+    private ChaosApp? _app;
+
+    public ChaosApp App => _app ?? throw new InvalidOperationException("The chaos suite is not started.");
+
+    public async Task InitializeAsync() => _app = await ChaosApp.StartAsync(workers: 3);
+
+    public async Task DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
+    }
+}
