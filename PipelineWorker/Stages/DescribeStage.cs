@@ -43,7 +43,7 @@ internal sealed class DescribeStage(
         }
         else
         {
-            using var clock = StageClock.Start(o.TimeoutSeconds, worker.Value, cancellationToken);
+            using var clock = StageClock.Start(Name, o.TimeoutSeconds, worker.Value, cancellationToken);
             note = await DescribeAsync(context, o, descriptions, clock);
         }
 

@@ -22,9 +22,10 @@ internal interface IPipelineStage
     Task<bool> IsCheckpointUsableAsync(StageContext context, CancellationToken cancellationToken);
 
     /// <summary>
-    /// The stage's own timeout (its options' <c>TimeoutSeconds</c>), or null for the worker's <c>StageTimeoutSeconds</c>.
-    /// The stage also enforces it itself (within the worker's limit): an optional stage stops at it and reports
-    /// <c>degraded</c> with what it finished; a required one fails with <c>stage_timeout</c>.
+    /// The stage's own timeout (its options' <c>Pipeline:{Stage}:TimeoutSeconds</c>), or null when it has none. The stage
+    /// enforces it itself, within the runner's limit for it (<c>Worker:StageTimeouts:{stage}</c>, else
+    /// <c>Worker:StageTimeoutSeconds</c>, less a margin): an optional stage stops there and reports <c>degraded</c>
+    /// with what it finished, so the runner's hard timeout is the last resort.
     /// </summary>
     TimeSpan? Timeout => null;
 

@@ -30,7 +30,7 @@ internal sealed class LayoutStage(IOptions<LayoutOptions> options, IOptions<Work
     {
         ArgumentNullException.ThrowIfNull(context);
         var o = options.Value;
-        using var clock = StageClock.Start(o.TimeoutSeconds, worker.Value, cancellationToken);
+        using var clock = StageClock.Start(Name, o.TimeoutSeconds, worker.Value, cancellationToken);
         var ocr = (await StageCheckpoint.ReadAsync<OcrCheckpoint>(context, PipelineStageNames.Ocr, cancellationToken)).Pages.ToDictionary(p => p.Page);
         var extract = context.CheckpointPath(PipelineStageNames.Extract);
 

@@ -89,7 +89,7 @@ internal sealed class OcrStage(
         var scratch = context.ScratchDirectory(Name);
         var results = new ConcurrentBag<OcrPageWords>();
         var failures = new ConcurrentBag<(int Page, string Reason)>();
-        using var clock = StageClock.Start(o.TimeoutSeconds, worker.Value, cancellationToken);
+        using var clock = StageClock.Start(Name, o.TimeoutSeconds, worker.Value, cancellationToken);
         var timedOut = false;
         try
         {

@@ -51,7 +51,7 @@ internal sealed class PicturesStage(
         }
         else
         {
-            using var clock = StageClock.Start(o.TimeoutSeconds, worker.Value, cancellationToken);
+            using var clock = StageClock.Start(Name, o.TimeoutSeconds, worker.Value, cancellationToken);
             note = await CollectAsync(context, o, pictures, clock);
         }
 

@@ -27,7 +27,7 @@ internal sealed class ReadingOrderStage(IOptions<ReadingOrderOptions> options, I
         ArgumentNullException.ThrowIfNull(context);
         var o = options.Value;
         var layout = await StageCheckpoint.ReadAsync<LayoutCheckpoint>(context, PipelineStageNames.Layout, cancellationToken);
-        using var clock = StageClock.Start(o.TimeoutSeconds, worker.Value, cancellationToken);
+        using var clock = StageClock.Start(Name, o.TimeoutSeconds, worker.Value, cancellationToken);
         var pages = new List<PageOrder>();
         var failed = new List<(int Page, string Error)>();
         var timedOut = false;

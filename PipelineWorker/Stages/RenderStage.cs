@@ -61,7 +61,7 @@ internal sealed class RenderStage(
         var rendered = new ConcurrentBag<RenderedPageInfo>();
         var failures = new ConcurrentBag<(int Page, string Reason)>();
         var pageTimeout = TimeSpan.FromSeconds(o.PageTimeoutSeconds);
-        using var clock = StageClock.Start(o.TimeoutSeconds, worker.Value, cancellationToken);
+        using var clock = StageClock.Start(Name, o.TimeoutSeconds, worker.Value, cancellationToken);
         var timedOut = false;
         try
         {

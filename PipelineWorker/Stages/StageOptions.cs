@@ -8,7 +8,7 @@ internal abstract class StageOptions
     /// <summary>Off: the stage reports <c>skipped</c> ("switched off by configuration") and its fallback is used (DEG-6).</summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>The stage's own timeout (bounded by the worker's Worker:StageTimeoutSeconds).</summary>
+    /// <summary>The stage's own timeout (bounded by the worker's Worker:StageTimeouts:{stage} / Worker:StageTimeoutSeconds).</summary>
     public int TimeoutSeconds { get; set; } = 120;
 
     public virtual IEnumerable<string> Validate(string section)
@@ -165,10 +165,10 @@ internal sealed class StageClock : IDisposable
     /// <summary>The stage's own limit was reached (not the caller's cancellation).</summary>
     public bool Expired => _own.IsCancellationRequested && !_outer.IsCancellationRequested;
 
-    public static StageClock Start(int ownTimeoutSeconds, WorkerOptions worker, CancellationToken outer)
+    public static StageClock Start(string stage, int ownTimeoutSeconds, WorkerOptions worker, CancellationToken outer)
     {
         ArgumentNullException.ThrowIfNull(worker);
-        var workerLimit = worker.StageTimeout;
+        var workerLimit = worker.StageTimeoutFor(stage);
         var margin = TimeSpan.FromSeconds(Math.Clamp(workerLimit.TotalSeconds * 0.1, 0.5, 10));
         var limit = TimeSpan.FromSeconds(Math.Min(ownTimeoutSeconds, Math.Max(0.5, (workerLimit - margin).TotalSeconds)));
         return new StageClock(limit, outer);

@@ -33,7 +33,7 @@ internal sealed class TablesStage(IOptions<TablesOptions> options, IOptions<Work
         }
         else
         {
-            using var clock = StageClock.Start(o.TimeoutSeconds, worker.Value, cancellationToken);
+            using var clock = StageClock.Start(Name, o.TimeoutSeconds, worker.Value, cancellationToken);
             note = await DetectAsync(context, tables, clock);
         }
 
