@@ -104,8 +104,8 @@ public sealed class DeliveryTests
         {
             ["FaultInjection__Rules__0__Stage"] = PipelineStageNames.Extract,
             ["FaultInjection__Rules__0__Action"] = "slow",
-            ["FaultInjection__Rules__0__Seconds"] = "8",
-            ["Worker__VisibilityTimeoutSeconds"] = "2",
+            ["FaultInjection__Rules__0__Seconds"] = "15",
+            ["Worker__VisibilityTimeoutSeconds"] = "5",
             ["Worker__ReclaimIntervalSeconds"] = "1",
             ["Worker__StageTimeoutSeconds"] = "30",
         });
@@ -116,7 +116,8 @@ public sealed class DeliveryTests
         await Eventually.UntilAsync(() => ingest.Read("doc-long", d => d.Result is not null), Patience,
             "the long job completes\n" + first.Output + "\n" + second.Output);
 
-        // 8 s in one stage against a 2 s visibility timeout: renewed all along, so claimed exactly once.
+        // 15 s in one stage against a 5 s visibility timeout: renewed all along, so claimed exactly once. (A 2 s
+        // timeout let a loaded machine's slow process start lose the entry before the first renewal.)
         var document = ingest.Document("doc-long");
         Assert.Single(document.Claims);
         Assert.True(document.Heartbeats >= 4, $"{document.Heartbeats} heartbeats");
@@ -176,13 +177,14 @@ public sealed class DeliveryTests
             ["FaultInjection__Rules__0__Seconds"] = "30",
             ["FaultInjection__Rules__0__Match"] = "slow-once.pdf",
             ["FaultInjection__Rules__0__MaxAttempt"] = "1",
-            // over-budget: every stage takes 1.5 s, within the 3 s stage timeout, against a 4 s document budget.
+            // over-budget: every stage takes 3 s, within the 15 s stage timeout, against a 12 s document budget
+            // (ten stages: 30 s). Timeouts this wide leave a loaded machine's slow process start room.
             ["FaultInjection__Rules__1__Action"] = "slow",
-            ["FaultInjection__Rules__1__Seconds"] = "1.5",
+            ["FaultInjection__Rules__1__Seconds"] = "3",
             ["FaultInjection__Rules__1__Match"] = "over-budget.pdf",
-            ["Worker__StageTimeoutSeconds"] = "3",
+            ["Worker__StageTimeoutSeconds"] = "15",
             ["Worker__StageTimeouts__extract"] = "2",
-            ["Worker__DocumentBudgetSeconds"] = "4",
+            ["Worker__DocumentBudgetSeconds"] = "12",
             ["Worker__RetryBaseDelayMs"] = "200",
         }));
         await TestJobs.EnqueueAsync(db, "doc-slow-once");
@@ -198,7 +200,7 @@ public sealed class DeliveryTests
         await Eventually.UntilAsync(() => ingest.Read("doc-over-budget", d => d.Failure is not null), Patience, "the budget ends the document\n" + worker.Output);
         var over = ingest.Document("doc-over-budget");
         Assert.Equal(DeliveryErrorCodes.Timeout, over.Failure!.Code);
-        Assert.Contains("budget of 4 s", over.Failure.Message, StringComparison.Ordinal);
+        Assert.Contains("budget of 12 s", over.Failure.Message, StringComparison.Ordinal);
         Assert.Single(over.Claims);
         Assert.Null(over.Result);
         await Eventually.UntilAsync(async () => await db.StreamLengthAsync(JobStreams.Jobs) == 0, TimeSpan.FromSeconds(10), "both jobs are finished and acknowledged");
