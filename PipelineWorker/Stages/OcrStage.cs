@@ -106,7 +106,7 @@ internal sealed class OcrStage(
                 }
                 finally
                 {
-                    File.Delete(outputBase + ".png");
+                    File.Delete(outputBase + ".pgm");
                 }
             });
         }
@@ -137,7 +137,7 @@ internal sealed class OcrStage(
         // One budget for rendering and recognising the page; each process is killed with its group when it runs out.
         var budget = TimeSpan.FromSeconds(o.PageTimeoutSeconds);
         var started = DateTime.UtcNow;
-        var image = await renderer.RenderAsync(context.ContentPath, page.Number, page.Width, page.Height, o.Dpi, o.MaxPixels, outputBase, budget, cancellationToken);
+        var image = await renderer.RenderAsync(context.ContentPath, page.Number, page.Width, page.Height, o.Dpi, o.MaxPixels, outputBase, budget, cancellationToken, grayForOcr: true);
         var remaining = budget - (DateTime.UtcNow - started);
         if (remaining <= TimeSpan.Zero)
         {
