@@ -226,7 +226,7 @@ public sealed class EmulatorApiTests
         {
             using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Token", "process-token");
-            await Eventually.UntilAsync(async () => (await client.GetAsync(new Uri("/health", UriKind.Relative))).IsSuccessStatusCode, TimeSpan.FromSeconds(20), "the emulator process answers /health");
+            await Eventually.UntilAsync(async () => (await client.GetAsync(new Uri("/health", UriKind.Relative))).IsSuccessStatusCode, TimeSpan.FromSeconds(60), "the emulator process answers /health");
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(new Uri("/api/projects/", UriKind.Relative))).StatusCode);
             await Eventually.UntilAsync(() => { lock (output) { return output.ToString().Contains("EMULATOR", StringComparison.Ordinal); } }, TimeSpan.FromSeconds(10), "the banner says EMULATOR");
         }
