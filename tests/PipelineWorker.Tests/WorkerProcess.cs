@@ -36,7 +36,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         await Eventually.UntilAsync(
             async () => !process.HasExited && (await http.GetAsync($"http://127.0.0.1:{port}/health/ready")).IsSuccessStatusCode,
-            TimeSpan.FromSeconds(30),
+            TimeSpan.FromSeconds(90),
             "the worker answers /health/ready");
         return worker;
     }
