@@ -5,14 +5,15 @@ using Xunit.Abstractions;
 namespace Suite.IntegrationTests;
 
 /// <summary>
-/// A bounded soak: 3 workers, 100 documents, a random worker killed (SIGKILL) every 3 s and started again, for as long
-/// as there is work (at most a few minutes). Then the invariant of the product is checked on everything.
+/// A bounded soak: 3 workers, 100 documents, a random worker killed (SIGKILL) every 3 s and started again while there
+/// is work, for at most 100 s; then the rest drains. Then the invariant of the product is checked on everything.
 /// </summary>
 [Collection("soak")]
 public sealed class SoakTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Documents = 100;
     private static readonly TimeSpan KillEvery = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan KillPhase = TimeSpan.FromSeconds(100);
     private static readonly TimeSpan Bound = TimeSpan.FromMinutes(4);
     private ChaosApp _app = null!;
 
@@ -48,7 +49,7 @@ public sealed class SoakTests(ITestOutputHelper output) : IAsyncLifetime
             var statuses = await app.StatusesAsync();
             pending.RemoveWhere(id => statuses.TryGetValue(id, out var status) && DocumentStatus.IsTerminal(status));
 
-            if (pending.Count > 0 && clock.Elapsed >= nextKill)
+            if (pending.Count > 0 && clock.Elapsed >= nextKill && clock.Elapsed < KillPhase)
             {
                 nextKill = clock.Elapsed + KillEvery;
                 // A random worker that is up, keeping at least one other alive so the run makes progress.
@@ -70,7 +71,7 @@ public sealed class SoakTests(ITestOutputHelper output) : IAsyncLifetime
         output.WriteLine($"{kills} kills; {Documents - pending.Count} of {Documents} terminal after {clock.Elapsed.TotalSeconds:F1} s");
         await Task.WhenAll(restarts.Values);
         Assert.True(pending.Count == 0, $"{pending.Count} documents not terminal within {Bound.TotalMinutes} min: {string.Join(", ", pending.Take(5))}\n{app.Diagnostics()}");
-        Assert.True(kills >= 10, $"only {kills} kills happened");
+        Assert.True(kills >= 8, $"only {kills} kills happened");
 
         // Every document finished exactly once: one completion, one result.
         foreach (var id in ids)
