@@ -20,7 +20,7 @@ if (Arg("--single", "") is { Length: > 0 } single)
     return 0;
 }
 
-Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {MemoryGiB():0.0} GiB RAM, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
+Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {MemoryGiB():0.0} GiB RAM, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}; load average at start: {File.ReadAllText("/proc/loadavg").Trim()}");
 Console.WriteLine("pages | pipeline s | pages/s | pdftotext s | pipeline/pdftotext | peak working set MiB | stages (s)");
 Console.WriteLine("--- | --- | --- | --- | --- | --- | ---");
 foreach (var pages in sizes)
@@ -46,6 +46,7 @@ foreach (var pages in sizes)
     }
 }
 
+Console.WriteLine($"load average at end: {File.ReadAllText("/proc/loadavg").Trim()}");
 return 0;
 
 static async Task RunOneAsync(int pages)
