@@ -177,12 +177,13 @@ public sealed class DeliveryTests
             ["FaultInjection__Rules__0__Seconds"] = "30",
             ["FaultInjection__Rules__0__Match"] = "slow-once.pdf",
             ["FaultInjection__Rules__0__MaxAttempt"] = "1",
-            // over-budget: every stage takes 3 s, within the 15 s stage timeout, against a 12 s document budget
-            // (ten stages: 30 s). Timeouts this wide leave a loaded machine's slow process start room.
+            // over-budget: every stage takes 3 s, within the 10 s stage timeout, against a 12 s document budget
+            // (ten stages: 30 s). Timeouts this wide leave a loaded machine's slow process start room. The budget may
+            // not be below the stage timeout: start-up validation refuses that configuration.
             ["FaultInjection__Rules__1__Action"] = "slow",
             ["FaultInjection__Rules__1__Seconds"] = "3",
             ["FaultInjection__Rules__1__Match"] = "over-budget.pdf",
-            ["Worker__StageTimeoutSeconds"] = "15",
+            ["Worker__StageTimeoutSeconds"] = "10",
             ["Worker__StageTimeouts__extract"] = "2",
             ["Worker__DocumentBudgetSeconds"] = "12",
             ["Worker__RetryBaseDelayMs"] = "200",
