@@ -638,18 +638,26 @@ internal sealed class DocumentCatalog(CatalogDb db, TimeProvider time)
 
     /// <summary>
     /// Publishes a stage artifact (page image, picture): under the write lock, checks the lease and runs
-    /// <paramref name="publish"/> (the rename of the flushed temp file into place). Nothing is recorded in the catalog.
+    /// <paramref name="publish"/> (the rename of the flushed temp file into place) unless the document is finished.
+    /// Nothing is recorded in the catalog.
     /// </summary>
     public Task<LeaseWrite> PublishUnderLeaseAsync(string id, long lease, string what, Action publish, CancellationToken cancellationToken) =>
         db.WriteAsync(async (connection, transaction, ct) =>
         {
             var check = await CheckLeaseAsync(connection, transaction, id, lease, what, ct);
-            if (check.Outcome == LeaseWrite.Done)
+            if (check.Outcome != LeaseWrite.Done)
             {
-                publish();
+                return check.Outcome;
             }
 
-            return check.Outcome;
+            // Like checkpoints: a finished document no longer changes.
+            if (DocumentStatus.IsTerminal(check.Document!.Status))
+            {
+                return LeaseWrite.Terminal;
+            }
+
+            publish();
+            return LeaseWrite.Done;
         }, cancellationToken, repeatable: false);
 
     /// <summary>

@@ -141,6 +141,25 @@ public sealed class CorpusSuiteTests : IAsyncLifetime
             Assert.Equal("image/jpeg", file.Content.Headers.ContentType?.MediaType);
         }
 
+        // The internal store refuses writes without the current lease, and to a finished document.
+        using var ingest = new HttpClient { BaseAddress = _suite.App.GetEndpoint("ingest"), Timeout = TimeSpan.FromSeconds(30) };
+        var png = await _suite.Gateway.GetByteArrayAsync(new Uri(image.Url, UriKind.Relative));
+        // "attempts" is the number of claims, i.e. the current lease token: right lease, but the document is finished.
+        var current = (await _suite.GetDocumentAsync(id)).GetProperty("attempts").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var (lease, code) in new[] { ((string?)null, "stale_lease"), ("999999", "stale_lease"), (current, "document_terminal") })
+        {
+            using var put = new HttpRequestMessage(HttpMethod.Put, InternalApi.PageImageArtifact(id, 1)) { Content = new ByteArrayContent(png) };
+            if (lease is not null)
+            {
+                put.Headers.Add(InternalApi.LeaseTokenHeader, lease);
+            }
+
+            using var refused = await ingest.SendAsync(put);
+            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+            using var problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync());
+            Assert.Equal(code, problem.RootElement.GetProperty("code").GetString());
+        }
+
         foreach (var absent in new[] { $"/api/documents/{id}/pages/99/image", $"/api/documents/{id}/pictures/p1-pic9" })
         {
             using var missing = await _suite.Gateway.GetAsync(new Uri(absent, UriKind.Relative));
