@@ -177,12 +177,29 @@ public sealed class DeliveryTests
             ["FaultInjection__Rules__0__Seconds"] = "30",
             ["FaultInjection__Rules__0__Match"] = "slow-once.pdf",
             ["FaultInjection__Rules__0__MaxAttempt"] = "1",
-            // over-budget: every stage takes 3 s, within the 10 s stage timeout, against a 12 s document budget
-            // (ten stages: 30 s). Timeouts this wide leave a loaded machine's slow process start room. The budget may
-            // not be below the stage timeout: start-up validation refuses that configuration.
+            // over-budget: five stages take 3 s each, within the 10 s stage timeout, against a 12 s document budget.
+            // Timeouts this wide leave a loaded machine's slow process start room. (Not extract: its own 2 s limit is
+            // for the other document. The budget may not be below the stage timeout: start-up refuses that.)
             ["FaultInjection__Rules__1__Action"] = "slow",
             ["FaultInjection__Rules__1__Seconds"] = "3",
             ["FaultInjection__Rules__1__Match"] = "over-budget.pdf",
+            ["FaultInjection__Rules__1__Stage"] = PipelineStageNames.Validate,
+            ["FaultInjection__Rules__2__Action"] = "slow",
+            ["FaultInjection__Rules__2__Seconds"] = "3",
+            ["FaultInjection__Rules__2__Match"] = "over-budget.pdf",
+            ["FaultInjection__Rules__2__Stage"] = PipelineStageNames.Render,
+            ["FaultInjection__Rules__3__Action"] = "slow",
+            ["FaultInjection__Rules__3__Seconds"] = "3",
+            ["FaultInjection__Rules__3__Match"] = "over-budget.pdf",
+            ["FaultInjection__Rules__3__Stage"] = PipelineStageNames.Ocr,
+            ["FaultInjection__Rules__4__Action"] = "slow",
+            ["FaultInjection__Rules__4__Seconds"] = "3",
+            ["FaultInjection__Rules__4__Match"] = "over-budget.pdf",
+            ["FaultInjection__Rules__4__Stage"] = PipelineStageNames.Layout,
+            ["FaultInjection__Rules__5__Action"] = "slow",
+            ["FaultInjection__Rules__5__Seconds"] = "3",
+            ["FaultInjection__Rules__5__Match"] = "over-budget.pdf",
+            ["FaultInjection__Rules__5__Stage"] = PipelineStageNames.ReadingOrder,
             ["Worker__StageTimeoutSeconds"] = "10",
             ["Worker__StageTimeouts__extract"] = "2",
             ["Worker__DocumentBudgetSeconds"] = "12",

@@ -35,7 +35,9 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         await Eventually.UntilAsync(
-            async () => !process.HasExited && (await http.GetAsync($"http://127.0.0.1:{port}/health/ready")).IsSuccessStatusCode,
+            async () => process.HasExited
+                ? throw new Xunit.Sdk.XunitException($"The worker exited with code {process.ExitCode} before it was ready:\n{worker.Output}")
+                : (await http.GetAsync($"http://127.0.0.1:{port}/health/ready")).IsSuccessStatusCode,
             TimeSpan.FromSeconds(90),
             "the worker answers /health/ready");
         return worker;
