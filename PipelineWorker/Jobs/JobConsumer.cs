@@ -264,7 +264,7 @@ internal sealed class JobConsumer(
 
                 break;
             case JobOutcome.Retry or JobOutcome.Wait:
-                var next = job.Next(countsAsAttempt: result.Outcome == JobOutcome.Retry, result.Reason ?? "retry");
+                var next = job.Next(countsAsAttempt: result.Outcome == JobOutcome.Retry, result.Reason ?? "retry", deliveries);
                 if (!await jobs.RetryLaterAsync(_options.ConsumerName, next, result.Delay))
                 {
                     Log.NotOurs(logger, job.EntryId);

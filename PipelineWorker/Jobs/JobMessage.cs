@@ -37,19 +37,22 @@ internal sealed record JobMessage(string EntryId, IReadOnlyDictionary<string, st
         return new JobMessage(entry.Id.ToString(), fields);
     }
 
-    /// <summary>The job to add again after a transient failure (one more attempt) or a wait (one more wait).</summary>
-    public JobMessage Next(bool countsAsAttempt, string reason)
+    /// <summary>
+    /// The job to add again after this delivery, as a new entry (whose own delivery count starts afresh): the deliveries
+    /// used so far move into the <c>attempts</c> field — all of them after a transient failure
+    /// (<paramref name="countsAsAttempt"/>), all but this one after a wait, which also counts one more wait. So crashes
+    /// before a wait still count towards dead-lettering.
+    /// </summary>
+    public JobMessage Next(bool countsAsAttempt, string reason, long deliveries)
     {
+        var used = Math.Max(Attempts, countsAsAttempt ? deliveries : deliveries - 1);
         var fields = new Dictionary<string, string>(Fields, StringComparer.Ordinal)
         {
             [JobStreams.RetryOfField] = EntryId,
             [JobStreams.LastErrorField] = reason.Length <= 2000 ? reason : reason[..2000],
+            [JobStreams.AttemptsField] = used.ToString(CultureInfo.InvariantCulture),
         };
-        if (countsAsAttempt)
-        {
-            fields[JobStreams.AttemptsField] = (Attempts + 1).ToString(CultureInfo.InvariantCulture);
-        }
-        else
+        if (!countsAsAttempt)
         {
             fields[JobStreams.WaitsField] = (Waits + 1).ToString(CultureInfo.InvariantCulture);
         }

@@ -68,7 +68,7 @@ internal sealed class JobProcessor(
         }
         catch (TransientStageException ex)
         {
-            return await RetryAsync(job, lease, deliveries, ex.Message, stoppingToken);
+            return await RetryAsync(lease, deliveries, ex.Message, stoppingToken);
         }
         catch (LeaseLostException ex)
         {
@@ -102,19 +102,19 @@ internal sealed class JobProcessor(
         {
             // A contract mismatch with IngestService: a defect, counted so it cannot loop forever.
             Log.Unexpected(logger, ex, documentId);
-            return await RetryAsync(job, lease, deliveries, ex.Message, stoppingToken);
+            return await RetryAsync(lease, deliveries, ex.Message, stoppingToken);
         }
         catch (Exception ex) when (IsTransient(ex))
         {
             // IngestService, the network or the local disk failed while the document was held. Counted as an attempt:
             // a failure that repeats for this document only (its upload unreadable, say) must end dead-lettered with
             // its reason rather than loop forever; a short outage is absorbed by the retry backoff.
-            return await RetryAsync(job, lease, deliveries, $"{ex.GetType().Name}: {ex.Message}", stoppingToken);
+            return await RetryAsync(lease, deliveries, $"{ex.GetType().Name}: {ex.Message}", stoppingToken);
         }
         catch (Exception ex)
         {
             Log.Unexpected(logger, ex, documentId);
-            return await RetryAsync(job, lease, deliveries, $"{ex.GetType().Name}: {ex.Message}", stoppingToken);
+            return await RetryAsync(lease, deliveries, $"{ex.GetType().Name}: {ex.Message}", stoppingToken);
         }
     }
 
@@ -231,14 +231,14 @@ internal sealed class JobProcessor(
     }
 
     /// <summary>A transient failure: release the document and retry the job after a backoff, or dead-letter it when its deliveries ran out.</summary>
-    private async Task<JobResult> RetryAsync(JobMessage job, ClaimResponse claim, long deliveries, string reason, CancellationToken stoppingToken)
+    private async Task<JobResult> RetryAsync(ClaimResponse claim, long deliveries, string reason, CancellationToken stoppingToken)
     {
         if (deliveries >= _options.MaxDeliveries)
         {
             return await DeadLetterAsync(claim, deliveries, reason, stoppingToken);
         }
 
-        var delay = RetryBackoff.For(job.Attempts + 1, _options.RetryBaseDelay, _options.RetryMaxDelay);
+        var delay = RetryBackoff.For((int)Math.Min(deliveries, int.MaxValue), _options.RetryBaseDelay, _options.RetryMaxDelay);
         Log.Retrying(logger, claim.DocumentId, deliveries, _options.MaxDeliveries, reason, delay.TotalSeconds);
         try
         {
