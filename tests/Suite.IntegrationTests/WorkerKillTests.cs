@@ -37,10 +37,12 @@ public sealed class WorkerKillTests(ChaosFixture fixture, ITestOutputHelper outp
             {
                 document = await app.WaitForTerminalAsync(id, Patience);
             }
-            catch (TimeoutException)
+            catch (TimeoutException ex)
             {
-                app.DumpLogs("/tmp/chaos-logs");
-                throw;
+                // The full console output of every process, for the post-mortem of a kill that went wrong.
+                var folder = Path.Combine(Path.GetTempPath(), "chaos-logs-" + Guid.NewGuid().ToString("N")[..8]);
+                app.DumpLogs(folder);
+                throw new TimeoutException($"{ex.Message}\nAll logs: {folder}", ex);
             }
 
             output.WriteLine($"{stage}: worker {victim} killed; completed by another worker {clock.Elapsed.TotalSeconds:F1} s later");
