@@ -34,40 +34,13 @@ internal static class CheckpointEnvelope
         try
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            long size = 0;
             await using (var file = BlobStore.CreateTempFile(tempPath))
             {
                 await file.WriteAsync(new byte[HeaderBytes], cancellationToken);
-                var buffer = new byte[81920];
-                while (true)
+                var (status, size) = await BlobStore.CopyBodyAsync(payload, file, hash, maxBytes, inspect: null, cancellationToken);
+                if (status != BlobWriteStatus.Written)
                 {
-                    int read;
-                    try
-                    {
-                        read = await payload.ReadAsync(buffer, cancellationToken);
-                    }
-                    catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-                    {
-                        return BlobWrite.TooLarge;
-                    }
-                    catch (IOException ex)
-                    {
-                        throw new RequestBodyException(ex);
-                    }
-
-                    if (read == 0)
-                    {
-                        break;
-                    }
-
-                    size += read;
-                    if (size > maxBytes)
-                    {
-                        return BlobWrite.TooLarge;
-                    }
-
-                    hash.AppendData(buffer, 0, read);
-                    await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                    return BlobWrite.TooLarge;
                 }
 
                 var sha = Convert.ToHexStringLower(hash.GetHashAndReset());

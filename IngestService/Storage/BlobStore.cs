@@ -146,43 +146,13 @@ internal sealed class BlobStore
             long size = 0;
             await using (var file = CreateTempFile(tempPath))
             {
-                var buffer = new byte[81920];
-                while (true)
+                var (status, copied) = await CopyBodyAsync(source, file, hash, maxBytes, inspect, cancellationToken);
+                if (status != BlobWriteStatus.Written)
                 {
-                    int read;
-                    try
-                    {
-                        read = await source.ReadAsync(buffer, cancellationToken);
-                    }
-                    catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-                    {
-                        return BlobWrite.TooLarge;
-                    }
-                    catch (IOException ex)
-                    {
-                        throw new RequestBodyException(ex);
-                    }
-
-                    if (read == 0)
-                    {
-                        break;
-                    }
-
-                    size += read;
-                    if (size > maxBytes)
-                    {
-                        return BlobWrite.TooLarge;
-                    }
-
-                    if (inspect is not null && !inspect(buffer.AsMemory(0, read)))
-                    {
-                        return BlobWrite.Refused;
-                    }
-
-                    hash.AppendData(buffer, 0, read);
-                    await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                    return status == BlobWriteStatus.TooLarge ? BlobWrite.TooLarge : BlobWrite.Refused;
                 }
 
+                size = copied;
                 await file.FlushAsync(cancellationToken);
                 file.Flush(flushToDisk: true);
             }
@@ -196,6 +166,57 @@ internal sealed class BlobStore
             {
                 DeleteQuietly(tempPath);
             }
+        }
+    }
+
+    /// <summary>
+    /// Copies a request body to <paramref name="destination"/>, hashing and counting as it goes. Stops as soon as more
+    /// than <paramref name="maxBytes"/> arrived (the server's own body limit counts too) or <paramref name="inspect"/>
+    /// refuses a chunk. Failures reading the body surface as <see cref="RequestBodyException"/>.
+    /// </summary>
+    public static async Task<(BlobWriteStatus Status, long Size)> CopyBodyAsync(
+        Stream source, Stream destination, IncrementalHash hash, long maxBytes, Func<ReadOnlyMemory<byte>, bool>? inspect,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(hash);
+        var buffer = new byte[81920];
+        long size = 0;
+        while (true)
+        {
+            int read;
+            try
+            {
+                read = await source.ReadAsync(buffer, cancellationToken);
+            }
+            catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                return (BlobWriteStatus.TooLarge, size);
+            }
+            catch (IOException ex)
+            {
+                throw new RequestBodyException(ex);
+            }
+
+            if (read == 0)
+            {
+                return (BlobWriteStatus.Written, size);
+            }
+
+            size += read;
+            if (size > maxBytes)
+            {
+                return (BlobWriteStatus.TooLarge, size);
+            }
+
+            if (inspect is not null && !inspect(buffer.AsMemory(0, read)))
+            {
+                return (BlobWriteStatus.Refused, size);
+            }
+
+            hash.AppendData(buffer, 0, read);
+            await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Suite.Contracts;
 using Suite.PipelineWorker.Engines;
@@ -87,47 +86,31 @@ internal sealed class OcrStage(
         }
 
         var scratch = context.ScratchDirectory(Name);
-        var results = new ConcurrentBag<OcrPageWords>();
-        var failures = new ConcurrentBag<(int Page, string Reason)>();
         using var clock = StageClock.Start(Name, o.TimeoutSeconds, worker.Value, cancellationToken);
-        var timedOut = false;
-        try
+        var run = await PageFanOut.RunAsync(selected, p => p.Number, o.MaxParallelism, clock, async (page, token) =>
         {
-            await Parallel.ForEachAsync(selected, new ParallelOptions { MaxDegreeOfParallelism = o.MaxParallelism, CancellationToken = clock.Token }, async (page, token) =>
+            var outputBase = Path.Combine(scratch, $"ocr-{page.Number}");
+            try
             {
-                var outputBase = Path.Combine(scratch, $"ocr-{page.Number}");
-                try
-                {
-                    results.Add(await RecognizePageAsync(context, page, outputBase, o, token));
-                }
-                catch (EngineException ex)
-                {
-                    failures.Add((page.Number, ex.Message));
-                }
-                finally
-                {
-                    File.Delete(outputBase + ".pgm");
-                }
-            });
-        }
-        catch (OperationCanceledException) when (clock.Expired)
+                return await RecognizePageAsync(context, page, outputBase, o, token);
+            }
+            finally
+            {
+                File.Delete(outputBase + ".pgm");
+            }
+        });
+
+        if (run.Failed.Count > 0)
         {
-            timedOut = true;
+            reasons.Insert(0, $"OCR failed on {run.Failed.Count} of {selected.Count} pages, which have no text (pages {StageCheckpoint.Pages(run.Failed.Select(f => f.Page).ToList())}): {run.Failed[0].Reason}");
         }
 
-        var done = results.OrderBy(p => p.Page).ToList();
-        if (!failures.IsEmpty)
+        if (run.TimedOut)
         {
-            var failed = failures.OrderBy(f => f.Page).ToList();
-            reasons.Insert(0, $"OCR failed on {failed.Count} of {selected.Count} pages, which have no text (pages {StageCheckpoint.Pages(failed.Select(f => f.Page).ToList())}): {failed[0].Reason}");
+            reasons.Add($"stopped at the stage timeout of {clock.Describe()}; {run.NotReached.Count} pages were not OCRed (pages {StageCheckpoint.Pages(run.NotReached)})");
         }
 
-        if (timedOut)
-        {
-            var missing = selected.Select(p => p.Number).Except(done.Select(p => p.Page)).Except(failures.Select(f => f.Page)).Order().ToList();
-            reasons.Add($"stopped at the stage timeout of {clock.Describe()}; {missing.Count} pages were not OCRed (pages {StageCheckpoint.Pages(missing)})");
-        }
-
+        var done = run.Done;
         return (reasons.Count == 0 ? StageNote.Completed : StageNote.Degraded(string.Join("; ", reasons)), done);
     }
 

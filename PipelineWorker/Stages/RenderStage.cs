@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Suite.Contracts;
 using Suite.PipelineWorker.Engines;
@@ -58,57 +57,36 @@ internal sealed class RenderStage(
         }
 
         var scratch = context.ScratchDirectory(Name);
-        var rendered = new ConcurrentBag<RenderedPageInfo>();
-        var failures = new ConcurrentBag<(int Page, string Reason)>();
         var pageTimeout = TimeSpan.FromSeconds(o.PageTimeoutSeconds);
         using var clock = StageClock.Start(Name, o.TimeoutSeconds, worker.Value, cancellationToken);
-        var timedOut = false;
-        try
+        var run = await PageFanOut.RunAsync(pages, p => p.Number, o.MaxParallelism, clock, async (page, token) =>
         {
-            await Parallel.ForEachAsync(pages, new ParallelOptions { MaxDegreeOfParallelism = o.MaxParallelism, CancellationToken = clock.Token }, async (page, token) =>
+            var outputBase = Path.Combine(scratch, $"page-{page.Number}");
+            try
             {
-                var outputBase = Path.Combine(scratch, $"page-{page.Number}");
-                try
-                {
-                    var image = await renderer.RenderAsync(context.ContentPath, page.Number, page.Width, page.Height, o.Dpi, o.MaxPixels, outputBase, pageTimeout, token);
-                    if (await artifacts.PutPageImageAsync(context, page.Number, image.Path, token))
-                    {
-                        rendered.Add(new RenderedPageInfo(page.Number, image.WidthPx, image.HeightPx, image.Dpi));
-                    }
-                }
-                catch (EngineException ex)
-                {
-                    failures.Add((page.Number, ex.Message));
-                }
-                catch (ArtifactRejectedException ex)
-                {
-                    failures.Add((page.Number, ex.Message));
-                }
-                finally
-                {
-                    File.Delete(outputBase + ".png");
-                }
-            });
-        }
-        catch (OperationCanceledException) when (clock.Expired)
-        {
-            timedOut = true;
-        }
+                var image = await renderer.RenderAsync(context.ContentPath, page.Number, page.Width, page.Height, o.Dpi, o.MaxPixels, outputBase, pageTimeout, token);
+                return await artifacts.PutPageImageAsync(context, page.Number, image.Path, token)
+                    ? new RenderedPageInfo(page.Number, image.WidthPx, image.HeightPx, image.Dpi)
+                    : null;
+            }
+            finally
+            {
+                File.Delete(outputBase + ".png");
+            }
+        });
 
-        var done = rendered.OrderBy(p => p.Page).ToList();
         var reasons = new List<string>();
-        if (!failures.IsEmpty)
+        if (run.Failed.Count > 0)
         {
-            var failed = failures.OrderBy(f => f.Page).ToList();
-            reasons.Add($"{failed.Count} of {pages.Count} pages have no image (pages {StageCheckpoint.Pages(failed.Select(f => f.Page).ToList())}): {failed[0].Reason}");
+            reasons.Add($"{run.Failed.Count} of {pages.Count} pages have no image (pages {StageCheckpoint.Pages(run.Failed.Select(f => f.Page).ToList())}): {run.Failed[0].Reason}");
         }
 
-        if (timedOut)
+        if (run.TimedOut)
         {
-            var missing = pages.Select(p => p.Number).Except(done.Select(p => p.Page)).Except(failures.Select(f => f.Page)).Order().ToList();
-            reasons.Add($"stopped at the stage timeout of {clock.Describe()}; {missing.Count} pages were not rendered (pages {StageCheckpoint.Pages(missing)})");
+            reasons.Add($"stopped at the stage timeout of {clock.Describe()}; {run.NotReached.Count} pages were not rendered (pages {StageCheckpoint.Pages(run.NotReached)})");
         }
 
+        var done = run.Done;
         return (reasons.Count == 0 ? StageNote.Completed : StageNote.Degraded(string.Join("; ", reasons)), done);
     }
 }
