@@ -16,7 +16,7 @@ public sealed class CancelAndShutdownTests(ChaosFixture fixture)
     {
         var app = fixture.App;
         await app.SetFaultsAsync(new FaultSpec(PipelineStageNames.Layout, "slow", "cancel-me.pdf", Seconds: 60));
-        var id = await app.UploadAsync(await File.ReadAllBytesAsync(RepoPaths.CorpusFile("sf__minimal-document.pdf")), "cancel-me.pdf");
+        var id = await app.UploadAcceptedAsync(await File.ReadAllBytesAsync(RepoPaths.CorpusFile("sf__minimal-document.pdf")), "cancel-me.pdf");
         await app.WaitForStageRunningAsync(id, PipelineStageNames.Layout, Patience);
         var holder = await app.LeaseHolderAsync(id);
 
@@ -51,7 +51,7 @@ public sealed class CancelAndShutdownTests(ChaosFixture fixture)
     {
         var app = fixture.App;
         await app.SetFaultsAsync(new FaultSpec(PipelineStageNames.ReadingOrder, "slow", "sigterm.pdf", Seconds: 45, MaxAttempt: 1));
-        var id = await app.UploadAsync(await File.ReadAllBytesAsync(RepoPaths.CorpusFile("sf__minimal-document.pdf")), "sigterm.pdf");
+        var id = await app.UploadAcceptedAsync(await File.ReadAllBytesAsync(RepoPaths.CorpusFile("sf__minimal-document.pdf")), "sigterm.pdf");
         await app.WaitForStageRunningAsync(id, PipelineStageNames.ReadingOrder, Patience);
         var holder = await app.LeaseHolderAsync(id);
 

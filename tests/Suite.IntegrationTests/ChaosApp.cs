@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using StackExchange.Redis;
@@ -15,27 +13,20 @@ namespace Suite.IntegrationTests;
 /// they run), a short visibility timeout, and helpers to kill -9, hold down, pause and resume exact processes and to
 /// read the catalog, the document histories and Redis.
 /// </summary>
-public sealed class ChaosApp : IAsyncDisposable
+public sealed class ChaosApp : RunningSuite
 {
     public const string Workers = "pipeline-worker";
     public const int VisibilityTimeoutSeconds = 3;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    private ChaosApp(DistributedApplication app, string rulesFile, string workDirectory)
+    private ChaosApp(string rulesFile, string workDirectory)
     {
-        App = app;
         RulesFile = rulesFile;
         WorkDirectory = workDirectory;
-        Gateway = new HttpClient { BaseAddress = app.GetEndpoint("gateway"), Timeout = TimeSpan.FromSeconds(60) };
-        Ingest = new HttpClient { BaseAddress = app.GetEndpoint("ingest"), Timeout = TimeSpan.FromSeconds(30) };
     }
 
-    public DistributedApplication App { get; }
-
-    public HttpClient Gateway { get; }
-
     /// <summary>IngestService directly: its internal API (document histories) is not routed by the gateway.</summary>
-    public HttpClient Ingest { get; }
+    public HttpClient Ingest { get; private set; } = null!;
 
     public string RulesFile { get; }
 
@@ -80,19 +71,10 @@ public sealed class ChaosApp : IAsyncDisposable
             ingest.WithEnvironment(name, value);
         }
 
-        var app = await builder.BuildAsync();
-        try
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-            await app.StartAsync(timeout.Token);
-        }
-        catch
-        {
-            await app.DisposeAsync();
-            throw;
-        }
-
-        return new ChaosApp(app, rulesFile, workDirectory);
+        var chaos = new ChaosApp(rulesFile, workDirectory);
+        await chaos.StartAsync(builder);
+        chaos.Ingest = new HttpClient { BaseAddress = chaos.App.GetEndpoint("ingest"), Timeout = TimeSpan.FromSeconds(30) };
+        return chaos;
     }
 
     /// <summary>Replaces the fault rules the workers apply (read again by them whenever the file changes).</summary>
@@ -103,27 +85,6 @@ public sealed class ChaosApp : IAsyncDisposable
         File.Move(temp, RulesFile, overwrite: true);
         // A fresh modification time even within the file system's timestamp granularity.
         File.SetLastWriteTimeUtc(RulesFile, DateTime.UtcNow.AddMilliseconds(Random.Shared.Next(1, 1000)));
-    }
-
-    public async Task<string> UploadAsync(byte[] content, string fileName)
-    {
-        using var form = new MultipartFormDataContent();
-        var file = new ByteArrayContent(content);
-        file.Headers.ContentType = new MediaTypeHeaderValue("application/pdf");
-        form.Add(file, "file", fileName);
-        using var response = await Gateway.PostAsync(new Uri("/api/documents", UriKind.Relative), form);
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"upload of {fileName}: {(int)response.StatusCode} {body}");
-        using var json = JsonDocument.Parse(body);
-        return json.RootElement.GetProperty("id").GetString()!;
-    }
-
-    public async Task<JsonElement> GetDocumentAsync(string id)
-    {
-        using var response = await Gateway.GetAsync(new Uri($"/api/documents/{id}", UriKind.Relative));
-        response.EnsureSuccessStatusCode();
-        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        return json.RootElement.Clone();
     }
 
     /// <summary>Every document's status, from the list API (a request per 100 documents, not one per document).</summary>
@@ -149,29 +110,8 @@ public sealed class ChaosApp : IAsyncDisposable
         return statuses;
     }
 
-    public static string Status(JsonElement document) => document.GetProperty("status").GetString()!;
-
     public static string StageStatus(JsonElement document, string stage) =>
         document.GetProperty("stages").EnumerateArray().Single(s => s.GetProperty("name").GetString() == stage).GetProperty("status").GetString()!;
-
-    public async Task<JsonElement> WaitForTerminalAsync(string id, TimeSpan timeout)
-    {
-        JsonElement document = default;
-        try
-        {
-            await Eventually.UntilAsync(async () =>
-            {
-                document = await GetDocumentAsync(id);
-                return DocumentStatus.IsTerminal(Status(document));
-            }, timeout, $"document {id} reaches a terminal status", TimeSpan.FromMilliseconds(250));
-        }
-        catch (TimeoutException ex)
-        {
-            throw new TimeoutException($"{ex.Message}\n{document}\n{string.Join("\n", await EventsAsync(id))}\n{Diagnostics()}", ex);
-        }
-
-        return document;
-    }
 
     /// <summary>Writes every replica's recent console output to files in <paramref name="folder"/> (for a failure's post-mortem).</summary>
     public void DumpLogs(string folder)
@@ -257,16 +197,13 @@ public sealed class ChaosApp : IAsyncDisposable
             timeout, "no job left in Redis (stream, pending list, retry set)");
     }
 
-    /// <summary>What the processes said recently, to explain a failure.</summary>
-    public string Diagnostics() =>
-        string.Join("\n", App.Resources.Where(r => r.Name is "ingest" or Workers).SelectMany(r => App.GetReplicas(r.Name).Select(replica =>
-            $"--- {r.Name}-{replica.Index} (pid {replica.ProcessId}, {replica.State}) ---\n" +
-            string.Join('\n', App.GetRecentLogs(r.Name, replica.Index).Split('\n').TakeLast(25)))));
+    protected override bool ExplainsFailures(string resource) => resource is "ingest" or Workers;
 
-    public async ValueTask DisposeAsync()
+    protected override async Task<string> DescribeAsync(string id) => string.Join("\n", await EventsAsync(id)) + "\n";
+
+    public override async ValueTask DisposeAsync()
     {
-        Gateway.Dispose();
-        Ingest.Dispose();
+        Ingest?.Dispose();
         // A worker left paused (SIGSTOP) by a failed test must not hold the shutdown up.
         foreach (var replica in App.GetReplicas(Workers).Where(r => r.ProcessId is not null))
         {
@@ -280,7 +217,7 @@ public sealed class ChaosApp : IAsyncDisposable
             }
         }
 
-        await App.DisposeAsync();
+        await base.DisposeAsync();
     }
 }
 

@@ -27,7 +27,7 @@ public sealed class CheckpointCorruptionTests(ChaosFixture fixture)
         var ids = new Dictionary<string, string>();
         foreach (var damage in damages)
         {
-            ids[damage] = await app.UploadAsync(pdf, $"damaged-{damage}.pdf");
+            ids[damage] = await app.UploadAcceptedAsync(pdf, $"damaged-{damage}.pdf");
         }
 
         foreach (var id in ids.Values)

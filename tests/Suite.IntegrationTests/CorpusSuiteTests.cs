@@ -24,10 +24,10 @@ public sealed class CorpusSuiteTests : IAsyncLifetime
         ["sf__unreadablemetadata.pdf"] = "no_content", // damaged trailer; no page can be read by PdfPig or poppler
     };
 
-    private PipelineSuite _suite = null!;
+    private RunningSuite _suite = null!;
 
     // Bounded cost: one OCR page per document at 200 dpi, page images at 72 dpi (every stage still runs for real).
-    public async Task InitializeAsync() => _suite = await PipelineSuite.StartAsync(
+    public async Task InitializeAsync() => _suite = await RunningSuite.StartAsync(
         "--Suite:Env:pipeline-worker:Pipeline__Ocr__MaxPages=1",
         "--Suite:Env:pipeline-worker:Pipeline__Ocr__Dpi=200",
         "--Suite:Env:pipeline-worker:Pipeline__Render__Dpi=72",
@@ -47,7 +47,7 @@ public sealed class CorpusSuiteTests : IAsyncLifetime
         var ids = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var file in files)
         {
-            ids[Path.GetFileName(file)] = await _suite.UploadAsync(file);
+            ids[Path.GetFileName(file)] = await _suite.UploadAcceptedAsync(file);
         }
 
         var problems = new List<string>();

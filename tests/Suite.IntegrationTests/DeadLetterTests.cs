@@ -14,7 +14,7 @@ public sealed class DeadLetterTests(ChaosFixture fixture)
     {
         var app = fixture.App;
         await app.SetFaultsAsync(new FaultSpec(PipelineStageNames.Layout, "crash", "poison-*.pdf"));
-        var id = await app.UploadAsync(await File.ReadAllBytesAsync(RepoPaths.CorpusFile("sf__minimal-document.pdf")), "poison-1.pdf");
+        var id = await app.UploadAcceptedAsync(await File.ReadAllBytesAsync(RepoPaths.CorpusFile("sf__minimal-document.pdf")), "poison-1.pdf");
 
         var document = await app.WaitForTerminalAsync(id, TimeSpan.FromMinutes(3));
 

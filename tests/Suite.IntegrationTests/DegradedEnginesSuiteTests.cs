@@ -13,9 +13,9 @@ namespace Suite.IntegrationTests;
 public sealed class DegradedEnginesSuiteTests : IAsyncLifetime
 {
     private readonly DirectoryInfo _emptyBin = Directory.CreateTempSubdirectory("suite-empty-bin-");
-    private PipelineSuite _suite = null!;
+    private RunningSuite _suite = null!;
 
-    public async Task InitializeAsync() => _suite = await PipelineSuite.StartAsync(
+    public async Task InitializeAsync() => _suite = await RunningSuite.StartAsync(
         $"--Suite:Env:pipeline-worker:PATH={_emptyBin.FullName}",
         $"--Suite:Env:pipeline-worker:Pipeline__Describe__Url=http://127.0.0.1:{FreePort.Next()}",
         "--Suite:Env:pipeline-worker:Pipeline__Describe__Model=any-vision-model",
@@ -38,9 +38,9 @@ public sealed class DegradedEnginesSuiteTests : IAsyncLifetime
     [Trait("Req", "HC-3")]
     public async Task With_engines_hidden_from_path_and_the_vision_endpoint_down_documents_complete_and_say_what_was_degraded()
     {
-        var text = await _suite.UploadAsync(RepoPaths.CorpusFile("sf__pdflatex-4-pages.pdf"));
-        var scan = await _suite.UploadAsync(RepoPaths.CorpusFile("ocrmypdf__c02-22.pdf"));
-        var photo = await _suite.UploadAsync(RepoPaths.CorpusFile("sf__pdflatex-image.pdf"));
+        var text = await _suite.UploadAcceptedAsync(RepoPaths.CorpusFile("sf__pdflatex-4-pages.pdf"));
+        var scan = await _suite.UploadAcceptedAsync(RepoPaths.CorpusFile("ocrmypdf__c02-22.pdf"));
+        var photo = await _suite.UploadAcceptedAsync(RepoPaths.CorpusFile("sf__pdflatex-image.pdf"));
 
         foreach (var id in new[] { text, scan, photo })
         {

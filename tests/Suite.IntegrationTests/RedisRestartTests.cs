@@ -20,7 +20,7 @@ public sealed class RedisRestartTests(ChaosFixture fixture, ITestOutputHelper ou
         var ids = new List<string>();
         for (var i = 0; i < 15; i++)
         {
-            ids.Add(await app.UploadAsync(pdf, $"redis-{i}.pdf"));
+            ids.Add(await app.UploadAcceptedAsync(pdf, $"redis-{i}.pdf"));
         }
 
         await Eventually.UntilAsync(async () =>
@@ -36,7 +36,7 @@ public sealed class RedisRestartTests(ChaosFixture fixture, ITestOutputHelper ou
         // Accepted while Redis is down or replaying its AOF: the catalog holds them, the sweeper queues them.
         for (var i = 0; i < 5; i++)
         {
-            ids.Add(await app.UploadAsync(pdf, $"redis-late-{i}.pdf"));
+            ids.Add(await app.UploadAcceptedAsync(pdf, $"redis-late-{i}.pdf"));
         }
 
         await app.App.WaitForHealthyAsync("redis", TimeSpan.FromSeconds(60));
@@ -53,7 +53,7 @@ public sealed class RedisRestartTests(ChaosFixture fixture, ITestOutputHelper ou
         await app.App.WaitForHealthyAsync("ingest", TimeSpan.FromSeconds(60));
         await app.App.WaitForHealthyAsync(ChaosApp.Workers, TimeSpan.FromSeconds(60));
         await app.SetFaultsAsync();
-        var after = await app.UploadAsync(pdf, "after-redis-restart.pdf");
+        var after = await app.UploadAcceptedAsync(pdf, "after-redis-restart.pdf");
         Assert.Equal(DocumentStatus.Completed, ChaosApp.Status(await app.WaitForTerminalAsync(after, TimeSpan.FromSeconds(60))));
         await app.WaitUntilQueueDrainedAsync(TimeSpan.FromSeconds(60));
     }

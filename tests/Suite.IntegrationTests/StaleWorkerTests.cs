@@ -17,7 +17,7 @@ public sealed class StaleWorkerTests(ChaosFixture fixture, ITestOutputHelper out
     {
         var app = fixture.App;
         await app.SetFaultsAsync(new FaultSpec(PipelineStageNames.Tables, "slow", "stale-owner.pdf", Seconds: 4, MaxAttempt: 1));
-        var id = await app.UploadAsync(await File.ReadAllBytesAsync(RepoPaths.CorpusFile("sf__minimal-document.pdf")), "stale-owner.pdf");
+        var id = await app.UploadAcceptedAsync(await File.ReadAllBytesAsync(RepoPaths.CorpusFile("sf__minimal-document.pdf")), "stale-owner.pdf");
         await app.WaitForStageRunningAsync(id, PipelineStageNames.Tables, Patience);
         var paused = await app.LeaseHolderAsync(id);
 

@@ -26,7 +26,7 @@ public sealed class WorkerKillTests(ChaosFixture fixture, ITestOutputHelper outp
             // The stage is held open on the first attempt only, so the kill lands inside it.
             var fileName = $"kill-in-{stage}.pdf";
             await app.SetFaultsAsync(new FaultSpec(stage, "slow", fileName, Seconds: 45, MaxAttempt: 1));
-            var id = await app.UploadAsync(pdf, fileName);
+            var id = await app.UploadAcceptedAsync(pdf, fileName);
             await app.WaitForStageRunningAsync(id, stage, Patience);
             var victim = await app.LeaseHolderAsync(id);
 
