@@ -174,12 +174,16 @@ internal sealed class IngestClient(HttpClient http)
         await EnsureSuccessAsync(response, documentId, "release", cancellationToken);
     }
 
-    /// <summary>Stores the result; this completes the document.</summary>
-    public async Task SubmitResultAsync(string documentId, long leaseToken, ResultSubmission result, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores the result; this completes the document. The body is the assemble checkpoint file as it is (a
+    /// <see cref="ResultSubmission"/> JSON object), streamed from disk; a retry sends it again from its start.
+    /// </summary>
+    public async Task SubmitResultAsync(string documentId, long leaseToken, string submissionPath, CancellationToken cancellationToken)
     {
+        await using var body = new FileStream(submissionPath, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, useAsync: true);
         using var request = new HttpRequestMessage(HttpMethod.Put, InternalApi.Result(documentId))
         {
-            Content = JsonContent.Create(result),
+            Content = new StreamContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
         };
         AddLease(request, leaseToken);
         request.Headers.SetIdempotencyKey(Key(documentId, leaseToken, "result"));

@@ -188,8 +188,7 @@ internal sealed class JobProcessor(
             }
 
             progress.Stage = null;
-            var submission = await AssembleStage.ReadSubmissionAsync(context, documentToken);
-            await ingest.SubmitResultAsync(documentId, lease, submission, documentToken);
+            await ingest.SubmitResultAsync(documentId, lease, AssembleStage.SubmissionPath(context), documentToken);
             Log.Completed(logger, documentId, lease);
         }
         finally

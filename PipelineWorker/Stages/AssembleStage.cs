@@ -17,6 +17,9 @@ namespace Suite.PipelineWorker.Stages;
 internal sealed class AssembleStage : IPipelineStage
 {
     public const string ParagraphRole = BlockRoles.Paragraph;
+    private const string SchemaVersionProperty = "schemaVersion";
+    private const string PageCountProperty = "pageCount";
+    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
 
     public string Name => PipelineStageNames.Assemble;
 
@@ -54,27 +57,39 @@ internal sealed class AssembleStage : IPipelineStage
         var tablesById = resultTables.ToDictionary(t => t.Id, StringComparer.Ordinal);
         var picturesById = resultPictures.ToDictionary(p => p.Id, StringComparer.Ordinal);
 
+        // Markdown and text go to files page by page, and the result JSON is serialized straight to a file, so no
+        // rendering of the whole document is ever held as one string (PERF-5).
+        var scratch = context.ScratchDirectory(Name);
+        var files = new SubmissionFiles(Path.Combine(scratch, "result.json"), Path.Combine(scratch, "result.md"), Path.Combine(scratch, "result.txt"));
         var pages = new List<ResultPage>();
         var readingOrder = new List<string>();
-        var markdown = new StringBuilder();
-        var text = new StringBuilder();
-        foreach (var page in layout.Pages)
+        await using (var markdownFile = new StreamWriter(files.Markdown, append: false, Utf8))
+        await using (var textFile = new StreamWriter(files.Text, append: false, Utf8))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var blocks = PageBlocks(
-                page,
-                order.TryGetValue(page.Page, out var pageOrder) ? pageOrder.BlockIds : [],
-                tables.Tables.Where(t => t.Table.PageNumber == page.Page).ToList(),
-                resultPictures.Where(p => p.PageNumber == page.Page).ToList());
-            pages.Add(new ResultPage(page.Page, page.Width, page.Height, blocks)
+            var markdown = new StringBuilder();
+            var text = new StringBuilder();
+            foreach (var page in layout.Pages)
             {
-                TextSource = page.TextSource,
-                Image = images.TryGetValue(page.Page, out var image)
-                    ? new PageImage(ArtifactRoutes.PageImage(context.DocumentId, page.Page), image.WidthPx, image.HeightPx, image.Dpi)
-                    : null,
-            });
-            readingOrder.AddRange(blocks.Select(b => b.Id));
-            ResultRendering.AppendPage(markdown, text, page.Page, blocks, tablesById, picturesById);
+                cancellationToken.ThrowIfCancellationRequested();
+                var blocks = PageBlocks(
+                    page,
+                    order.TryGetValue(page.Page, out var pageOrder) ? pageOrder.BlockIds : [],
+                    tables.Tables.Where(t => t.Table.PageNumber == page.Page).ToList(),
+                    resultPictures.Where(p => p.PageNumber == page.Page).ToList());
+                pages.Add(new ResultPage(page.Page, page.Width, page.Height, blocks)
+                {
+                    TextSource = page.TextSource,
+                    Image = images.TryGetValue(page.Page, out var image)
+                        ? new PageImage(ArtifactRoutes.PageImage(context.DocumentId, page.Page), image.WidthPx, image.HeightPx, image.Dpi)
+                        : null,
+                });
+                readingOrder.AddRange(blocks.Select(b => b.Id));
+                ResultRendering.AppendPage(markdown, text, pages.Count == 1, page.Page, blocks, tablesById, picturesById);
+                await markdownFile.WriteAsync(markdown, cancellationToken);
+                await textFile.WriteAsync(text, cancellationToken);
+                markdown.Clear();
+                text.Clear();
+            }
         }
 
         if (pages.Count == 0)
@@ -117,29 +132,34 @@ internal sealed class AssembleStage : IPipelineStage
             ],
         };
 
-        var submission = new ResultSubmission(
-            JsonSerializer.Serialize(result, DocumentResult.JsonOptions),
-            markdown.ToString(),
-            text.ToString());
-        await Checkpoints.WriteAtomicallyAsync(
-            context.CheckpointPath(Name),
-            stream => JsonSerializer.SerializeAsync(stream, submission, Checkpoints.JsonOptions, cancellationToken));
+        await using (var json = new FileStream(files.Json, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024, useAsync: true))
+        {
+            await JsonSerializer.SerializeAsync(json, result, DocumentResult.JsonOptions, cancellationToken);
+        }
+
+        await WriteSubmissionAsync(context.CheckpointPath(Name), pages.Count, files, cancellationToken);
+        foreach (var file in new[] { files.Json, files.Markdown, files.Text })
+        {
+            File.Delete(file);
+        }
+
         return StageResult.Completed;
     }
 
     public async Task<bool> IsCheckpointUsableAsync(StageContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        try
-        {
-            var submission = await ReadSubmissionAsync(context, cancellationToken);
-            return submission is { Json.Length: > 0, Markdown: not null, Text: not null }
-                && JsonSerializer.Deserialize<DocumentResult>(submission.Json, DocumentResult.JsonOptions) is { PageCount: > 0, SchemaVersion: DocumentResult.CurrentSchemaVersion };
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
+        var header = await ReadSubmissionHeaderAsync(context.CheckpointPath(Name), cancellationToken);
+        return header is { SchemaVersion: DocumentResult.CurrentSchemaVersion, PageCount: > 0 };
+    }
+
+    /// <summary>
+    /// The checkpoint file, which is the body IngestService takes for the result as it is: streamed, never loaded.
+    /// </summary>
+    public static string SubmissionPath(StageContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.CheckpointPath(PipelineStageNames.Assemble);
     }
 
     /// <summary>The result this stage produced (its checkpoint), ready to submit.</summary>
@@ -148,6 +168,110 @@ internal sealed class AssembleStage : IPipelineStage
         ArgumentNullException.ThrowIfNull(context);
         return await Checkpoints.ReadAsync<ResultSubmission>(context.CheckpointPath(PipelineStageNames.Assemble), cancellationToken)
             ?? throw new JsonException("The assemble checkpoint is empty.");
+    }
+
+    /// <summary>
+    /// Writes the checkpoint: the <see cref="ResultSubmission"/> body ({"json","markdown","text"}) after two header
+    /// properties ("schemaVersion", "pageCount") that IngestService ignores and a resume reads without parsing the rest.
+    /// Each rendering is copied from its file into its JSON string in segments, so memory does not grow with the result.
+    /// </summary>
+    private static async Task WriteSubmissionAsync(string path, int pageCount, SubmissionFiles files, CancellationToken cancellationToken)
+    {
+        await Checkpoints.WriteAtomicallyAsync(path, async stream =>
+        {
+            await using var writer = new Utf8JsonWriter(stream);
+            writer.WriteStartObject();
+            writer.WriteNumber(SchemaVersionProperty, DocumentResult.CurrentSchemaVersion);
+            writer.WriteNumber(PageCountProperty, pageCount);
+            foreach (var (name, file) in new[] { ("json", files.Json), ("markdown", files.Markdown), ("text", files.Text) })
+            {
+                writer.WritePropertyName(name);
+                using var reader = new StreamReader(file, Utf8);
+                var buffer = new char[16 * 1024];
+                var held = 0;
+                while (true)
+                {
+                    var read = await reader.ReadAsync(buffer.AsMemory(held), cancellationToken);
+                    var available = held + read;
+                    var final = read == 0;
+                    // A surrogate pair is never split between two segments.
+                    var count = !final && available > 0 && char.IsHighSurrogate(buffer[available - 1]) ? available - 1 : available;
+                    writer.WriteStringValueSegment(buffer.AsSpan(0, count), final);
+                    held = available - count;
+                    if (held > 0)
+                    {
+                        buffer[0] = buffer[available - 1];
+                    }
+
+                    await writer.FlushAsync(cancellationToken);
+                    if (final)
+                    {
+                        break;
+                    }
+                }
+            }
+
+            writer.WriteEndObject();
+            await writer.FlushAsync(cancellationToken);
+        });
+    }
+
+    /// <summary>The checkpoint's header properties, read from its first bytes; null when it has none (or no file).</summary>
+    internal static async Task<SubmissionHeader?> ReadSubmissionHeaderAsync(string path, CancellationToken cancellationToken)
+    {
+        byte[] head;
+        try
+        {
+            await using var file = File.OpenRead(path);
+            head = new byte[Math.Min(256, file.Length)];
+            await file.ReadExactlyAsync(head, cancellationToken);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+
+        try
+        {
+            var reader = new Utf8JsonReader(head, isFinalBlock: false, state: default);
+            int? schema = null, pageCount = null;
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+
+            while (schema is null || pageCount is null)
+            {
+                if (!reader.Read() || reader.TokenType != JsonTokenType.PropertyName)
+                {
+                    return null;
+                }
+
+                var name = reader.GetString();
+                if (!reader.Read() || reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out var value))
+                {
+                    return null;
+                }
+
+                switch (name)
+                {
+                    case SchemaVersionProperty:
+                        schema = value;
+                        break;
+                    case PageCountProperty:
+                        pageCount = value;
+                        break;
+                    default:
+                        return null;
+                }
+            }
+
+            return new SubmissionHeader(schema.Value, pageCount.Value);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>One page's blocks in reading order, tables in place of the blocks they cover, pictures where they sit.</summary>
@@ -209,3 +333,9 @@ internal sealed class AssembleStage : IPipelineStage
         sequence.Insert(index < 0 ? sequence.Count : index, block);
     }
 }
+
+/// <summary>The three renderings of the result while assemble writes them, before they go into the checkpoint.</summary>
+internal sealed record SubmissionFiles(string Json, string Markdown, string Text);
+
+/// <summary>What the assemble checkpoint says of itself before its body: the result's schema version and page count.</summary>
+internal sealed record SubmissionHeader(int SchemaVersion, int PageCount);

@@ -11,10 +11,12 @@ internal static class ResultRendering
     /// Appends one page: Markdown opens it with <c>&lt;!-- page N --&gt;</c> and renders each block by role (headings as
     /// <c>#</c>, list items as <c>-</c>, tables as pipe tables, pictures as images, page headers and footers as
     /// comments so they stay out of the flow); plain text separates pages with a form feed and tables' cells with tabs.
+    /// <paramref name="first"/> says whether this is the document's first page (no separator before it).
     /// </summary>
     public static void AppendPage(
         StringBuilder markdown,
         StringBuilder text,
+        bool first,
         int pageNumber,
         IReadOnlyList<ResultBlock> blocks,
         IReadOnlyDictionary<string, ResultTable>? tables = null,
@@ -24,7 +26,7 @@ internal static class ResultRendering
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(blocks);
 
-        if (markdown.Length > 0)
+        if (!first)
         {
             markdown.Append('\n');
         }
@@ -38,7 +40,7 @@ internal static class ResultRendering
             AppendMarkdown(markdown, block, table, picture);
         }
 
-        if (pageNumber > 1)
+        if (!first)
         {
             text.Append('\f');
         }
