@@ -78,6 +78,13 @@ internal static class CatalogMigrations
         );
         CREATE INDEX ix_document_events_document ON document_events (document_id, seq);
         """,
+
+        // 3: the whole-document budget spans attempts: processing time of the attempts that ended, and when the
+        // current one began (an attempt that died silently counts until its last sign of life).
+        """
+        ALTER TABLE documents ADD COLUMN processing_ms INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE documents ADD COLUMN attempt_started_at TEXT NULL;
+        """,
     ];
 
     public static int LatestVersion => All.Count;

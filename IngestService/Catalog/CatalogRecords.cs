@@ -21,11 +21,23 @@ internal sealed record DocumentRecord(
     string? LeaseExpiresAtRaw = null,
     string? LastError = null,
     int Retries = 0,
-    int LeaseSeconds = 0)
+    int LeaseSeconds = 0,
+    long ProcessingMs = 0,
+    string? AttemptStartedAtRaw = null,
+    string? ActiveAtRaw = null)
 {
     public DateTimeOffset CreatedAt => CatalogTime.Parse(CreatedAtRaw);
     public DateTimeOffset UpdatedAt => CatalogTime.Parse(UpdatedAtRaw);
     public DateTimeOffset? LeaseExpiresAt => CatalogTime.ParseNullable(LeaseExpiresAtRaw);
+
+    /// <summary>
+    /// Processing time of the attempt in progress up to <paramref name="end"/>, or up to its last sign of life when it
+    /// ended silently (no end given); zero when no attempt is open.
+    /// </summary>
+    public long OpenAttemptMs(DateTimeOffset? end = null) =>
+        CatalogTime.ParseNullable(AttemptStartedAtRaw) is { } started
+            ? Math.Max(0, (long)((end ?? CatalogTime.ParseNullable(ActiveAtRaw) ?? started) - started).TotalMilliseconds)
+            : 0;
 }
 
 /// <summary>One stage of one document.</summary>

@@ -8,7 +8,7 @@ internal static class CatalogSql
 {
     public const string DocumentColumns =
         "id, file_name, sha256, size_bytes, status, created_at, updated_at, error_code, error_message, lease_token, enqueued_at, job_entry_id, result_sha256, " +
-        "lease_owner, lease_expires_at, last_error, retries, lease_seconds";
+        "lease_owner, lease_expires_at, last_error, retries, lease_seconds, processing_ms, attempt_started_at, active_at";
 
     public const string SelectDocument = "SELECT " + DocumentColumns + " FROM documents WHERE id = @id;";
 
@@ -64,13 +64,15 @@ internal static class CatalogSql
 
     public const string Claim =
         "UPDATE documents SET lease_token = lease_token + 1, lease_owner = @owner, status = @status, updated_at = @now, active_at = @now, " +
-        "lease_seconds = @lease_seconds, lease_expires_at = @expires, last_error = @last_error WHERE id = @id RETURNING lease_token;";
+        "lease_seconds = @lease_seconds, lease_expires_at = @expires, last_error = @last_error, " +
+        "processing_ms = processing_ms + @carried_ms, attempt_started_at = @now WHERE id = @id RETURNING lease_token;";
 
     public const string RenewLease = "UPDATE documents SET lease_expires_at = @expires, active_at = @now WHERE id = @id;";
 
     /// <summary>A transient failure: back to queued (the job waits for its retry), lease ended, the reason kept.</summary>
     public const string Release =
-        "UPDATE documents SET status = @status, last_error = @last_error, lease_expires_at = NULL, updated_at = @now, active_at = @now WHERE id = @id;";
+        "UPDATE documents SET status = @status, last_error = @last_error, lease_expires_at = NULL, updated_at = @now, active_at = @now, " +
+        "processing_ms = processing_ms + @attempt_ms, attempt_started_at = NULL WHERE id = @id;";
 
     public const string ResetStagesWithStatus =
         "UPDATE document_stages SET status = @new_status, finished_at = NULL, detail = @detail WHERE document_id = @id AND status = @status;";
@@ -85,7 +87,7 @@ internal static class CatalogSql
     /// <summary>A failed or cancelled document queued again; its checkpoints stay, so it resumes from the last valid one.</summary>
     public const string Retry =
         "UPDATE documents SET status = @status, error_code = NULL, error_message = NULL, retries = retries + 1, enqueued_at = NULL, " +
-        "job_entry_id = NULL, lease_expires_at = NULL, updated_at = @now, active_at = @now WHERE id = @id;";
+        "job_entry_id = NULL, lease_expires_at = NULL, updated_at = @now, active_at = @now, processing_ms = 0, attempt_started_at = NULL WHERE id = @id;";
 
     /// <summary>On retry, every stage without a checkpoint is pending again (those with one are skipped by the worker).</summary>
     public const string ResetStagesWithoutCheckpoint =

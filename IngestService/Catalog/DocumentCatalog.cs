@@ -222,6 +222,8 @@ internal sealed class DocumentCatalog(CatalogDb db, TimeProvider time)
                 claim.Parameters.AddWithValue("@lease_seconds", Math.Max(0, leaseSeconds));
                 claim.Parameters.AddWithValue("@expires", leaseSeconds > 0 ? CatalogTime.ToText(nowTime.AddSeconds(leaseSeconds)) : DBNull.Value);
                 claim.Parameters.AddWithValue("@last_error", (object?)lastError ?? DBNull.Value);
+                // An attempt still open was abandoned (its worker died or lost the lease): it counts until its last sign of life.
+                claim.Parameters.AddWithValue("@carried_ms", document.OpenAttemptMs());
                 claim.Parameters.AddWithValue("@id", id);
                 await claim.ExecuteScalarAsync(ct);
             }
@@ -278,9 +280,11 @@ internal sealed class DocumentCatalog(CatalogDb db, TimeProvider time)
                 return LeaseWrite.Terminal;
             }
 
-            var now = Now();
+            var nowTime = time.GetUtcNow();
+            var now = CatalogTime.ToText(nowTime);
             await using (var release = Command(connection, transaction, CatalogSql.Release))
             {
+                release.Parameters.AddWithValue("@attempt_ms", check.Document.OpenAttemptMs(nowTime));
                 release.Parameters.AddWithValue("@status", DocumentStatus.Queued);
                 release.Parameters.AddWithValue("@last_error", reason);
                 release.Parameters.AddWithValue("@now", now);
@@ -781,7 +785,10 @@ internal sealed class DocumentCatalog(CatalogDb db, TimeProvider time)
         NullableString(reader, 14),
         NullableString(reader, 15),
         reader.GetInt32(16),
-        reader.GetInt32(17));
+        reader.GetInt32(17),
+        reader.GetInt64(18),
+        NullableString(reader, 19),
+        NullableString(reader, 20));
 
     private static string? NullableString(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 

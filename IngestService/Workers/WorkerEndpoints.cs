@@ -75,7 +75,7 @@ internal static partial class WorkerEndpoints
         }
 
         var d = claim.Document;
-        return TypedResults.Ok(new ClaimResponse(d.Id, d.FileName, d.Status, d.LeaseToken, d.SizeBytes, claim.CheckpointedStages, d.LastError));
+        return TypedResults.Ok(new ClaimResponse(d.Id, d.FileName, d.Status, d.LeaseToken, d.SizeBytes, claim.CheckpointedStages, d.LastError, d.ProcessingMs));
     }
 
     /// <summary>Heartbeat: renews the lease and tells the worker the document's status (it stops when cancelled).</summary>

@@ -53,8 +53,15 @@ internal sealed class JobProcessor(
             return await DeadLetterAsync(lease, deliveries, lease.LastError ?? job.LastError ?? "no reason was recorded", stoppingToken);
         }
 
+        // The budget is the document's, not the attempt's: earlier attempts' processing time is deducted (TMO-3).
+        var usedBefore = TimeSpan.FromMilliseconds(lease.BudgetUsedMs);
+        if (_options.DocumentBudget - usedBefore <= TimeSpan.Zero)
+        {
+            return await FailAsync(lease, pipeline.BudgetExceeded(null, null, usedBefore), stoppingToken);
+        }
+
         await using var keeper = new LeaseKeeper(ingest, jobs, _options.ConsumerName, job, lease, _options.HeartbeatInterval, logger);
-        using var budget = new CancellationTokenSource(_options.DocumentBudget);
+        using var budget = new CancellationTokenSource(_options.DocumentBudget - usedBefore);
         using var document = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, keeper.Token, budget.Token);
         var progress = new Progress();
         try
@@ -96,7 +103,7 @@ internal sealed class JobProcessor(
         }
         catch (OperationCanceledException ex) when (budget.IsCancellationRequested)
         {
-            return await FailAsync(lease, pipeline.BudgetExceeded(progress.Stage, ex), stoppingToken);
+            return await FailAsync(lease, pipeline.BudgetExceeded(progress.Stage, ex, usedBefore), stoppingToken);
         }
         catch (IngestRejectedException ex)
         {

@@ -126,11 +126,16 @@ internal sealed class DocumentPipeline(
         return await AssembleStage.ReadSubmissionAsync(context, cancellationToken);
     }
 
-    /// <summary>The permanent failure of a document whose budget ran out in <paramref name="stage"/>.</summary>
-    public PipelineFailure BudgetExceeded(string? stage, Exception? cause) => new(
+    /// <summary>
+    /// The permanent failure of a document whose budget ran out in <paramref name="stage"/> (or before an attempt
+    /// could start, when earlier attempts, <paramref name="usedBefore"/>, had used it all).
+    /// </summary>
+    public PipelineFailure BudgetExceeded(string? stage, Exception? cause, TimeSpan usedBefore = default) => new(
         DeliveryErrorCodes.Timeout,
         $"The document was not finished within its budget of {options.Value.DocumentBudgetSeconds} s" +
-        (stage is null ? "." : $" (stopped in stage {stage}).") + " It may be too large or too complex; raise Worker:DocumentBudgetSeconds or split it.",
+        (usedBefore > TimeSpan.Zero ? $", of which earlier attempts used {usedBefore.TotalSeconds:0} s" : "") +
+        (stage is null ? "." : $" (stopped in stage {stage}).") +
+        " It may be too large or too complex; raise Worker:DocumentBudgetSeconds or split it, then retry it.",
         cause) { Stage = stage };
 
     private static void DiscardPartialOutput(StageContext context, string stage)

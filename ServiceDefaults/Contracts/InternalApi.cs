@@ -53,6 +53,8 @@ public sealed record ClaimRequest(string WorkerId, int LeaseSeconds = 0);
 /// <summary>
 /// The claim granted: a new lease token (greater than every earlier one for the document) and what is known.
 /// When the document is already terminal, <see cref="Status"/> says so and the worker just acknowledges the job.
+/// <see cref="BudgetUsedMs"/> is the processing time of the document's earlier attempts (since upload or the last
+/// manual retry), which the worker deducts from the whole-document budget.
 /// </summary>
 public sealed record ClaimResponse(
     string DocumentId,
@@ -61,7 +63,8 @@ public sealed record ClaimResponse(
     long LeaseToken,
     long SizeBytes,
     IReadOnlyList<string> CheckpointedStages,
-    string? LastError = null);
+    string? LastError = null,
+    long BudgetUsedMs = 0);
 
 /// <summary>A stage's progress: running, completed, degraded (with reason), skipped (with reason) or failed.</summary>
 public sealed record StageReport(string Status, string? Detail = null);

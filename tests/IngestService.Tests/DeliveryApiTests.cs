@@ -227,6 +227,50 @@ public sealed class DeliveryApiTests(IngestFixture fixture)
         Assert.Contains("resumes after validate", history.Single(e => e.Kind == DocumentEventKinds.Retried).Detail, StringComparison.Ordinal);
     }
 
+    [Fact]
+    [Trait("Req", "TMO-3")]
+    public async Task The_claim_tells_the_processing_time_of_earlier_attempts_released_or_abandoned_and_a_manual_retry_starts_afresh()
+    {
+        var id = await Api.UploadOkAsync(Client, Api.MinimalPdf, "budget.pdf");
+        var first = await ClaimOkAsync(id, "worker-b1", leaseSeconds: 30);
+        Assert.Equal(0, first.BudgetUsedMs);
+
+        // An attempt that works a while, then fails transiently.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await Eventually.UntilAsync(() => Task.FromResult(clock.ElapsedMilliseconds >= 600), TimeSpan.FromSeconds(5), "600 ms of work");
+        using (var release = await SendAsync(HttpMethod.Post, InternalApi.Release(id), first.LeaseToken, JsonContent.Create(new ReleaseReport("stage ocr timed out"))))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, release.StatusCode);
+        }
+
+        var firstAttempt = clock.ElapsedMilliseconds;
+        var second = await ClaimOkAsync(id, "worker-b2", leaseSeconds: 1);
+        Assert.InRange(second.BudgetUsedMs, 600, firstAttempt + 500);
+
+        // An attempt whose worker dies: it counts up to its last sign of life (a lease renewal), not beyond.
+        clock.Restart();
+        await Eventually.UntilAsync(() => Task.FromResult(clock.ElapsedMilliseconds >= 400), TimeSpan.FromSeconds(5), "400 ms of work");
+        await RenewAsync(id, second.LeaseToken);
+        var lastSign = clock.ElapsedMilliseconds;
+        await Eventually.UntilAsync(() => Task.FromResult(clock.ElapsedMilliseconds >= lastSign + 1500), TimeSpan.FromSeconds(5), "silence past the 1 s lease");
+        var third = await ClaimOkAsync(id, "worker-b3", leaseSeconds: 30);
+        Assert.InRange(third.BudgetUsedMs - second.BudgetUsedMs, 400, lastSign + 500);
+
+        // A manual retry gives the document a whole budget again.
+        using (var fail = await SendAsync(HttpMethod.Post, InternalApi.Failure(id), third.LeaseToken,
+                   JsonContent.Create(new FailureReport(DeliveryErrorCodes.Timeout, "The document was not finished within its budget."))))
+        {
+            Assert.Equal(HttpStatusCode.OK, fail.StatusCode);
+        }
+
+        using (var retry = await Client.PostAsync($"/api/documents/{id}/retry", null))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
+        }
+
+        Assert.Equal(0, (await ClaimOkAsync(id, "worker-b4", leaseSeconds: 30)).BudgetUsedMs);
+    }
+
     private async Task<HttpResponseMessage> ClaimAsync(string id, string worker, int leaseSeconds) =>
         await Client.PostAsJsonAsync(InternalApi.Claim(id), new ClaimRequest(worker, leaseSeconds));
 
