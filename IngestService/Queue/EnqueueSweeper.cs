@@ -54,6 +54,13 @@ internal sealed partial class EnqueueSweeper(
             return 0;
         }
 
+        // The group is created at start-up only if Redis was already connected then, and lost with a Redis that
+        // restarted without its data: every pass makes sure of it, so it exists before any worker or upload needs it.
+        if (!queue.GroupEnsured && !await queue.EnsureGroupAsync(cancellationToken))
+        {
+            return 0;
+        }
+
         var added = 0;
         // Leave documents alone whose upload may still be waiting for its own XADD, so they are not added twice.
         var createdBefore = time.GetUtcNow() - TimeSpan.FromMilliseconds(_options.EnqueueTimeoutMs) - TimeSpan.FromSeconds(1);

@@ -34,6 +34,9 @@ internal sealed partial class JobQueue : IDisposable
 
     public bool IsConnected => _redis.IsConnected;
 
+    /// <summary>The consumer group is known to exist on the Redis this connection talks to (reset when it reconnects).</summary>
+    public bool GroupEnsured => _groupEnsured;
+
     private TimeSpan Timeout => TimeSpan.FromMilliseconds(_options.EnqueueTimeoutMs);
 
     /// <summary>Creates the consumer group (and the stream) unless it exists. False when Redis did not answer.</summary>

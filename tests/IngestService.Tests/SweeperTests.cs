@@ -108,6 +108,37 @@ public sealed class SweeperTests : IAsyncLifetime
         Assert.Equal(1, await db.SortedSetLengthAsync(JobStreams.Delayed));
     }
 
+    [Fact]
+    [Trait("Req", "SU-6")]
+    [Trait("Req", "JOB-4")]
+    public async Task A_service_started_while_redis_is_down_creates_the_consumer_group_once_redis_is_up_without_waiting_for_an_upload()
+    {
+        // Redis loses everything (as after a restart without its data), then goes down; a second service starts
+        // while it is down. Nothing is uploaded afterwards: only the services' own sweeps can bring the group back.
+        await using (var admin = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString + ",allowAdmin=true"))
+        {
+            await admin.GetServer(_redis.ConnectionString).FlushAllDatabasesAsync();
+        }
+
+        _redis.Kill();
+        await using var late = IngestHost.Create(_redis.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Queue:SweepIntervalSeconds"] = "1",
+            ["Redis:ConnectTimeoutMs"] = "1000",
+        }).Start();
+        using (var live = await late.Client.GetAsync("/health/live"))
+        {
+            Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        }
+
+        await _redis.StartProcessAsync();
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        await Eventually.UntilAsync(async () =>
+            await redis.GetDatabase().KeyExistsAsync(JobStreams.Jobs)
+            && (await redis.GetDatabase().StreamGroupInfoAsync(JobStreams.Jobs)).Any(g => g.Name == JobStreams.ConsumerGroup),
+            TimeSpan.FromSeconds(20), "the consumer group is created again once Redis is reachable");
+    }
+
     private string? EnqueuedAt(string id)
     {
         using var connection = _host.OpenCatalog();
