@@ -31,13 +31,20 @@ internal sealed record DocumentRecord(
     public DateTimeOffset? LeaseExpiresAt => CatalogTime.ParseNullable(LeaseExpiresAtRaw);
 
     /// <summary>
-    /// Processing time of the attempt in progress up to <paramref name="end"/>, or up to its last sign of life when it
-    /// ended silently (no end given); zero when no attempt is open.
+    /// Processing time of the attempt in progress up to <paramref name="end"/>, or, when it ended silently (no end
+    /// given), up to its worker's last sign of life: the last claim or renewal of an expiring lease, else the last
+    /// activity recorded. Zero when no attempt is open.
     /// </summary>
-    public long OpenAttemptMs(DateTimeOffset? end = null) =>
-        CatalogTime.ParseNullable(AttemptStartedAtRaw) is { } started
-            ? Math.Max(0, (long)((end ?? CatalogTime.ParseNullable(ActiveAtRaw) ?? started) - started).TotalMilliseconds)
-            : 0;
+    public long OpenAttemptMs(DateTimeOffset? end = null)
+    {
+        if (CatalogTime.ParseNullable(AttemptStartedAtRaw) is not { } started)
+        {
+            return 0;
+        }
+
+        var lastSign = LeaseSeconds > 0 && LeaseExpiresAt is { } expires ? expires.AddSeconds(-LeaseSeconds) : CatalogTime.ParseNullable(ActiveAtRaw);
+        return Math.Max(0, (long)((end ?? lastSign ?? started) - started).TotalMilliseconds);
+    }
 }
 
 /// <summary>One stage of one document.</summary>
