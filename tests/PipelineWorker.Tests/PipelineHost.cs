@@ -26,6 +26,8 @@ internal sealed class PipelineHost : IDisposable
 
     public DocumentPipeline Pipeline { get; }
 
+    public IServiceProvider Services => _host.Services;
+
     public T Get<T>()
         where T : notnull => _host.Services.GetRequiredService<T>();
 

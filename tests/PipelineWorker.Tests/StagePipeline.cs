@@ -1,6 +1,3 @@
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Suite.Contracts;
 using Suite.PipelineWorker.Stages;
 using Suite.Testing;
@@ -8,24 +5,17 @@ using Suite.Testing;
 namespace PipelineWorker.Tests;
 
 /// <summary>
-/// The worker's real stage registration (AddPipelineStages, engines included) in a bare host, running every stage
+/// The worker's real stage registration (a <see cref="PipelineHost"/>, engines included), running every stage
 /// in-process on a file, with the artifacts (page images, picture files) copied to a local folder to inspect.
 /// </summary>
 internal sealed class StagePipeline : IDisposable
 {
-    private readonly IHost _host;
+    private readonly PipelineHost _host;
     private readonly List<DirectoryInfo> _folders = [];
 
-    public StagePipeline(IDictionary<string, string?>? settings = null)
-    {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
-        builder.AddPipelineStages();
-        _host = builder.Build();
-        Pipeline = _host.Services.GetRequiredService<DocumentPipeline>();
-    }
+    public StagePipeline(IDictionary<string, string?>? settings = null) => _host = new PipelineHost(settings);
 
-    public DocumentPipeline Pipeline { get; }
+    public DocumentPipeline Pipeline => _host.Pipeline;
 
     public IServiceProvider Services => _host.Services;
 
