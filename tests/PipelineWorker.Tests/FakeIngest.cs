@@ -166,7 +166,23 @@ internal sealed class FakeIngest : IAsyncDisposable
         });
         documents.MapPut("result", async (string id, HttpContext http) =>
         {
-            var result = await http.Request.ReadFromJsonAsync<ResultSubmission>(Json);
+            // The whole body is read before any answer, so a failure injected here comes after the worker sent it all.
+            using var body = new MemoryStream();
+            await http.Request.Body.CopyToAsync(body);
+            lock (_gate)
+            {
+                if (_documents.TryGetValue(id, out var target))
+                {
+                    target.ResultBodyBytes.Add(body.Length);
+                    if (target.ResultFailuresToInject > 0)
+                    {
+                        target.ResultFailuresToInject--;
+                        return Problem(503, "injected_failure");
+                    }
+                }
+            }
+
+            var result = JsonSerializer.Deserialize<ResultSubmission>(body.ToArray(), Json);
             return Write(id, null, http, d =>
             {
                 d.Status = DocumentStatus.Completed;
@@ -283,4 +299,10 @@ internal sealed class FakeDocument(string id, string fileName, byte[] content)
     public int Heartbeats { get; set; }
 
     public List<ReleaseReport> Releases { get; } = [];
+
+    /// <summary>How many result submissions to answer 503 after reading their whole body.</summary>
+    public int ResultFailuresToInject { get; set; }
+
+    /// <summary>The size of every result body received, failed or not.</summary>
+    public List<long> ResultBodyBytes { get; } = [];
 }

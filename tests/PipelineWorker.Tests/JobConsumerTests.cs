@@ -60,6 +60,31 @@ public sealed class JobConsumerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    [Trait("Req", "RTY-5")]
+    public async Task A_result_answered_503_is_sent_again_whole_from_the_checkpoint_file_and_completes_the_document()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var ingest = await FakeIngest.StartAsync();
+        // Two 503s: within the IngestClient's three retries, so the same attempt must get the result through.
+        ingest.Add("doc-flaky", "four-pages.pdf", await File.ReadAllBytesAsync(RepoPaths.CorpusFile("sf__pdflatex-4-pages.pdf"))).ResultFailuresToInject = 2;
+        await using var mux = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        await EnqueueAsync(mux.GetDatabase(), "doc-flaky");
+
+        await using var worker = await WorkerProcess.StartAsync(redis.ConnectionString, ingest.BaseAddress, "pipeline-worker-t1");
+        await Eventually.UntilAsync(() => ingest.Read("doc-flaky", d => d.Result is not null), Patience, "the result is stored\n" + worker.Output);
+
+        // The streamed body was sent three times, each time from its start and whole, within one attempt.
+        var document = ingest.Document("doc-flaky");
+        Assert.Equal(3, document.ResultBodyBytes.Count);
+        Assert.Single(document.ResultBodyBytes.Distinct());
+        Assert.Single(document.Claims);
+        var result = JsonSerializer.Deserialize<DocumentResult>(document.Result!.Json, DocumentResult.JsonOptions)!;
+        Assert.Equal(4, result.PageCount);
+        var recall = PdfText.Recall(await PdfText.ExtractAsync(RepoPaths.CorpusFile("sf__pdflatex-4-pages.pdf")), document.Result.Markdown);
+        Assert.True(recall >= 0.95, $"recall {recall:P1}");
+    }
+
+    [Fact]
     [Trait("Req", "JOB-1")]
     public async Task A_job_left_pending_by_a_dead_consumer_is_reclaimed_after_the_visibility_timeout()
     {
