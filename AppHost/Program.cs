@@ -1,30 +1,35 @@
-// The suite's topology, as an Aspire AppHost would declare it. Tests build this same topology through
-// DistributedApplicationTestingBuilder; configuration (Suite:*) can override ports, replicas and env.
+// The suite's topology. What Aspire does not do on a machine without a container engine (redis-server as an
+// executable, restarting crashed replicas) lives in the named extensions under Hosting/.
 var builder = DistributedApplication.CreateBuilder(args);
 
-var redis = builder.AddRedis("redis");
+var redis = builder.AddRedisServer("redis");
 
-var ingest = builder.AddProject("ingest", "IngestService")
+var ingest = builder.AddProject<Projects.IngestService>("ingest")
     .WithReference(redis).WaitFor(redis)
-    .WithEnvironment("Storage__Root", builder.DataPath("ingest"));
+    .WithEnvironment("Storage__Root", builder.DataPath("ingest"))
+    .WithSuiteDefaults();
 
-builder.AddProject("pipeline-worker", "PipelineWorker")
+builder.AddProject<Projects.PipelineWorker>("pipeline-worker")
     .WithReference(redis).WithReference(ingest)
     .WaitFor(redis).WaitFor(ingest)
     .WithReplicas(2)
-    .WithEnvironment("Worker__ConsumerName", replica => replica.InstanceName);
+    .WithSuiteDefaults();
 
-// A real Label Studio when Suite:LabelStudio:Url and ApiKey are set, else the emulator (announced as such).
+// A real Label Studio when its URL and key are given as parameters, else the emulator (announced as such).
 var labelStudio = builder.AddLabelStudio("labelstudio");
 
-var bridge = builder.AddProject("labeling-bridge", "LabelingBridge")
+var bridge = builder.AddProject<Projects.LabelingBridge>("labeling-bridge")
     .WithReference(ingest)
-    .WithLabelStudio(labelStudio, gatewayResource: "gateway")
-    .WithEnvironment("Outbox__DatabasePath", Path.Combine(builder.DataPath("labeling-bridge"), "outbox.db"));
+    .WithLabelStudio(labelStudio)
+    .WithEnvironment("Outbox__DatabasePath", Path.Combine(builder.DataPath("labeling-bridge"), "outbox.db"))
+    .WithSuiteDefaults();
 
-builder.AddProject("gateway", "Gateway")
+var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithReference(ingest).WithReference(bridge)
     .WaitFor(ingest).WaitFor(bridge)
-    .WithHttpEndpoint(port: builder.GatewayPort);
+    .WithGatewayEndpoint()
+    .WithSuiteDefaults();
+
+bridge.WithPublicBaseUrl(gateway);
 
 builder.Build().Run();

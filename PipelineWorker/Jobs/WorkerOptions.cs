@@ -81,13 +81,25 @@ internal static partial class WorkerOptionsRegistration
             return services;
         }
 
+        // Under Aspire each replica has its own service.instance.id, kept when the replica is restarted, so the consumer
+        // name names the replica (pipeline-worker-<id>, as the dashboard shows it); standalone, host and process id.
+        static string DefaultConsumerName(IConfiguration configuration)
+        {
+            var instance = (configuration["OTEL_RESOURCE_ATTRIBUTES"] ?? "").Split(',')
+                .Select(a => a.Split('=', 2)).FirstOrDefault(kv => kv.Length == 2 && kv[0].Trim() == "service.instance.id")?[1].Trim();
+            var service = configuration["OTEL_SERVICE_NAME"];
+            return !string.IsNullOrWhiteSpace(instance) && !string.IsNullOrWhiteSpace(service)
+                ? $"{service}-{instance}"
+                : $"{Environment.MachineName}-{Environment.ProcessId}";
+        }
+
         services.AddOptions<WorkerOptions>()
             .Bind(configuration.GetSection(WorkerOptions.Section))
             .PostConfigure(o =>
             {
                 if (string.IsNullOrWhiteSpace(o.ConsumerName))
                 {
-                    o.ConsumerName = $"{Environment.MachineName}-{Environment.ProcessId}";
+                    o.ConsumerName = DefaultConsumerName(configuration);
                 }
 
                 if (string.IsNullOrWhiteSpace(o.WorkDirectory))

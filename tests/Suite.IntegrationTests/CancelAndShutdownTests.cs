@@ -58,7 +58,7 @@ public sealed class CancelAndShutdownTests(ChaosFixture fixture)
         await app.App.StopReplicaAsync(ChaosApp.Workers, holder);
 
         var stopped = app.App.GetReplicas(ChaosApp.Workers)[holder];
-        Assert.Equal(0, stopped.LastExitCode);
+        Assert.Equal(0, stopped.ExitCode);
         Assert.Contains($"Document {id}: stopping in stage reading-order, the job stays pending for another worker",
             app.App.GetRecentLogs(ChaosApp.Workers, holder), StringComparison.Ordinal);
         var document = await app.WaitForTerminalAsync(id, Patience);

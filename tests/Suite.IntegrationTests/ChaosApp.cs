@@ -3,13 +3,14 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using StackExchange.Redis;
+using Aspire.Hosting;
 using Suite.Contracts;
 
 namespace Suite.IntegrationTests;
 
 /// <summary>
-/// The real topology (redis-server with AOF, ingest, several workers, bridge, gateway) started from the AppHost's
-/// own Program for chaos tests: workers with fault injection switched on (rules in a file the test rewrites while
+/// The real topology (redis-server with AOF, ingest, several workers, bridge, gateway) started from the real Aspire
+/// AppHost for chaos tests: workers with fault injection switched on (rules in a file the test rewrites while
 /// they run), a short visibility timeout, and helpers to kill -9, hold down, pause and resume exact processes and to
 /// read the catalog, the document histories and Redis.
 /// </summary>
@@ -40,10 +41,10 @@ public sealed class ChaosApp : RunningSuite
     public static async Task<ChaosApp> StartAsync(
         int workers, IReadOnlyDictionary<string, string>? workerSettings = null, IReadOnlyDictionary<string, string>? ingestSettings = null)
     {
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync([]);
+        var builder = await SuiteAppBuilder.CreateAsync();
         var rulesFile = Path.Combine(builder.DataDirectory, "faults.json");
         var workDirectory = Path.Combine(builder.DataDirectory, "worker-work");
-        var worker = builder.CreateResourceBuilder(Workers).WithReplicas(workers);
+        var worker = builder.Project(Workers).WithReplicas(workers);
         foreach (var (name, value) in new Dictionary<string, string>
                  {
                      ["SUITE_ALLOW_FAULT_INJECTION"] = "1",
@@ -61,7 +62,7 @@ public sealed class ChaosApp : RunningSuite
             worker.WithEnvironment(name, value);
         }
 
-        var ingest = builder.CreateResourceBuilder("ingest");
+        var ingest = builder.Project("ingest");
         foreach (var (name, value) in new Dictionary<string, string>
                  {
                      ["Queue__SweepIntervalSeconds"] = "1",
@@ -117,12 +118,9 @@ public sealed class ChaosApp : RunningSuite
     public void DumpLogs(string folder)
     {
         Directory.CreateDirectory(folder);
-        foreach (var resource in App.Resources)
+        foreach (var (replica, lines) in App.AllLogs())
         {
-            foreach (var replica in App.GetReplicas(resource.Name))
-            {
-                File.WriteAllText(Path.Combine(folder, $"{resource.Name}-{replica.Index}.log"), App.GetRecentLogs(resource.Name, replica.Index));
-            }
+            File.WriteAllText(Path.Combine(folder, replica + ".log"), lines);
         }
     }
 
@@ -134,45 +132,26 @@ public sealed class ChaosApp : RunningSuite
     public async Task<IReadOnlyList<DocumentEvent>> EventsAsync(string id) =>
         (await Ingest.GetFromJsonAsync<List<DocumentEvent>>(new Uri(InternalApi.Events(id), UriKind.Relative), Json))!;
 
-    /// <summary>The replica index of the worker holding the document's current lease (consumer name pipeline-worker-{i}).</summary>
+    /// <summary>The replica index of the worker holding the document's current lease (its consumer name is the replica's id).</summary>
     public async Task<int> LeaseHolderAsync(string id)
     {
         var claim = (await EventsAsync(id)).Last(e => e.Kind == DocumentEventKinds.Claimed);
         return ReplicaOf(claim.Worker!);
     }
 
-    public static int ReplicaOf(string consumer) => int.Parse(consumer[(consumer.LastIndexOf('-') + 1)..], CultureInfo.InvariantCulture);
+    public int ReplicaOf(string consumer) => App.IndexOf(Workers, consumer);
 
-    public int ProcessIdOf(int replica) =>
-        App.GetReplicas(Workers)[replica].ProcessId ?? throw new InvalidOperationException($"{Workers}-{replica} has no process ({App.GetReplicas(Workers)[replica].State}).");
-
-    /// <summary>
-    /// kill -9 the worker replica and keep it down (so another worker must take over): SIGKILL first, then the
-    /// supervisor is told to hold it, which it treats as an expected exit (no restart backoff).
-    /// </summary>
-    public async Task KillAndHoldAsync(int replica)
-    {
-        using (var process = Process.GetProcessById(ProcessIdOf(replica)))
-        {
-            process.Kill();
-        }
-
-        await App.StopReplicaAsync(Workers, replica);
-    }
+    /// <summary>kill -9 the worker replica and keep it down (so another worker must take over) until <see cref="RestartAsync"/>.</summary>
+    public Task KillAndHoldAsync(int replica) => App.KillAndHoldReplicaAsync(Workers, replica);
 
     /// <summary>Starts a held-down replica again; completes once it is healthy.</summary>
     public Task RestartAsync(int replica) => App.StartReplicaAsync(Workers, replica);
 
     /// <summary>Sends a signal to a worker process (STOP pauses it, CONT resumes it).</summary>
-    public async Task SignalAsync(int replica, string signal)
-    {
-        using var kill = Process.Start("kill", ["-" + signal, ProcessIdOf(replica).ToString(CultureInfo.InvariantCulture)])!;
-        await kill.WaitForExitAsync();
-        Assert.Equal(0, kill.ExitCode);
-    }
+    public Task SignalAsync(int replica, string signal) => App.SignalAsync(Workers, replica, signal);
 
     public async Task<ConnectionMultiplexer> ConnectRedisAsync() =>
-        await ConnectionMultiplexer.ConnectAsync(App.GetConnectionString("redis") + ",abortConnect=false");
+        await ConnectionMultiplexer.ConnectAsync(await App.GetConnectionStringAsync("redis") + ",abortConnect=false");
 
     public string CheckpointFile(string id, string stage) => Path.Combine(IngestRoot, "checkpoints", id, stage + ".ckpt");
 
@@ -209,10 +188,9 @@ public sealed class ChaosApp : RunningSuite
         {
             try
             {
-                using var resume = Process.Start("kill", ["-CONT", replica.ProcessId!.Value.ToString(CultureInfo.InvariantCulture)]);
-                await resume!.WaitForExitAsync();
+                await ProcessTree.SignalAsync(replica.ProcessId!.Value, "CONT");
             }
-            catch (System.ComponentModel.Win32Exception)
+            catch (InvalidOperationException)
             {
             }
         }

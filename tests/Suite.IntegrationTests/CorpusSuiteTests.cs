@@ -27,11 +27,13 @@ public sealed class CorpusSuiteTests : IAsyncLifetime
     private RunningSuite _suite = null!;
 
     // Bounded cost: one OCR page per document at 200 dpi, page images at 72 dpi (every stage still runs for real).
-    public async Task InitializeAsync() => _suite = await RunningSuite.StartAsync(
-        "--Suite:Env:pipeline-worker:Pipeline__Ocr__MaxPages=1",
-        "--Suite:Env:pipeline-worker:Pipeline__Ocr__Dpi=200",
-        "--Suite:Env:pipeline-worker:Pipeline__Render__Dpi=72",
-        "--Suite:Env:pipeline-worker:Worker__StageTimeoutSeconds=240");
+    public async Task InitializeAsync() => _suite = await RunningSuite.StartAsync(suite => suite.WithEnvironment("pipeline-worker", new Dictionary<string, string>
+    {
+        ["Pipeline__Ocr__MaxPages"] = "1",
+        ["Pipeline__Ocr__Dpi"] = "200",
+        ["Pipeline__Render__Dpi"] = "72",
+        ["Worker__StageTimeoutSeconds"] = "240",
+    }));
 
     public async Task DisposeAsync() => await _suite.DisposeAsync();
 

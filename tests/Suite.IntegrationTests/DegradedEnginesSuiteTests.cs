@@ -15,12 +15,14 @@ public sealed class DegradedEnginesSuiteTests : IAsyncLifetime
     private readonly DirectoryInfo _emptyBin = Directory.CreateTempSubdirectory("suite-empty-bin-");
     private RunningSuite _suite = null!;
 
-    public async Task InitializeAsync() => _suite = await RunningSuite.StartAsync(
-        $"--Suite:Env:pipeline-worker:PATH={_emptyBin.FullName}",
-        $"--Suite:Env:pipeline-worker:Pipeline__Describe__Url=http://127.0.0.1:{FreePort.Next()}",
-        "--Suite:Env:pipeline-worker:Pipeline__Describe__Model=any-vision-model",
-        "--Suite:Env:pipeline-worker:Resilience__vision__AttemptTimeout__Timeout=00:00:01",
-        "--Suite:Env:pipeline-worker:Resilience__vision__Retry__MaxRetryAttempts=1");
+    public async Task InitializeAsync() => _suite = await RunningSuite.StartAsync(suite => suite.WithEnvironment("pipeline-worker", new Dictionary<string, string>
+    {
+        ["PATH"] = _emptyBin.FullName,
+        ["Pipeline__Describe__Url"] = $"http://127.0.0.1:{FreePort.Next()}",
+        ["Pipeline__Describe__Model"] = "any-vision-model",
+        ["Resilience__vision__AttemptTimeout__Timeout"] = "00:00:01",
+        ["Resilience__vision__Retry__MaxRetryAttempts"] = "1",
+    }));
 
     public async Task DisposeAsync()
     {
@@ -73,7 +75,7 @@ public sealed class DegradedEnginesSuiteTests : IAsyncLifetime
         // Each worker is ready but Degraded, and says which engines are missing.
         foreach (var replica in _suite.App.GetReplicas("pipeline-worker"))
         {
-            using var client = new HttpClient { BaseAddress = _suite.App.GetEndpoint("pipeline-worker", replica.Index), Timeout = TimeSpan.FromSeconds(10) };
+            using var client = new HttpClient { BaseAddress = await _suite.App.GetReplicaEndpointAsync("pipeline-worker", replica.Index), Timeout = TimeSpan.FromSeconds(10) };
             using var ready = await client.GetAsync(new Uri("/health/ready", UriKind.Relative));
             Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
             using var health = JsonDocument.Parse(await ready.Content.ReadAsStringAsync());

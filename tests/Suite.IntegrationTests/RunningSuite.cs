@@ -6,50 +6,40 @@ using Suite.Contracts;
 namespace Suite.IntegrationTests;
 
 /// <summary>
-/// A whole suite of real processes started from the AppHost's own Program through the testing builder, and what the
+/// A whole suite of real processes started from the real Aspire AppHost through Aspire.Hosting.Testing, and what the
 /// tests do with it through the gateway: upload, read, wait for a terminal status, explain a failure. The shared
 /// fixtures (<see cref="SuiteFixture"/>, <see cref="ChaosApp"/>) build on it; a test class with its own settings
 /// starts one with <see cref="StartAsync"/> in the "pipeline-suite" collection, so never two at once.
 /// </summary>
 public class RunningSuite : IAsyncDisposable
 {
-    private DistributedApplication? _app;
+    private SuiteApp? _app;
     private HttpClient? _gateway;
 
     protected RunningSuite()
     {
     }
 
-    public DistributedApplication App => _app ?? throw new InvalidOperationException("The suite is not started.");
+    public SuiteApp App => _app ?? throw new InvalidOperationException("The suite is not started.");
 
     public HttpClient Gateway => _gateway ?? throw new InvalidOperationException("The suite is not started.");
 
-    /// <summary>Starts the AppHost's topology with extra arguments (environment overrides per resource).</summary>
-    public static async Task<RunningSuite> StartAsync(params string[] args)
+    /// <summary>Starts the AppHost's topology after <paramref name="configure"/> adjusted it (replicas, environment).</summary>
+    public static async Task<RunningSuite> StartAsync(Action<SuiteAppBuilder>? configure = null)
     {
+        var builder = await SuiteAppBuilder.CreateAsync();
+        configure?.Invoke(builder);
         var suite = new RunningSuite();
-        await suite.StartAsync(await DistributedApplicationTestingBuilder.CreateAsync(args));
+        await suite.StartAsync(builder);
         return suite;
     }
 
     /// <summary>Builds and starts the application (3 minutes at most); a start that fails stops what it started.</summary>
-    protected async Task StartAsync(DistributedApplicationTestingBuilder builder)
+    protected async Task StartAsync(SuiteAppBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var app = await builder.BuildAsync();
-        try
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-            await app.StartAsync(timeout.Token);
-        }
-        catch
-        {
-            await app.DisposeAsync();
-            throw;
-        }
-
-        _app = app;
-        _gateway = new HttpClient { BaseAddress = app.GetEndpoint("gateway"), Timeout = TimeSpan.FromSeconds(60) };
+        _app = await builder.StartAsync();
+        _gateway = new HttpClient { BaseAddress = _app.GetEndpoint("gateway"), Timeout = TimeSpan.FromSeconds(60) };
     }
 
     /// <summary>Uploads a file through the gateway as multipart part "file" and returns the response as it is.</summary>
@@ -107,10 +97,7 @@ public class RunningSuite : IAsyncDisposable
     }
 
     /// <summary>What the processes said recently, to explain a failure.</summary>
-    public string Diagnostics() =>
-        string.Join("\n", App.Resources.Where(r => ExplainsFailures(r.Name)).SelectMany(r => App.GetReplicas(r.Name).Select(replica =>
-            $"--- {r.Name}-{replica.Index} (pid {replica.ProcessId}, {replica.State}) ---\n" +
-            string.Join('\n', App.GetRecentLogs(r.Name, replica.Index).Split('\n').TakeLast(25)))));
+    public string Diagnostics() => App.Diagnostics(ExplainsFailures);
 
     public virtual async ValueTask DisposeAsync()
     {

@@ -44,7 +44,7 @@ public sealed class StaleWorkerTests(ChaosFixture fixture, ITestOutputHelper out
 
         var claims = history.Where(e => e.Kind == DocumentEventKinds.Claimed).ToList();
         Assert.Equal(2, claims.Count);
-        Assert.Equal($"{ChaosApp.Workers}-{paused}", claims[0].Worker);
+        Assert.Equal(app.App.GetReplica(ChaosApp.Workers, paused).Id, claims[0].Worker);
         Assert.NotEqual(claims[0].Worker, claims[1].Worker);
 
         // Nothing of lease 1 was stored after the takeover; every checkpoint from tables on is the new owner's, on disk too.

@@ -6,7 +6,7 @@ namespace Suite.IntegrationTests;
 /// </summary>
 public sealed class SuiteFixture : RunningSuite, IAsyncLifetime
 {
-    public async Task InitializeAsync() => await StartAsync(await DistributedApplicationTestingBuilder.CreateAsync([]));
+    public async Task InitializeAsync() => await StartAsync(await SuiteAppBuilder.CreateAsync());
 
     async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();
 }

@@ -52,7 +52,7 @@ public sealed class WorkerKillTests(ChaosFixture fixture, ITestOutputHelper outp
             var history = await app.EventsAsync(id);
             var claims = history.Where(e => e.Kind == DocumentEventKinds.Claimed).ToList();
             Assert.Equal(2, claims.Count);
-            Assert.Equal($"{ChaosApp.Workers}-{victim}", claims[0].Worker);
+            Assert.Equal(app.App.GetReplica(ChaosApp.Workers, victim).Id, claims[0].Worker);
             Assert.NotEqual(claims[0].Worker, claims[1].Worker);
 
             // The killed worker stored the stages before the kill; the new owner started at the killed stage, never

@@ -1,2 +1,0 @@
-// The app model reads like Aspire's: Program.cs needs no usings.
-global using Suite.AppHost.Hosting;

@@ -1,0 +1,40 @@
+using System.Globalization;
+using Aspire.Hosting.ApplicationModel;
+
+namespace Aspire.Hosting;
+
+public static class SuiteProjectExtensions
+{
+    /// <summary>The probe every service serves: 200 once it can do its work (Redis, catalog, engines...), 503 before.</summary>
+    public const string ReadinessPath = "/health/ready";
+
+    /// <summary>
+    /// What every service of the suite gets: an HTTP endpoint (unless it declared one), Aspire's health check on
+    /// <see cref="ReadinessPath"/> (so <c>WaitFor</c> waits for readiness, not just a process) and restart after a crash.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithSuiteDefaults(this IResourceBuilder<ProjectResource> builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (!builder.Resource.Annotations.OfType<EndpointAnnotation>().Any(e => e.Name == "http"))
+        {
+            builder.WithHttpEndpoint();
+        }
+
+        return builder.WithHttpHealthCheck(ReadinessPath).WithRestartOnCrash();
+    }
+
+    /// <summary>The public entry: <c>Suite:GatewayPort</c> (default 8080; 0 = any free port).</summary>
+    public static IResourceBuilder<ProjectResource> WithGatewayEndpoint(this IResourceBuilder<ProjectResource> builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var configured = builder.ApplicationBuilder.Configuration["Suite:GatewayPort"];
+        var port = 8080;
+        if (!string.IsNullOrWhiteSpace(configured) &&
+            (!int.TryParse(configured, NumberStyles.Integer, CultureInfo.InvariantCulture, out port) || port is < 0 or > 65535))
+        {
+            throw new InvalidOperationException($"Suite:GatewayPort is '{configured}'; use a port number, or 0 for any free port.");
+        }
+
+        return builder.WithHttpEndpoint(port: port == 0 ? null : port).WithExternalHttpEndpoints();
+    }
+}
