@@ -1,142 +1,124 @@
-using Suite.AppHost.Processes;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Redis;
+using Aspire.Hosting.Testing;
 
 namespace AppHost.Tests;
 
-/// <summary>The app model and its rules, without starting processes.</summary>
+/// <summary>The topology Program.cs declares, read from Aspire's model without starting anything.</summary>
 public sealed class AppModelTests
 {
     [Fact]
-    public async Task A_configured_label_studio_replaces_the_emulator_and_the_bridge_is_pointed_at_it()
+    public async Task Program_declares_the_suite_with_redis_server_as_a_process_and_two_workers()
     {
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync(
-            ["--Suite:LabelStudio:Url=https://labelstudio.example.test", "--Suite:LabelStudio:ApiKey=real-key"]);
-        try
+        var builder = await SuiteAppBuilder.CreateAsync();
+        var resources = builder.Builder.Resources;
+
+        var redis = Assert.IsType<RedisServerResource>(resources.Single(r => r.Name == "redis"));
+        Assert.Equal("redis-server", redis.Command);
+        var args = await ArgumentsOf(redis);
+        Assert.Equal("yes", After(args, "--appendonly"));
+        Assert.Equal("everysec", After(args, "--appendfsync"));
+        Assert.Equal("noeviction", After(args, "--maxmemory-policy"));
+        Assert.Equal("127.0.0.1", After(args, "--bind"));
+        Assert.Equal(Path.Combine(builder.DataDirectory, "redis"), After(args, "--dir"));
+        Assert.NotEqual("6379", After(args, "--port")); // chosen free, never Redis's well-known port
+
+        foreach (var name in new[] { "ingest", "pipeline-worker", "labelstudio", "labeling-bridge", "gateway" })
         {
-            Assert.DoesNotContain(builder.Resources, r => r.Name == "labelstudio");
-            var bridge = builder.Resources.Single(r => r.Name == "labeling-bridge");
-            var gateway = builder.Resources.Single(r => r.Name == "gateway");
-            var ports = new Dictionary<Resource, IReadOnlyList<int>> { [gateway] = [8123] };
-            var env = bridge.Annotations.OfType<EnvironmentAnnotation>().ToDictionary(a => a.Name, a => a.Value(new ReplicaContext(bridge, 0, ports)));
-            Assert.Equal("https://labelstudio.example.test", env["LabelStudio__Url"]);
-            Assert.Equal("real-key", env["LabelStudio__ApiKey"]);
-            Assert.Equal("true", env["LabelStudio__Enabled"]);
-            Assert.Equal("http://127.0.0.1:8123", env["Bridge__PublicBaseUrl"]);
-            Assert.DoesNotContain(bridge.Annotations.OfType<WaitAnnotation>(), a => a.Target.Name.StartsWith("label", StringComparison.Ordinal));
+            var project = Assert.IsType<ProjectResource>(resources.Single(r => r.Name == name), exactMatch: false);
+            Assert.True(project.TryGetLastAnnotation<RestartOnCrashAnnotation>(out _), $"{name} is restarted after a crash");
+            Assert.Contains(project.Annotations.OfType<HealthCheckAnnotation>(), _ => true);
         }
-        finally
-        {
-            Directory.Delete(builder.DataDirectory, recursive: true);
-        }
+
+        Assert.Equal(2, resources.Single(r => r.Name == "pipeline-worker").Annotations.OfType<ReplicaAnnotation>().Single().Replicas);
+        Assert.True(redis.TryGetLastAnnotation<RestartOnCrashAnnotation>(out _));
     }
 
     [Fact]
-    public async Task The_testing_builder_captures_the_topology_of_Program_cs_with_test_defaults()
+    public async Task The_gateway_listens_on_8080_unless_configured_otherwise()
     {
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync([]);
-        try
-        {
-            Assert.Equal(["redis", "ingest", "pipeline-worker", "labelstudio", "labeling-bridge", "gateway"], builder.Resources.Select(r => r.Name));
-            Assert.Equal(2, builder.Resources.Single(r => r.Name == "pipeline-worker").Replicas);
-            Assert.Equal(0, builder.Options.GatewayPort);
-            Assert.Equal(0, builder.Options.DashboardPort);
-            Assert.False(builder.Options.EchoLogs);
-            Assert.Equal(10, builder.Options.StopTimeoutSeconds);
-            Assert.StartsWith(Path.GetTempPath(), builder.DataDirectory, StringComparison.Ordinal);
+        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>([$"--Suite:DataDir={Path.GetTempPath()}suite-model"]);
+        var endpoint = builder.Resources.Single(r => r.Name == "gateway").Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "http");
+        Assert.Equal(8080, endpoint.Port);
 
-            var gateway = builder.Resources.Single(r => r.Name == "gateway");
-            Assert.Equal(["ingest", "labeling-bridge"], gateway.Annotations.OfType<WaitAnnotation>().Select(a => a.Target.Name));
-            Assert.Null(gateway.Annotations.OfType<HttpEndpointAnnotation>().Single().Port);
-        }
-        finally
-        {
-            Directory.Delete(builder.DataDirectory, recursive: true);
-        }
+        await using var other = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(["--Suite:GatewayPort=9191", $"--Suite:DataDir={Path.GetTempPath()}suite-model"]);
+        Assert.Equal(9191, other.Resources.Single(r => r.Name == "gateway").Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "http").Port);
     }
 
     [Fact]
-    public async Task Configuration_overrides_replicas_and_adds_environment_per_resource()
+    public async Task In_publish_mode_redis_is_Aspires_redis_container_under_the_same_name()
     {
-        var dataDir = Directory.CreateTempSubdirectory("apphost-model-").FullName;
-        try
+        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+            ["--operation", "publish", "--publisher", "manifest", $"--Suite:DataDir={Path.GetTempPath()}suite-model"]);
+        Assert.IsType<RedisResource>(builder.Resources.Single(r => r.Name == "redis"));
+    }
+
+    [Fact]
+    public async Task Without_parameters_labelstudio_is_the_emulator_announced_as_such()
+    {
+        var builder = await SuiteAppBuilder.CreateAsync();
+        var emulator = Assert.IsType<ProjectResource>(builder.Builder.Resources.Single(r => r.Name == "labelstudio"), exactMatch: false);
+        Assert.Contains(emulator.Annotations.OfType<ResourceUrlsCallbackAnnotation>(), _ => true);
+        var bridge = await EnvironmentOf(builder.Builder.Resources.Single(r => r.Name == "labeling-bridge"));
+        Assert.Equal(await EnvironmentOf(emulator) is var e ? e["Emulator__LegacyToken"] : null, bridge["LabelStudio__ApiKey"]);
+    }
+
+    [Fact]
+    public async Task Given_labelstudio_parameters_the_bridge_uses_that_Label_Studio_and_no_emulator_runs()
+    {
+        var builder = await SuiteAppBuilder.CreateAsync(["--Parameters:labelstudio-url=http://labelstudio.example:8080", "--Parameters:labelstudio-apikey=secret-key"]);
+        Assert.DoesNotContain(builder.Builder.Resources, r => r.Name == "labelstudio");
+        var bridge = await EnvironmentOf(builder.Builder.Resources.Single(r => r.Name == "labeling-bridge"));
+        Assert.Equal("http://labelstudio.example:8080", bridge["LabelStudio__Url"]);
+        Assert.Equal("secret-key", bridge["LabelStudio__ApiKey"]);
+        var key = Assert.IsType<ParameterResource>(builder.Builder.Resources.Single(r => r.Name == "labelstudio-apikey"));
+        Assert.True(key.Secret);
+    }
+
+    [Fact]
+    public void Restart_delays_double_from_1_s_up_to_30_s()
+    {
+        var policy = new RestartOnCrashAnnotation();
+        Assert.Equal([1, 2, 4, 8, 16, 30, 30], Enumerable.Range(1, 7).Select(n => (int)policy.DelayBefore(n).TotalSeconds));
+    }
+
+    private static string After(IReadOnlyList<string> args, string flag) => args[args.ToList().IndexOf(flag) + 1];
+
+    private static async Task<IReadOnlyList<string>> ArgumentsOf(IResource resource)
+    {
+        var values = new List<object>();
+        var context = new CommandLineArgsCallbackContext(values, resource);
+        foreach (var callback in resource.Annotations.OfType<CommandLineArgsCallbackAnnotation>())
         {
-            var builder = await DistributedApplicationTestingBuilder.CreateAsync(
-                ["--Suite:Replicas:pipeline-worker=3", "--Suite:Env:ingest:Ingest__QueueLimit=5", $"--Suite:DataDir={dataDir}", "--Suite:GatewayPort=18080"]);
-            Assert.Equal(dataDir, builder.DataDirectory);
-            Assert.Equal(3, builder.Resources.Single(r => r.Name == "pipeline-worker").Replicas);
-            Assert.Equal("5", builder.Options.Env["ingest"]["Ingest__QueueLimit"]);
-            Assert.Equal(18080, builder.Resources.Single(r => r.Name == "gateway").Annotations.OfType<HttpEndpointAnnotation>().Single().Port);
-
-            // A test's own adjustment comes after the configuration and wins.
-            builder.CreateResourceBuilder("pipeline-worker").WithReplicas(1);
-            Assert.Equal(1, builder.Resources.Single(r => r.Name == "pipeline-worker").Replicas);
-        }
-        finally
-        {
-            Directory.Delete(dataDir, recursive: true);
-        }
-    }
-
-    [Fact]
-    public async Task Invalid_configuration_is_reported_in_words_before_anything_starts()
-    {
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync(
-            ["--Suite:StopTimeoutSeconds=0", "--Suite:EchoLogs=maybe", "--Suite:Replicas:nosuch=2", "--Suite:Env:ghost:X=1"]);
-        await using var app = await builder.BuildAsync();
-        var error = await Assert.ThrowsAsync<DistributedApplicationException>(() => app.StartAsync());
-        Assert.Contains("Suite:StopTimeoutSeconds", error.Message, StringComparison.Ordinal);
-        Assert.Contains("Suite:EchoLogs is 'maybe'", error.Message, StringComparison.Ordinal);
-        Assert.Contains("Suite:Replicas:nosuch names no resource", error.Message, StringComparison.Ordinal);
-        Assert.Contains("Suite:Env:ghost names no resource", error.Message, StringComparison.Ordinal);
-        Assert.Throws<InvalidOperationException>(() => app.DashboardUrl);
-    }
-
-    [Fact]
-    public async Task A_dependency_cycle_and_a_fixed_port_with_replicas_are_rejected()
-    {
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync(["--Suite:GatewayPort=18081"]);
-        builder.CreateResourceBuilder("redis").WaitFor(builder.CreateResourceBuilder("gateway"));
-        builder.CreateResourceBuilder("gateway").WithReplicas(2);
-        await using var app = await builder.BuildAsync();
-        var error = await Assert.ThrowsAsync<DistributedApplicationException>(() => app.StartAsync());
-        Assert.Contains("Dependency cycle: ", error.Message, StringComparison.Ordinal);
-        Assert.Contains("'gateway' has the fixed port 18081 and 2 replicas", error.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void Restart_delays_double_from_1_s_up_to_30_s_and_reset_after_a_minute_of_health()
-    {
-        var backoff = new RestartBackoff();
-        var delays = Enumerable.Range(0, 7).Select(_ => backoff.Next(TimeSpan.Zero).TotalSeconds).ToList();
-        Assert.Equal([1, 2, 4, 8, 16, 30, 30], delays);
-        Assert.Equal(TimeSpan.FromSeconds(1), backoff.Next(TimeSpan.FromSeconds(60)));
-        Assert.Equal(TimeSpan.FromSeconds(2), backoff.Next(TimeSpan.FromSeconds(59)));
-    }
-
-    [Theory]
-    [InlineData("ingest", "INGEST")]
-    [InlineData("labeling-bridge", "LABELING_BRIDGE")]
-    [InlineData("pipeline-worker2", "PIPELINE_WORKER2")]
-    public void Reference_variable_names_are_encoded_as_Aspire_does(string resource, string encoded) =>
-        Assert.Equal(encoded, EnvironmentContract.EncodeName(resource));
-
-    [Fact]
-    public void The_console_buffer_keeps_only_the_last_lines()
-    {
-        var buffer = new LogBuffer(3);
-        foreach (var line in new[] { "a", "b", "c", "d" })
-        {
-            buffer.Add(line);
+            await callback.Callback(context);
         }
 
-        Assert.Equal("b\nc\nd\n", buffer.Text());
-        Assert.Equal(["c", "d"], buffer.Tail(2));
+        return values.Select(v => v.ToString()!).ToList();
     }
 
-    [Theory]
-    [InlineData("")]
-    [InlineData("9lives")]
-    [InlineData("has space")]
-    [InlineData("trailing-")]
-    public void Resource_names_follow_Aspires_rules(string name) =>
-        Assert.ThrowsAny<ArgumentException>(() => new RedisResource(name));
+    /// <summary>The environment the AppHost would give a resource: strings and parameters resolved, endpoints (not allocated
+    /// without a run) by name only.</summary>
+    private static async Task<Dictionary<string, string>> EnvironmentOf(IResource resource)
+    {
+        var values = new Dictionary<string, object>();
+        var context = new EnvironmentCallbackContext(new DistributedApplicationExecutionContext(DistributedApplicationOperation.Run), resource, values);
+        foreach (var callback in resource.Annotations.OfType<EnvironmentCallbackAnnotation>())
+        {
+            await callback.Callback(context);
+        }
+
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in values)
+        {
+            result[name] = value switch
+            {
+                string text => text,
+                ParameterResource parameter => await parameter.GetValueAsync(default) ?? "",
+                _ => value.ToString() ?? "",
+            };
+        }
+
+        return result;
+    }
 }
