@@ -30,11 +30,12 @@ public static class ServiceDefaultsExtensions
         return builder;
     }
 
-    /// <summary>Maps /health/live, /health/ready and the central error handling.</summary>
+    /// <summary>Maps /health/live, /health/ready, /metrics (Prometheus) and the central error handling.</summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.UseApiProblemHandling();
         app.MapHealthEndpoints();
+        app.MapPrometheusMetrics();
         return app;
     }
 }

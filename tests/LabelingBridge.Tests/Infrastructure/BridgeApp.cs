@@ -41,7 +41,7 @@ public sealed class BridgeApp : WebApplicationFactory<Program>
     public static int NextPort() => FreePort.Next();
 }
 
-/// <summary>Records the bridge's own metrics (meter Suite.LabelingBridge of one bridge instance only).</summary>
+/// <summary>Records the bridge's own metrics (meters Suite.LabelingBridge and Suite.Resilience of one bridge instance only).</summary>
 public sealed class MetricsProbe : IDisposable
 {
     private readonly MeterListener _listener = new();
@@ -52,7 +52,8 @@ public sealed class MetricsProbe : IDisposable
         var factory = services.GetRequiredService<IMeterFactory>();
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == LabelingBridge.Telemetry.BridgeMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, factory))
+            if (instrument.Meter.Name is LabelingBridge.Telemetry.BridgeMetrics.MeterName or Suite.ServiceDefaults.Resilience.ResilienceMetrics.MeterName
+                && ReferenceEquals(instrument.Meter.Scope, factory))
             {
                 listener.EnableMeasurementEvents(instrument);
             }
