@@ -111,7 +111,9 @@ public sealed class OtlpCollector : IAsyncDisposable
         }
         catch (TimeoutException ex)
         {
-            throw new TimeoutException($"{ex.Message}. Received {spans.Count} spans:\n  " + string.Join("\n  ", spans), ex);
+            throw new TimeoutException(
+                $"{ex.Message}. Received {spans.Count} spans:\n  " + string.Join("\n  ", spans) +
+                (_errors.IsEmpty ? "" : "\nRequests the collector could not decode:\n  " + string.Join("\n  ", _errors)), ex);
         }
 
         return spans;
