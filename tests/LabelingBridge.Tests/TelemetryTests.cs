@@ -139,6 +139,35 @@ public sealed class TelemetryTests
         }
     }
 
+    [Fact]
+    [Trait("Req", "CB-4")]
+    [Trait("Req", "RTY-4")]
+    [Trait("Req", "OBS-3")]
+    [Trait("Req", "OBS-4")]
+    public async Task Breaker_state_and_every_retry_and_breaker_event_are_scrapeable_with_their_kind()
+    {
+        await using var s = await Scenario.StartAsync();
+        s.Emulator.Faults.ServerErrors(10_000, 500);
+        await s.RequestExportAsync(s.AddDocument(pages: 1));
+
+        var dependency = "label-studio@" + new Uri(s.Bridge.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LabelingBridge.Configuration.LabelStudioOptions>>().Value.Url!.ToString()).Authority;
+        string[] lines = [];
+        await Eventually.UntilAsync(async () =>
+        {
+            lines = (await s.Client.GetStringAsync(new Uri("/metrics", UriKind.Relative))).Split('\n');
+            return lines.Any(l => l.StartsWith("suite_circuit_breaker_state{", StringComparison.Ordinal) && l.Contains($"dependency=\"{dependency}\"", StringComparison.Ordinal) && l.EndsWith(" 2", StringComparison.Ordinal));
+        }, Wait, "the scrape shows the Label Studio breaker open (2)");
+
+        // Polly's own events, labelled with their kind and the pipeline.
+        Assert.Contains(lines, l => l.StartsWith("resilience_polly_strategy_events_total{", StringComparison.Ordinal)
+                                    && l.Contains("event_name=\"OnCircuitOpened\"", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("resilience_polly_strategy_events_total{", StringComparison.Ordinal)
+                                    && l.Contains("event_name=\"OnRetry\"", StringComparison.Ordinal)
+                                    && l.Contains("pipeline_name=\"label-studio-operation\"", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("suite_circuit_breaker_transitions_total{", StringComparison.Ordinal)
+                                    && l.Contains("state=\"open\"", StringComparison.Ordinal));
+    }
+
     private static void Export(Dictionary<string, string?> settings, OtlpCollector collector)
     {
         foreach (var (key, value) in collector.EnvironmentFor("labeling-bridge"))
