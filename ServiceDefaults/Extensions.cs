@@ -23,18 +23,21 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddServiceDiscovery();
         // Discovery on every client; resilience is added per client (AddDependencyResilience) so that
         // each dependency gets its own circuit breaker instead of one shared "standard" pipeline.
-        builder.Services.ConfigureHttpClientDefaults(http => http.AddServiceDiscovery());
+        // No HttpClient header logging: its structured state carries header values unredacted (only the formatted
+        // text masks them), so an OTLP log exporter would ship Authorization headers. Requests are traced instead.
+        builder.Services.ConfigureHttpClientDefaults(http => http.AddServiceDiscovery().RemoveAllLoggers());
 
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(
             builder.Configuration.GetValue("Shutdown:TimeoutSeconds", 30)));
         return builder;
     }
 
-    /// <summary>Maps /health/live, /health/ready and the central error handling.</summary>
+    /// <summary>Maps /health/live, /health/ready, /metrics (Prometheus) and the central error handling.</summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.UseApiProblemHandling();
         app.MapHealthEndpoints();
+        app.MapPrometheusMetrics();
         return app;
     }
 }

@@ -1,4 +1,6 @@
 using Microsoft.Data.Sqlite;
+using Suite.ServiceDefaults.Resilience;
+using Suite.ServiceDefaults.Telemetry;
 
 namespace IngestService.Catalog;
 
@@ -19,12 +21,16 @@ internal sealed partial class CatalogDb
     private readonly string _connectionString;
     private readonly CatalogState _state;
     private readonly ILogger<CatalogDb> _logger;
+    private readonly DatabaseMetrics? _databaseMetrics;
+    private readonly ResilienceMetrics? _resilienceMetrics;
 
-    public CatalogDb(string path, CatalogState state, ILogger<CatalogDb> logger)
+    public CatalogDb(string path, CatalogState state, ILogger<CatalogDb> logger, DatabaseMetrics? databaseMetrics = null, ResilienceMetrics? resilienceMetrics = null)
     {
         Path = path;
         _state = state;
         _logger = logger;
+        _databaseMetrics = databaseMetrics;
+        _resilienceMetrics = resilienceMetrics;
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
@@ -139,6 +145,8 @@ internal sealed partial class CatalogDb
             }
             catch (SqliteException ex) when (IsBusy(ex) && tries < MaxAttempts)
             {
+                _databaseMetrics?.Error(DatabaseName, ex.SqliteErrorCode);
+                _resilienceMetrics?.Retry("catalog-db", "busy");
                 var delay = TimeSpan.FromMilliseconds((25 << tries) + Random.Shared.Next(0, 25));
                 LogBusy(tries, delay.TotalMilliseconds, ex.Message);
                 await Task.Delay(delay, cancellationToken);
@@ -157,9 +165,16 @@ internal sealed partial class CatalogDb
         return ex.SqliteErrorCode is SqliteBusy or SqliteLocked;
     }
 
-    /// <summary>Corruption is loud and sticky: the catalog is marked unavailable so nothing writes to it any more.</summary>
+    /// <summary>The <c>db</c> label of the catalog's metrics.</summary>
+    public const string DatabaseName = "catalog";
+
+    /// <summary>
+    /// Every failure is counted (<c>suite.db.errors{db="catalog"}</c>); corruption is loud and sticky: the catalog is
+    /// marked unavailable so nothing writes to it any more.
+    /// </summary>
     private void NoteFailure(SqliteException ex)
     {
+        _databaseMetrics?.Error(DatabaseName, ex.SqliteErrorCode);
         if (ex.SqliteErrorCode is SqliteCorrupt or SqliteNotADatabase)
         {
             LogCorrupt(Path, ex.Message);

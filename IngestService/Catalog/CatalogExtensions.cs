@@ -2,6 +2,8 @@ using IngestService.Catalog;
 using IngestService.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Suite.ServiceDefaults.Health;
+using Suite.ServiceDefaults.Resilience;
+using Suite.ServiceDefaults.Telemetry;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -16,7 +18,9 @@ internal static class CatalogExtensions
         builder.Services.AddSingleton(sp => new CatalogDb(
             sp.GetRequiredService<BlobStore>().CatalogPath,
             sp.GetRequiredService<CatalogState>(),
-            sp.GetRequiredService<ILogger<CatalogDb>>()));
+            sp.GetRequiredService<ILogger<CatalogDb>>(),
+            sp.GetService<DatabaseMetrics>(),
+            sp.GetService<ResilienceMetrics>()));
         builder.Services.AddSingleton<DocumentCatalog>();
         builder.Services.AddHostedService<CatalogInitializer>();
         builder.Services.AddHealthChecks().AddCheck<CatalogHealthCheck>("catalog", tags: [HealthExtensions.ReadyTag], timeout: TimeSpan.FromSeconds(3));

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
+using Suite.ServiceDefaults.Telemetry;
 
 namespace IngestService.Catalog;
 
@@ -8,7 +9,7 @@ namespace IngestService.Catalog;
 /// At start-up: WAL mode, <c>PRAGMA quick_check</c>, then the pending migrations. A database that fails the check
 /// is left untouched and the service starts not ready (the readiness JSON says why) instead of making it worse.
 /// </summary>
-internal sealed partial class CatalogInitializer(CatalogDb db, CatalogState state, ILogger<CatalogInitializer> logger) : IHostedService
+internal sealed partial class CatalogInitializer(CatalogDb db, CatalogState state, ILogger<CatalogInitializer> logger, DatabaseMetrics? databaseMetrics = null) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -20,6 +21,7 @@ internal sealed partial class CatalogInitializer(CatalogDb db, CatalogState stat
             quickCheck = await ScalarAsync(connection, "PRAGMA quick_check(1);", cancellationToken);
             if (!string.Equals(quickCheck, "ok", StringComparison.Ordinal))
             {
+                databaseMetrics?.Error(CatalogDb.DatabaseName, CatalogDb.SqliteCorrupt);
                 Fail($"PRAGMA quick_check reported damage: {quickCheck}. Restore the catalog from a backup.", quickCheck);
                 return;
             }
@@ -60,6 +62,7 @@ internal sealed partial class CatalogInitializer(CatalogDb db, CatalogState stat
         }
         catch (SqliteException ex)
         {
+            databaseMetrics?.Error(CatalogDb.DatabaseName, ex.SqliteErrorCode);
             Fail($"the catalog database cannot be opened ({ex.Message}, SQLite error {ex.SqliteErrorCode}). " +
                  "If the file is damaged, restore it from a backup.", quickCheck ?? "failed");
         }

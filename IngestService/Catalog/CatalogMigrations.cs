@@ -85,6 +85,11 @@ internal static class CatalogMigrations
         ALTER TABLE documents ADD COLUMN processing_ms INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE documents ADD COLUMN attempt_started_at TEXT NULL;
         """,
+
+        // 4: the W3C trace context of the upload, so a job the sweeper adds again continues the upload's trace.
+        """
+        ALTER TABLE documents ADD COLUMN trace_parent TEXT NULL;
+        """,
     ];
 
     public static int LatestVersion => All.Count;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Suite.Contracts;
 
@@ -9,7 +10,10 @@ namespace IngestService.Catalog;
 /// </summary>
 internal sealed class DocumentCatalog(CatalogDb db, TimeProvider time)
 {
-    /// <summary>Inserts a queued document with all stages pending; returns its creation time.</summary>
+    /// <summary>
+    /// Inserts a queued document with all stages pending and the current W3C trace context (the upload request's);
+    /// returns its creation time.
+    /// </summary>
     public Task<DateTimeOffset> InsertAsync(string id, string fileName, string sha256, long sizeBytes, CancellationToken cancellationToken) =>
         db.WriteAsync(async (connection, transaction, ct) =>
         {
@@ -22,6 +26,7 @@ internal sealed class DocumentCatalog(CatalogDb db, TimeProvider time)
                 insert.Parameters.AddWithValue("@size_bytes", sizeBytes);
                 insert.Parameters.AddWithValue("@status", DocumentStatus.Queued);
                 insert.Parameters.AddWithValue("@now", now);
+                insert.Parameters.AddWithValue("@trace_parent", (object?)Activity.Current?.Id ?? DBNull.Value);
                 await insert.ExecuteNonQueryAsync(ct);
             }
 
@@ -36,6 +41,15 @@ internal sealed class DocumentCatalog(CatalogDb db, TimeProvider time)
 
             await InsertEventAsync(connection, transaction, id, now, DocumentEventKinds.Accepted, detail: $"{sizeBytes} bytes, sha256 {sha256}", ct: ct);
             return CatalogTime.Parse(now);
+        }, cancellationToken);
+
+    /// <summary>The W3C traceparent the document was uploaded under, if recorded.</summary>
+    public Task<string?> TraceParentAsync(string id, CancellationToken cancellationToken) =>
+        db.ReadAsync(async (connection, ct) =>
+        {
+            await using var select = Command(connection, null, CatalogSql.SelectTraceParent);
+            select.Parameters.AddWithValue("@id", id);
+            return await select.ExecuteScalarAsync(ct) as string;
         }, cancellationToken);
 
     public Task<DocumentRecord?> FindAsync(string id, CancellationToken cancellationToken) =>

@@ -66,7 +66,7 @@ internal sealed partial class EnqueueSweeper(
         var createdBefore = time.GetUtcNow() - TimeSpan.FromMilliseconds(_options.EnqueueTimeoutMs) - TimeSpan.FromSeconds(1);
         foreach (var id in await catalog.FindNeverEnqueuedAsync(createdBefore, _options.SweepBatchSize, cancellationToken))
         {
-            if (await enqueuer.EnqueueAsync(id, "sweeper") is not { } entryId)
+            if (await enqueuer.EnqueueAsync(id, "sweeper", await TraceParentOfAsync(id, cancellationToken)) is not { } entryId)
             {
                 return added;
             }
@@ -98,7 +98,7 @@ internal sealed partial class EnqueueSweeper(
         var added = 0;
         foreach (var id in missing)
         {
-            var entryId = await queue.TryEnqueueAsync(id, "sweeper", cancellationToken);
+            var entryId = await queue.TryEnqueueAsync(id, "sweeper", cancellationToken, await TraceParentOfAsync(id, cancellationToken));
             if (entryId is null)
             {
                 break;
@@ -112,6 +112,19 @@ internal sealed partial class EnqueueSweeper(
         }
 
         return added;
+    }
+
+    /// <summary>The upload's trace context, so the job the sweeper adds continues the upload's trace (else a new one starts).</summary>
+    private async Task<string?> TraceParentOfAsync(string documentId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await catalog.TraceParentAsync(documentId, cancellationToken);
+        }
+        catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or CatalogUnavailableException)
+        {
+            return null;
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sweeper enqueued document {DocumentId} as stream entry {EntryId}")]

@@ -10,11 +10,14 @@ namespace IngestService.Queue;
 /// </summary>
 internal sealed partial class JobEnqueuer(JobQueue queue, DocumentCatalog catalog, ILogger<JobEnqueuer> logger)
 {
-    /// <summary>Returns the stream entry id, or null when the job is left to the sweeper.</summary>
-    public async Task<string?> EnqueueAsync(string documentId, string origin)
+    /// <summary>
+    /// Returns the stream entry id, or null when the job is left to the sweeper. <paramref name="traceParent"/> is the
+    /// trace context to continue when there is no current activity (the sweeper's: the upload's, from the catalog).
+    /// </summary>
+    public async Task<string?> EnqueueAsync(string documentId, string origin, string? traceParent = null)
     {
         // Not cancellable: once the row is durable the job must follow, whatever the client does meanwhile.
-        var entryId = await queue.TryEnqueueAsync(documentId, origin, CancellationToken.None);
+        var entryId = await queue.TryEnqueueAsync(documentId, origin, CancellationToken.None, traceParent);
         if (entryId is null)
         {
             return null;

@@ -63,8 +63,14 @@ internal sealed partial class JobQueue : IDisposable
         return true;
     }
 
-    /// <summary>Adds the job for <paramref name="documentId"/> and nudges idle workers. Returns the entry id, or null on failure.</summary>
-    public async Task<string?> TryEnqueueAsync(string documentId, string origin, CancellationToken cancellationToken)
+    /// <summary>
+    /// Adds the job for <paramref name="documentId"/> and nudges idle workers. Returns the entry id, or null on failure.
+    /// The XADD is a Producer span (messaging semantic conventions) whose W3C context travels in the job's
+    /// <c>traceparent</c> field, so the worker's processing continues the same trace (Req OBS-2). Its parent is the
+    /// current activity (the upload request), else <paramref name="traceParent"/> (the sweeper passes the upload's
+    /// context from the catalog), else it starts a new trace.
+    /// </summary>
+    public async Task<string?> TryEnqueueAsync(string documentId, string origin, CancellationToken cancellationToken, string? traceParent = null)
     {
         if (!_redis.IsConnected)
         {
@@ -73,10 +79,13 @@ internal sealed partial class JobQueue : IDisposable
             return null;
         }
 
-        using var activity = IngestTelemetry.Source.StartActivity("jobs enqueue", ActivityKind.Producer);
+        var parent = Activity.Current is null && ActivityContext.TryParse(traceParent, null, isRemote: true, out var stored) ? stored : default;
+        using var activity = IngestTelemetry.Source.StartActivity("send " + JobStreams.Jobs, ActivityKind.Producer, parent);
         activity?.SetTag("messaging.system", "redis");
+        activity?.SetTag("messaging.operation.type", "send");
         activity?.SetTag("messaging.destination.name", JobStreams.Jobs);
         activity?.SetTag("suite.document.id", documentId);
+        activity?.SetTag("suite.job.origin", origin);
         try
         {
             if (!_groupEnsured && !await EnsureGroupAsync(cancellationToken))
@@ -90,9 +99,9 @@ internal sealed partial class JobQueue : IDisposable
                 new(JobStreams.DocumentIdField, documentId),
                 new(JobStreams.EnqueuedAtField, _time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture)),
             };
-            if (Activity.Current?.Id is { } traceParent)
+            if ((Activity.Current?.Id ?? traceParent) is { } context)
             {
-                fields.Add(new NameValueEntry(JobStreams.TraceParentField, traceParent));
+                fields.Add(new NameValueEntry(JobStreams.TraceParentField, context));
             }
 
             var database = _redis.GetDatabase();
@@ -100,6 +109,7 @@ internal sealed partial class JobQueue : IDisposable
             // The nudge is at-most-once by nature; the workers' poll is the safety net, so nothing waits for it.
             _ = database.PublishAsync(RedisChannel.Literal(JobStreams.WakeChannel), documentId, CommandFlags.FireAndForget);
             Count("ok", origin);
+            activity?.SetTag("messaging.message.id", entryId.ToString());
             return entryId.ToString();
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)

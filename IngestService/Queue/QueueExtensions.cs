@@ -1,10 +1,14 @@
 using IngestService.Queue;
+using Suite.ServiceDefaults.Telemetry;
 
 namespace Microsoft.Extensions.Hosting;
 
 internal static class QueueExtensions
 {
-    /// <summary>The jobs stream producer and the sweeper that re-enqueues documents whose job is missing from Redis.</summary>
+    /// <summary>
+    /// The jobs stream producer, the sweeper that re-enqueues documents whose job is missing from Redis, and the queue
+    /// depth and lag gauges.
+    /// </summary>
     public static TBuilder AddJobQueue<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
@@ -14,6 +18,7 @@ internal static class QueueExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<JobQueue>();
         builder.Services.AddSingleton<JobEnqueuer>();
+        builder.Services.AddEagerSingleton<QueueMetrics>();
         builder.Services.AddHostedService<EnqueueSweeper>();
         return builder;
     }

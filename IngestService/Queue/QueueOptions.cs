@@ -23,6 +23,10 @@ internal sealed class QueueOptions
     [Range(2, 86_400, ErrorMessage = "Queue:VerifyAfterSeconds must be from 2 to 86400.")]
     public int VerifyAfterSeconds { get; set; } = 60;
 
+    /// <summary>How long a metrics collection waits for Redis to answer the queue gauges (they report nothing when it does not).</summary>
+    [Range(50, 5000, ErrorMessage = "Queue:MetricsTimeoutMs must be from 50 to 5000.")]
+    public int MetricsTimeoutMs { get; set; } = 1000;
+
     /// <summary>Documents handled per sweep.</summary>
     [Range(1, 10_000, ErrorMessage = "Queue:SweepBatchSize must be from 1 to 10000.")]
     public int SweepBatchSize { get; set; } = 100;

@@ -3,6 +3,7 @@ using LabelingBridge.Exports;
 using LabelingBridge.LabelStudio;
 using LabelingBridge.Telemetry;
 using Microsoft.Extensions.Options;
+using Suite.ServiceDefaults.Resilience;
 
 namespace LabelingBridge.Annotations;
 
@@ -17,7 +18,7 @@ internal sealed partial class AnnotationReconciler(
     ProjectProvisioner provisioner,
     AnnotationStore store,
     CredentialState credentials,
-    BreakerStateTracker breakers,
+    CircuitBreakerStates breakers,
     RetryAfterGate gate,
     BridgeMetrics metrics,
     IOptions<BridgeOptions> bridge,
@@ -49,7 +50,7 @@ internal sealed partial class AnnotationReconciler(
 
     public async Task ReconcileAsync(CancellationToken cancellationToken)
     {
-        if (credentials.IsRejected || gate.Remaining() is not null || breakers.OpenUntil(time.GetUtcNow()) is not null)
+        if (credentials.IsRejected || gate.Remaining() is not null || breakers.OpenUntil(LabelStudioClientExtensions.IsLabelStudio) is not null)
         {
             return;
         }

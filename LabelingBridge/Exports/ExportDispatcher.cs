@@ -1,9 +1,12 @@
+using System.Diagnostics;
 using LabelingBridge.Configuration;
 using LabelingBridge.Ingest;
 using LabelingBridge.LabelStudio;
 using LabelingBridge.Outbox;
 using LabelingBridge.Telemetry;
 using Microsoft.Extensions.Options;
+using Suite.ServiceDefaults.Resilience;
+using Suite.ServiceDefaults.Telemetry;
 
 namespace LabelingBridge.Exports;
 
@@ -38,7 +41,7 @@ internal sealed partial class ExportDispatcher(
     ExportDelivery delivery,
     ExportSignal signal,
     CredentialState credentials,
-    BreakerStateTracker breakers,
+    CircuitBreakerStates breakers,
     RetryAfterGate gate,
     IOptions<OutboxOptions> outboxOptions,
     IOptions<LabelStudioOptions> labelStudio,
@@ -118,14 +121,16 @@ internal sealed partial class ExportDispatcher(
             return wait;
         }
 
-        return breakers.OpenUntil(now) is { } until ? until - now : null;
+        return breakers.OpenUntil(LabelStudioClientExtensions.IsLabelStudio) is { } until ? until - now : null;
     }
 
     private async Task DeliverAsync(ExportRecord export, CancellationToken stoppingToken)
     {
+        using var activity = BridgeTracing.StartDelivery(export);
         try
         {
             var result = await delivery.DeliverAsync(export.DocumentId, stoppingToken);
+            activity?.SetTag("suite.export.outcome", "delivered");
             await outbox.MarkDeliveredAsync(export.Id, result.ProjectId, result.TasksCreated, result.TasksExisting, countAttempt: true, CancellationToken.None);
             metrics.Delivery("delivered", null);
             LogDelivered(logger, export.Id, export.DocumentId, result.ProjectId, result.TasksCreated, result.TasksExisting);
@@ -159,6 +164,9 @@ internal sealed partial class ExportDispatcher(
     private async Task HandleFailureAsync(ExportRecord export, string code, string message, bool retryable, bool notSent, TimeSpan? retryAfter)
     {
         var now = time.GetUtcNow();
+        Activity.Current?.SetStatus(ActivityStatusCode.Error, code);
+        Activity.Current?.SetTag("suite.export.outcome", code);
+        Activity.Current?.SetTag(ErrorKinds.Label, ErrorKinds.Of(code));
         if (notSent)
         {
             // Held back by the bridge itself (breaker open, Retry-After, known-bad credentials): not an attempt.
@@ -175,7 +183,7 @@ internal sealed partial class ExportDispatcher(
             var reason = retryable ? $"Gave up after {attempts} attempts; last error: {message}" : message;
             await outbox.FailAsync(export.Id, code, reason, countAttempt: true, CancellationToken.None);
             metrics.Delivery("failed", code);
-            LogFailed(logger, export.Id, export.DocumentId, code, reason);
+            LogFailed(logger, export.Id, export.DocumentId, code, ErrorKinds.Of(code), reason);
             return;
         }
 
@@ -191,20 +199,20 @@ internal sealed partial class ExportDispatcher(
         var at = now + _backoff.DelayFor(attempts, retryAfter);
         await outbox.RescheduleAsync(export.Id, at, code, message, countAttempt: true, CancellationToken.None);
         metrics.Delivery("retry_scheduled", code);
-        LogRetryScheduled(logger, export.Id, attempts, code, at, message);
+        LogRetryScheduled(logger, export.Id, attempts, code, ErrorKinds.Of(code), at, message);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Export {ExportId} of document {DocumentId} delivered to project {ProjectId}: {Created} tasks created, {Existing} already there")]
     private static partial void LogDelivered(ILogger logger, string exportId, string documentId, int projectId, int created, int existing);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Export {ExportId} attempt {Attempt} failed with {ErrorCode}; next attempt at {NextAttemptAt:o}: {Reason}")]
-    private static partial void LogRetryScheduled(ILogger logger, string exportId, int attempt, string errorCode, DateTimeOffset nextAttemptAt, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Export {ExportId} attempt {Attempt} failed with {ErrorCode} ({ErrorKind}); next attempt at {NextAttemptAt:o}: {Reason}")]
+    private static partial void LogRetryScheduled(ILogger logger, string exportId, int attempt, string errorCode, string errorKind, DateTimeOffset nextAttemptAt, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Export {ExportId} held ({ErrorCode}) until {NextAttemptAt:o}")]
     private static partial void LogDeferred(ILogger logger, string exportId, string errorCode, DateTimeOffset nextAttemptAt);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Export {ExportId} of document {DocumentId} FAILED with {ErrorCode}: {Reason}")]
-    private static partial void LogFailed(ILogger logger, string exportId, string documentId, string errorCode, string reason);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Export {ExportId} of document {DocumentId} FAILED with {ErrorCode} ({ErrorKind}): {Reason}")]
+    private static partial void LogFailed(ILogger logger, string exportId, string documentId, string errorCode, string errorKind, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected error delivering export {ExportId}")]
     private static partial void LogUnexpected(ILogger logger, Exception exception, string exportId);

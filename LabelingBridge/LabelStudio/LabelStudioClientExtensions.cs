@@ -8,6 +8,7 @@ using Polly;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 using Suite.ServiceDefaults.Health;
+using Suite.ServiceDefaults.Resilience;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -27,7 +28,7 @@ public static class LabelStudioClientExtensions
         services.AddSingleton<IValidateOptions<LabelStudioOptions>, LabelStudioOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<BridgeMetrics>();
-        services.TryAddSingleton<BreakerStateTracker>();
+        services.AddResilienceTelemetry();
         services.TryAddSingleton<CredentialState>();
         services.TryAddSingleton<RetryAfterGate>();
         services.TryAddSingleton<AccessTokenProvider>();
@@ -71,10 +72,11 @@ public static class LabelStudioClientExtensions
     {
         var services = context.ServiceProvider;
         var options = services.GetRequiredService<IOptions<LabelStudioOptions>>().Value;
-        var breakers = services.GetRequiredService<BreakerStateTracker>();
+        var breakers = services.GetRequiredService<CircuitBreakerStates>();
         var time = services.GetRequiredService<TimeProvider>();
-        var instance = string.IsNullOrEmpty(context.InstanceName) ? (options.Url is { IsAbsoluteUri: true } url ? url.GetLeftPart(UriPartial.Authority) : "label-studio") : context.InstanceName;
-        breakers.Register(instance, time.GetUtcNow());
+        var instance = string.IsNullOrEmpty(context.InstanceName) ? (options.Url is { IsAbsoluteUri: true } url ? url.GetLeftPart(UriPartial.Authority) : null) : context.InstanceName;
+        var dependency = DependencyName(instance);
+        breakers.Register(dependency);
         pipeline.TimeProvider = time;
 
         pipeline.AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
@@ -86,23 +88,42 @@ public static class LabelStudioClientExtensions
             ShouldHandle = args => ValueTask.FromResult(IsDependencyFailure(args.Outcome)),
             OnOpened = args =>
             {
-                breakers.Opened(instance, time.GetUtcNow(), args.BreakDuration);
+                breakers.Opened(dependency, args.BreakDuration);
                 return default;
             },
             OnHalfOpened = _ =>
             {
-                breakers.HalfOpened(instance, time.GetUtcNow());
+                breakers.HalfOpened(dependency);
                 return default;
             },
             OnClosed = _ =>
             {
-                breakers.Closed(instance, time.GetUtcNow());
+                breakers.Closed(dependency);
                 return default;
             },
         });
         pipeline.AddConcurrencyLimiter(options.MaxConcurrentRequests, options.MaxQueuedRequests);
         pipeline.AddTimeout(options.Timeouts.Attempt);
     }
+
+    /// <summary>Dependency label of a Label Studio instance's breaker: <c>label-studio</c>, with the instance's authority when known.</summary>
+    internal static string DependencyName(string? instance)
+    {
+        if (string.IsNullOrEmpty(instance))
+        {
+            return LabelStudioDependency;
+        }
+
+        var authority = Uri.TryCreate(instance, UriKind.Absolute, out var uri) ? uri.Authority : instance;
+        return LabelStudioDependency + "@" + authority;
+    }
+
+    /// <summary>The dependency name of Label Studio's breakers, metrics and retries.</summary>
+    public const string LabelStudioDependency = "label-studio";
+
+    /// <summary>Whether a breaker's dependency is a Label Studio instance.</summary>
+    public static bool IsLabelStudio(string dependency) =>
+        dependency.StartsWith(LabelStudioDependency, StringComparison.Ordinal);
 
     /// <summary>
     /// What counts against the breaker: Label Studio unreachable, timing out or failing (5xx, 408). Not 429 (the

@@ -1,6 +1,7 @@
 using LabelingBridge.Configuration;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using Suite.ServiceDefaults.Resilience;
 
 namespace LabelingBridge.LabelStudio;
 
@@ -10,7 +11,7 @@ namespace LabelingBridge.LabelStudio;
 /// unready; exports keep being accepted (HC-3, CB-4).
 /// </summary>
 internal sealed class LabelStudioHealthCheck(
-    IOptions<LabelStudioOptions> options, BreakerStateTracker breakers, CredentialState credentials, RetryAfterGate gate, TimeProvider time) : IHealthCheck
+    IOptions<LabelStudioOptions> options, CircuitBreakerStates breakers, CredentialState credentials, RetryAfterGate gate) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -20,15 +21,14 @@ internal sealed class LabelStudioHealthCheck(
                 new Dictionary<string, object> { ["enabled"] = false }));
         }
 
-        var now = time.GetUtcNow();
-        var snapshots = breakers.Snapshot(now);
+        var snapshots = breakers.Snapshot().Where(s => LabelStudioClientExtensions.IsLabelStudio(s.Dependency)).ToList();
         var worst = snapshots.OrderByDescending(s => s.State).FirstOrDefault();
         var credential = credentials.Current;
         var data = new Dictionary<string, object>
         {
             ["enabled"] = true,
             ["breaker"] = worst?.StateName ?? "closed",
-            ["breakers"] = snapshots.ToDictionary(s => s.Instance, s => (object)new { state = s.StateName, since = s.Since, openUntil = s.OpenUntil }),
+            ["breakers"] = snapshots.ToDictionary(s => s.Dependency, s => (object)new { state = s.StateName, since = s.Since, openUntil = s.OpenUntil }),
             ["credentials"] = credential.StatusName,
         };
         if (gate.Remaining() is { } wait)

@@ -4,6 +4,8 @@ using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Retry;
 using Polly.Timeout;
+using Suite.ServiceDefaults.Resilience;
+using Suite.ServiceDefaults.Telemetry;
 
 namespace LabelingBridge.LabelStudio;
 
@@ -27,7 +29,7 @@ public sealed partial class LabelStudioOperations
     private readonly BridgeMetrics _metrics;
     private readonly ILogger<LabelStudioOperations> _logger;
 
-    public LabelStudioOperations(IOptions<LabelStudioOptions> options, TimeProvider time, BridgeMetrics metrics, ILogger<LabelStudioOperations> logger)
+    public LabelStudioOperations(IOptions<LabelStudioOptions> options, TimeProvider time, BridgeMetrics metrics, ILogger<LabelStudioOperations> logger, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var o = options.Value;
@@ -36,7 +38,10 @@ public sealed partial class LabelStudioOperations
         _logger = logger;
         _total = o.Timeouts.Total;
         _backoff = new RetryBackoff(TimeSpan.FromMilliseconds(o.Retry.BaseDelayMilliseconds), TimeSpan.FromSeconds(o.Retry.MaxDelaySeconds));
-        var builder = new ResiliencePipelineBuilder { TimeProvider = time }.AddTimeout(_total);
+        // Polly's telemetry on: every retry and the total timeout are in the Polly meter (pipeline.name label-studio-operation).
+        var builder = new ResiliencePipelineBuilder { TimeProvider = time }
+            .WithSuiteTelemetry("label-studio-operation", loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance)
+            .AddTimeout(_total);
         if (o.Retry.MaxRetries > 0)
         {
             builder.AddRetry(new RetryStrategyOptions
@@ -49,7 +54,7 @@ public sealed partial class LabelStudioOperations
                     var error = LabelStudioError.FromException(args.Outcome.Exception!)!;
                     var operation = args.Context.Properties.GetValue(OperationKey, "unknown");
                     _metrics.Retry(operation, error.Code);
-                    LogRetry(_logger, operation, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds, error.Code, error.Message);
+                    LogRetry(_logger, operation, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds, error.Code, ErrorKinds.Of(error.Code), error.Message);
                     return default;
                 },
             });
@@ -119,6 +124,6 @@ public sealed partial class LabelStudioOperations
         return true;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Label Studio operation {Operation}: retry {Retry} in {DelayMs:0} ms after {ErrorCode}: {Reason}")]
-    private static partial void LogRetry(ILogger logger, string operation, int retry, double delayMs, string errorCode, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Label Studio operation {Operation}: retry {Retry} in {DelayMs:0} ms after {ErrorCode} ({ErrorKind}): {Reason}")]
+    private static partial void LogRetry(ILogger logger, string operation, int retry, double delayMs, string errorCode, string errorKind, string reason);
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 
 namespace LabelingBridge.Outbox;
@@ -32,16 +33,18 @@ public sealed record ExportRecord(
     DateTimeOffset? DeliveredAt,
     int? ProjectId,
     int? TasksCreated,
-    int? TasksExisting);
+    int? TasksExisting,
+    string? TraceParent = null);
 
 /// <summary>The export outbox: written before the API answers 202, drained by the dispatcher.</summary>
 public sealed class ExportOutbox(OutboxDb db, TimeProvider time)
 {
     private const string Columns = "id, document_id, state, trigger, attempts, created_at, updated_at, next_attempt_at, last_error_code, " +
-                                   "last_error_message, last_error_at, delivered_at, project_id, tasks_created, tasks_existing";
+                                   "last_error_message, last_error_at, delivered_at, project_id, tasks_created, tasks_existing, trace_parent";
 
     /// <summary>
-    /// Stores a new pending export, unless the document already has one pending or delivering: then that one is
+    /// Stores a new pending export with the W3C trace context of the request that asked for it (so its delivery
+    /// continues that trace, Req OBS-2), unless the document already has one pending or delivering: then that one is
     /// returned, so repeated clicks do not pile up deliveries.
     /// </summary>
     public Task<(ExportRecord Export, bool Created)> EnqueueAsync(string documentId, string trigger, CancellationToken cancellationToken) =>
@@ -66,12 +69,13 @@ public sealed class ExportOutbox(OutboxDb db, TimeProvider time)
     {
         var id = "exp_" + Guid.NewGuid().ToString("N");
         await using var insert = Command(connection, transaction,
-            "INSERT INTO exports (id, document_id, state, trigger, attempts, created_at, updated_at, next_attempt_at) " +
-            "VALUES (@id, @doc, 'pending', @trigger, 0, @now, @now, @now)");
+            "INSERT INTO exports (id, document_id, state, trigger, attempts, created_at, updated_at, next_attempt_at, trace_parent) " +
+            "VALUES (@id, @doc, 'pending', @trigger, 0, @now, @now, @now, @trace)");
         insert.Parameters.AddWithValue("@id", id);
         insert.Parameters.AddWithValue("@doc", documentId);
         insert.Parameters.AddWithValue("@trigger", trigger);
         insert.Parameters.AddWithValue("@now", now);
+        insert.Parameters.AddWithValue("@trace", (object?)Activity.Current?.Id ?? DBNull.Value);
         await insert.ExecuteNonQueryAsync(ct);
         return id;
     }
@@ -280,7 +284,8 @@ public sealed class ExportOutbox(OutboxDb db, TimeProvider time)
         r.IsDBNull(11) ? null : OutboxTime.Parse(r.GetString(11)),
         r.IsDBNull(12) ? null : r.GetInt32(12),
         r.IsDBNull(13) ? null : r.GetInt32(13),
-        r.IsDBNull(14) ? null : r.GetInt32(14));
+        r.IsDBNull(14) ? null : r.GetInt32(14),
+        r.IsDBNull(15) ? null : r.GetString(15));
 
     internal static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql)
     {

@@ -2,15 +2,22 @@ using System.Globalization;
 using LabelingBridge.Configuration;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
+using Suite.ServiceDefaults.Resilience;
+using Suite.ServiceDefaults.Telemetry;
 
 namespace LabelingBridge.Outbox;
 
 /// <summary>
 /// The bridge's own SQLite file: WAL, synchronous=FULL (an accepted export survives a crash), a bounded busy
 /// timeout, short BEGIN IMMEDIATE write transactions retried on BUSY/LOCKED, one connection per operation,
-/// parameterized SQL only. The schema is versioned with PRAGMA user_version.
+/// parameterized SQL only. The schema is versioned with PRAGMA user_version. Every SQLite error is counted in
+/// <c>suite.db.errors{db="outbox"}</c>, every BUSY/LOCKED retry in <c>suite.retries{dependency="outbox-db"}</c>.
 /// </summary>
-public sealed partial class OutboxDb(IOptions<OutboxOptions> options, ILogger<OutboxDb> logger)
+public sealed partial class OutboxDb(
+    IOptions<OutboxOptions> options,
+    ILogger<OutboxDb> logger,
+    DatabaseMetrics? databaseMetrics = null,
+    ResilienceMetrics? resilienceMetrics = null)
 {
     private readonly SemaphoreSlim _init = new(1, 1);
     private string? _connectionString;
@@ -69,9 +76,20 @@ public sealed partial class OutboxDb(IOptions<OutboxOptions> options, ILogger<Ou
     {
         ArgumentNullException.ThrowIfNull(read);
         await InitializeAsync(cancellationToken);
-        await using var connection = await OpenAsync(_connectionString!, cancellationToken);
-        return await read(connection, cancellationToken);
+        try
+        {
+            await using var connection = await OpenAsync(_connectionString!, cancellationToken);
+            return await read(connection, cancellationToken);
+        }
+        catch (SqliteException ex)
+        {
+            databaseMetrics?.Error(DatabaseName, ex.SqliteErrorCode);
+            throw;
+        }
     }
+
+    /// <summary>The <c>db</c> label of this database's metrics.</summary>
+    public const string DatabaseName = "outbox";
 
     /// <summary>One BEGIN IMMEDIATE transaction; retried with backoff when the file is busy or locked.</summary>
     public async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, CancellationToken, Task<T>> write, CancellationToken cancellationToken)
@@ -90,8 +108,15 @@ public sealed partial class OutboxDb(IOptions<OutboxOptions> options, ILogger<Ou
             }
             catch (SqliteException ex) when (ex.SqliteErrorCode is 5 or 6 && attempt < 4)
             {
+                databaseMetrics?.Error(DatabaseName, ex.SqliteErrorCode);
+                resilienceMetrics?.Retry("outbox-db", "busy");
                 LogBusy(logger, attempt, ex.SqliteErrorCode);
                 await Task.Delay(TimeSpan.FromMilliseconds(50 * attempt * attempt), cancellationToken);
+            }
+            catch (SqliteException ex)
+            {
+                databaseMetrics?.Error(DatabaseName, ex.SqliteErrorCode);
+                throw;
             }
         }
     }
@@ -130,7 +155,7 @@ public sealed partial class OutboxDb(IOptions<OutboxOptions> options, ILogger<Ou
 /// <summary>Schema versions of the outbox; each step runs once, in order.</summary>
 internal static class OutboxSchema
 {
-    public const int Version = 2;
+    public const int Version = 3;
 
     private static readonly string[] Steps =
     [
@@ -188,6 +213,9 @@ internal static class OutboxSchema
             height_pt REAL NOT NULL,
             PRIMARY KEY (document_id, page_no)
         );
+        """,
+        """
+        ALTER TABLE exports ADD COLUMN trace_parent TEXT;
         """,
     ];
 

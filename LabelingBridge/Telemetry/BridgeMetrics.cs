@@ -1,9 +1,11 @@
 using System.Diagnostics.Metrics;
-using LabelingBridge.LabelStudio;
 
 namespace LabelingBridge.Telemetry;
 
-/// <summary>Meter "Suite.LabelingBridge": breaker state, deliveries by outcome, retries and Label Studio errors by code.</summary>
+/// <summary>
+/// Meter "Suite.LabelingBridge": deliveries by outcome, retries and Label Studio errors by code, annotations. The Label
+/// Studio breaker state is the shared gauge <c>suite.circuit_breaker.state</c> (ServiceDefaults' CircuitBreakerStates).
+/// </summary>
 public sealed class BridgeMetrics
 {
     public const string MeterName = "Suite.LabelingBridge";
@@ -13,7 +15,7 @@ public sealed class BridgeMetrics
     private readonly Counter<long> _errors;
     private readonly Counter<long> _annotations;
 
-    public BridgeMetrics(IMeterFactory meterFactory, BreakerStateTracker breakers, TimeProvider time)
+    public BridgeMetrics(IMeterFactory meterFactory)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
         var meter = meterFactory.Create(MeterName);
@@ -21,9 +23,6 @@ public sealed class BridgeMetrics
         _retries = meter.CreateCounter<long>("labeling_bridge.retries", description: "Retries of Label Studio operations by operation and error code.");
         _errors = meter.CreateCounter<long>("labeling_bridge.label_studio.errors", description: "Failed Label Studio calls by error code (timeout, network, server_error, throttled, ...).");
         _annotations = meter.CreateCounter<long>("labeling_bridge.annotations.received", description: "Annotations stored, by source (webhook, reconciliation).");
-        meter.CreateObservableGauge("labeling_bridge.breaker.state",
-            () => breakers.Snapshot(time.GetUtcNow()).Select(s => new Measurement<int>((int)s.State, new KeyValuePair<string, object?>("instance", s.Instance))),
-            description: "Circuit breaker of each Label Studio instance: 0 closed, 1 half-open, 2 open.");
     }
 
     public void Delivery(string outcome, string? error) =>

@@ -1,13 +1,15 @@
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;
+using Suite.ServiceDefaults.Resilience;
 
 namespace Suite.PipelineWorker.Engines;
 
 /// <summary>
 /// One circuit breaker per subprocess engine (renderer, ocr): when an engine keeps timing out or crashing, the
 /// stages stop calling it for a while and fall back at once (CB-2, CB-3) instead of paying a timeout per page.
-/// A missing executable does not count: that is known from the probe and handled before any call.
+/// A missing executable does not count: that is known from the probe and handled before any call. The pipelines
+/// have Polly's telemetry (pipeline.name = the engine) and report their state to <see cref="CircuitBreakerStates"/>.
 /// </summary>
 internal sealed class EngineBreakers
 {
@@ -16,7 +18,7 @@ internal sealed class EngineBreakers
 
     private readonly Dictionary<string, ResiliencePipeline> _pipelines;
 
-    public EngineBreakers(IOptions<EngineOptions> options, DependencyBreakers breakers)
+    public EngineBreakers(IOptions<EngineOptions> options, CircuitBreakerStates breakers, ILoggerFactory loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(breakers);
@@ -24,7 +26,7 @@ internal sealed class EngineBreakers
         _pipelines = new[] { Renderer, Ocr }.ToDictionary(name => name, name =>
         {
             breakers.Register(name);
-            return new ResiliencePipelineBuilder().AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            return new ResiliencePipelineBuilder().WithSuiteTelemetry(name, loggerFactory).AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
                 FailureRatio = o.BreakerFailureRatio,
                 MinimumThroughput = o.BreakerMinimumThroughput,

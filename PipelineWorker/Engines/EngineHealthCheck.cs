@@ -1,3 +1,4 @@
+using Suite.ServiceDefaults.Resilience;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
@@ -7,7 +8,7 @@ namespace Suite.PipelineWorker.Engines;
 /// Readiness: the external engines and the optional dependencies' breakers. A missing engine or an open breaker
 /// makes the worker Degraded (200), never unready: documents still complete without them (SU-4, HC-3, CB-4).
 /// </summary>
-internal sealed class EngineHealthCheck(EngineRegistry engines, DependencyBreakers breakers, IOptions<DescribeOptions> describe) : IHealthCheck
+internal sealed class EngineHealthCheck(EngineRegistry engines, CircuitBreakerStates breakers, IOptions<DescribeOptions> describe) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -24,17 +25,12 @@ internal sealed class EngineHealthCheck(EngineRegistry engines, DependencyBreake
         }
 
         data["vision"] = describe.Value.IsConfigured ? "configured" : "not configured (describe stage skipped)";
-        foreach (var (dependency, state) in breakers.Snapshot())
+        foreach (var breaker in breakers.Snapshot())
         {
-            data["breaker." + dependency] = state switch
+            data["breaker." + breaker.Dependency] = breaker.StateName;
+            if (breaker.State == BreakerState.Open)
             {
-                BreakerState.Open => "open",
-                BreakerState.HalfOpen => "half_open",
-                _ => "closed",
-            };
-            if (state == BreakerState.Open)
-            {
-                problems.Add($"the {dependency} circuit breaker is open");
+                problems.Add($"the {breaker.Dependency} circuit breaker is open");
             }
         }
 

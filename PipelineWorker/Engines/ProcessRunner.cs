@@ -2,6 +2,8 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Suite.ServiceDefaults.Resilience;
+using Suite.ServiceDefaults.Telemetry;
 
 namespace Suite.PipelineWorker.Engines;
 
@@ -71,7 +73,7 @@ internal sealed class EngineException : Exception
 /// error, and on timeout or cancellation the whole process group killed, so a program that forked helpers
 /// leaves nothing behind. The group is also killed after a normal exit, for stray grandchildren.
 /// </summary>
-internal sealed partial class ProcessRunner(ILogger<ProcessRunner> logger)
+internal sealed partial class ProcessRunner(ILogger<ProcessRunner> logger, ResilienceMetrics? resilience = null)
 {
     private static readonly Lazy<string?> Setsid = new(() => ExecutableLocator.Find("setsid", ["/usr/bin/setsid", "/bin/setsid"]));
     private static readonly Lazy<string?> Kill = new(() => ExecutableLocator.Find("kill", ["/usr/bin/kill", "/bin/kill"]));
@@ -138,8 +140,10 @@ internal sealed partial class ProcessRunner(ILogger<ProcessRunner> logger)
         {
             KillTree(process, groupId);
             var error = await CollectAsync(stderr);
-            LogKilled(logger, name, process.Id, cancellationToken.IsCancellationRequested ? "cancelled" : "timed out");
+            var timedOut = !cancellationToken.IsCancellationRequested;
+            LogKilled(logger, name, process.Id, timedOut ? "timed out" : "cancelled", timedOut ? ErrorKinds.Timeout : "cancelled");
             cancellationToken.ThrowIfCancellationRequested();
+            resilience?.Timeout(name, "subprocess");
             throw new EngineException(
                 EngineFailureKind.Timeout,
                 $"{name} did not finish within {timeout.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s and was killed with its process group{Suffix(error.Text)}");
@@ -254,8 +258,8 @@ internal sealed partial class ProcessRunner(ILogger<ProcessRunner> logger)
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Engine} (pid {Pid}) {Why}: killed its process group")]
-    private static partial void LogKilled(ILogger logger, string engine, int pid, string why);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Engine} (pid {Pid}) {Why}: killed its process group ({ErrorKind})")]
+    private static partial void LogKilled(ILogger logger, string engine, int pid, string why, string errorKind);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Process {Pid} did not exit within 5 s after SIGKILL")]
     private static partial void LogNotReaped(ILogger logger, int pid);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using Suite.Contracts;
+using Suite.ServiceDefaults.Resilience;
 
 namespace Suite.PipelineWorker.Jobs;
 
@@ -21,6 +22,7 @@ internal sealed class JobConsumer(
     IOptions<WorkerOptions> options,
     FaultInjector faults,
     WorkerMetrics metrics,
+    ResilienceMetrics resilience,
     ILogger<JobConsumer> logger) : BackgroundService
 {
     private const int PendingPageSize = 10;
@@ -232,6 +234,9 @@ internal sealed class JobConsumer(
         var job = JobMessage.From(entry);
         JobResult result;
         long deliveries = 0;
+        // The consumer span continues the trace of whoever added the job (the upload, the sweeper, a retry) and stays
+        // current until the entry is settled, so a retry's producer span is its child.
+        using var activity = job.DocumentId is null ? null : StartActivity(job);
         if (job.DocumentId is null)
         {
             // A pending id whose entry is gone, or a malformed job: nothing can ever process it.
@@ -241,7 +246,6 @@ internal sealed class JobConsumer(
         else
         {
             deliveries = (fresh ? 1 : await jobs.DeliveryCountAsync(job.EntryId)) + job.Attempts;
-            using var activity = StartActivity(job);
             activity?.SetTag("suite.job.delivery", deliveries);
             // A scope per job: the typed IngestClient (and its pooled handler) is not held for the process lifetime.
             await using var scope = scopes.CreateAsyncScope();
@@ -257,7 +261,11 @@ internal sealed class JobConsumer(
                 await jobs.AckAsync(job.EntryId);
                 break;
             case JobOutcome.DeadLettered:
-                if (!await jobs.DeadLetterAsync(_options.ConsumerName, job, deliveries, result.Reason ?? "dead-lettered"))
+                if (await jobs.DeadLetterAsync(_options.ConsumerName, job, deliveries, result.Reason ?? "dead-lettered"))
+                {
+                    metrics.DeadLettered();
+                }
+                else
                 {
                     Log.NotOurs(logger, job.EntryId);
                 }
@@ -265,12 +273,18 @@ internal sealed class JobConsumer(
                 break;
             case JobOutcome.Retry or JobOutcome.Wait:
                 var next = job.Next(countsAsAttempt: result.Outcome == JobOutcome.Retry, result.Reason ?? "retry", deliveries);
-                if (!await jobs.RetryLaterAsync(_options.ConsumerName, next, result.Delay))
+                using (var produce = StartRetryActivity(next, result))
                 {
-                    Log.NotOurs(logger, job.EntryId);
+                    // The retry entry carries this span's context, so its next delivery joins the same trace.
+                    next = next.WithTraceParent(produce?.Id ?? Activity.Current?.Id);
+                    if (!await jobs.RetryLaterAsync(_options.ConsumerName, next, result.Delay))
+                    {
+                        Log.NotOurs(logger, job.EntryId);
+                    }
                 }
 
                 metrics.Retried(result.Outcome);
+                resilience.Retry("job", result.Outcome.ToMetricName());
                 break;
         }
     }
@@ -278,11 +292,29 @@ internal sealed class JobConsumer(
     /// <summary>Continues the trace of the upload that enqueued the job (traceparent field), if any.</summary>
     private static Activity? StartActivity(JobMessage job)
     {
-        ActivityContext.TryParse(job.TraceParent, null, out var parent);
-        var activity = WorkerMetrics.ActivitySource.StartActivity("process document", ActivityKind.Consumer, parent);
-        activity?.SetTag("suite.document.id", job.DocumentId);
+        ActivityContext.TryParse(job.TraceParent, null, isRemote: true, out var parent);
+        var activity = WorkerMetrics.ActivitySource.StartActivity("process " + JobStreams.Jobs, ActivityKind.Consumer, parent);
+        activity?.SetTag("messaging.system", "redis");
+        activity?.SetTag("messaging.operation.type", "process");
+        activity?.SetTag("messaging.destination.name", JobStreams.Jobs);
+        activity?.SetTag("messaging.consumer.group.name", JobStreams.ConsumerGroup);
         activity?.SetTag("messaging.message.id", job.EntryId);
+        activity?.SetTag("suite.document.id", job.DocumentId);
         activity?.SetTag("suite.job.attempts", job.Attempts);
+        return activity;
+    }
+
+    /// <summary>Putting the job in the retry set is a send to the jobs stream (it comes back there when due).</summary>
+    private static Activity? StartRetryActivity(JobMessage next, JobResult result)
+    {
+        var activity = WorkerMetrics.ActivitySource.StartActivity("send " + JobStreams.Jobs, ActivityKind.Producer);
+        activity?.SetTag("messaging.system", "redis");
+        activity?.SetTag("messaging.operation.type", "send");
+        activity?.SetTag("messaging.destination.name", JobStreams.Jobs);
+        activity?.SetTag("suite.document.id", next.DocumentId);
+        activity?.SetTag("suite.job.retry_of", next.EntryId);
+        activity?.SetTag("suite.job.kind", result.Outcome.ToMetricName());
+        activity?.SetTag("suite.job.delay_ms", (long)result.Delay.TotalMilliseconds);
         return activity;
     }
 

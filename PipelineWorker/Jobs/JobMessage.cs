@@ -60,6 +60,17 @@ internal sealed record JobMessage(string EntryId, IReadOnlyDictionary<string, st
         return new JobMessage(EntryId, fields);
     }
 
+    /// <summary>The same job carrying another W3C trace context (unchanged when <paramref name="traceParent"/> is null).</summary>
+    public JobMessage WithTraceParent(string? traceParent)
+    {
+        if (traceParent is null)
+        {
+            return this;
+        }
+
+        return this with { Fields = new Dictionary<string, string>(Fields, StringComparer.Ordinal) { [JobStreams.TraceParentField] = traceParent } };
+    }
+
     /// <summary>The retry set's member: the fields as a JSON object of strings (read back by a Lua script and by IngestService).</summary>
     public string ToJson() => JsonSerializer.Serialize(Fields);
 

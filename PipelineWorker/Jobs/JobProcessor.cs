@@ -6,6 +6,7 @@ using StackExchange.Redis;
 using Suite.Contracts;
 using Suite.PipelineWorker.Ingest;
 using Suite.PipelineWorker.Stages;
+using Suite.ServiceDefaults.Telemetry;
 
 namespace Suite.PipelineWorker.Jobs;
 
@@ -75,7 +76,7 @@ internal sealed class JobProcessor(
         }
         catch (TransientStageException ex)
         {
-            return await RetryAsync(lease, deliveries, ex.Message, stoppingToken);
+            return await RetryAsync(lease, deliveries, ex.Message, stoppingToken, ex.IsTimeout ? ErrorKinds.Timeout : ErrorKinds.Server);
         }
         catch (LeaseLostException ex)
         {
@@ -116,7 +117,8 @@ internal sealed class JobProcessor(
             // IngestService, the network or the local disk failed while the document was held. Counted as an attempt:
             // a failure that repeats for this document only (its upload unreadable, say) must end dead-lettered with
             // its reason rather than loop forever; a short outage is absorbed by the retry backoff.
-            return await RetryAsync(lease, deliveries, $"{ex.GetType().Name}: {ex.Message}", stoppingToken);
+            return await RetryAsync(lease, deliveries, $"{ex.GetType().Name}: {ex.Message}", stoppingToken,
+                ex is TimeoutRejectedException or TimeoutException ? ErrorKinds.Timeout : ErrorKinds.Server);
         }
         catch (Exception ex)
         {
@@ -226,7 +228,7 @@ internal sealed class JobProcessor(
             }
 
             await ingest.ReportFailureAsync(documentId, claim.LeaseToken, new FailureReport(failure.Code, failure.Message), stoppingToken);
-            Log.Failed(logger, documentId, failure.Code, failure.Message);
+            Log.Failed(logger, documentId, failure.Code, ErrorKinds.Of(failure.Code), failure.Message);
             metrics.DocumentFailed(failure.Code);
             return JobResult.Failed;
         }
@@ -237,7 +239,7 @@ internal sealed class JobProcessor(
     }
 
     /// <summary>A transient failure: release the document and retry the job after a backoff, or dead-letter it when its deliveries ran out.</summary>
-    private async Task<JobResult> RetryAsync(ClaimResponse claim, long deliveries, string reason, CancellationToken stoppingToken)
+    private async Task<JobResult> RetryAsync(ClaimResponse claim, long deliveries, string reason, CancellationToken stoppingToken, string errorKind = ErrorKinds.Server)
     {
         if (deliveries >= _options.MaxDeliveries)
         {
@@ -245,7 +247,7 @@ internal sealed class JobProcessor(
         }
 
         var delay = RetryBackoff.For((int)Math.Min(deliveries, int.MaxValue), _options.RetryBaseDelay, _options.RetryMaxDelay);
-        Log.Retrying(logger, claim.DocumentId, deliveries, _options.MaxDeliveries, reason, delay.TotalSeconds);
+        Log.Retrying(logger, claim.DocumentId, deliveries, _options.MaxDeliveries, errorKind, reason, delay.TotalSeconds);
         try
         {
             await ingest.ReleaseAsync(claim.DocumentId, claim.LeaseToken, new ReleaseReport(reason, DateTimeOffset.UtcNow + delay), stoppingToken);

@@ -54,8 +54,8 @@ internal static partial class Log
     [LoggerMessage(17, LogLevel.Information, "Document {DocumentId} completed (lease {Lease})")]
     public static partial void Completed(ILogger logger, string documentId, long lease);
 
-    [LoggerMessage(18, LogLevel.Warning, "Document {DocumentId} failed permanently: {Code}: {Reason}")]
-    public static partial void Failed(ILogger logger, string documentId, string code, string reason);
+    [LoggerMessage(18, LogLevel.Warning, "Document {DocumentId} failed permanently: {Code} ({ErrorKind}): {Reason}")]
+    public static partial void Failed(ILogger logger, string documentId, string code, string errorKind, string reason);
 
     [LoggerMessage(19, LogLevel.Information, "Removed {Count} work folder(s) left by worker processes that are gone")]
     public static partial void OrphansRemoved(ILogger logger, int count);
@@ -75,8 +75,8 @@ internal static partial class Log
     [LoggerMessage(24, LogLevel.Information, "Document {DocumentId}: duplicate delivery ({Reason}); put back for {DelaySeconds:0.#} s")]
     public static partial void Duplicate(ILogger logger, string documentId, string reason, double delaySeconds);
 
-    [LoggerMessage(25, LogLevel.Warning, "Document {DocumentId}: delivery {Delivery} of {MaxDeliveries} failed transiently ({Reason}); retrying in {DelaySeconds:0.#} s")]
-    public static partial void Retrying(ILogger logger, string documentId, long delivery, int maxDeliveries, string reason, double delaySeconds);
+    [LoggerMessage(25, LogLevel.Warning, "Document {DocumentId}: delivery {Delivery} of {MaxDeliveries} failed transiently ({ErrorKind}: {Reason}); retrying in {DelaySeconds:0.#} s")]
+    public static partial void Retrying(ILogger logger, string documentId, long delivery, int maxDeliveries, string errorKind, string reason, double delaySeconds);
 
     [LoggerMessage(26, LogLevel.Warning, "Document {DocumentId}: could not release the lease ({Error}); it expires by itself")]
     public static partial void ReleaseFailed(ILogger logger, string documentId, string error);

@@ -14,6 +14,7 @@ internal sealed class WorkerMetrics
     private readonly Counter<long> _failures;
     private readonly Counter<long> _lostEntries;
     private readonly Counter<long> _retries;
+    private readonly Counter<long> _deadLetters;
     private readonly Histogram<double> _stageDuration;
 
     public WorkerMetrics(IMeterFactory meterFactory)
@@ -24,7 +25,12 @@ internal sealed class WorkerMetrics
         _failures = meter.CreateCounter<long>("suite.worker.job_failures", "{job}", "Documents failed permanently, by failure code");
         _lostEntries = meter.CreateCounter<long>("suite.worker.lost_entries", "{entry}", "Pending entries whose stream entry was deleted (lost jobs)");
         _retries = meter.CreateCounter<long>("suite.worker.retries", "{job}", "Jobs put in the retry set, by kind (retry: a counted attempt; wait: not counted)");
-        _stageDuration = meter.CreateHistogram<double>("suite.worker.stage.duration", "s", "Duration of pipeline stages, by stage and status");
+        _deadLetters = meter.CreateCounter<long>("suite.worker.dead_letters", "{job}", "Jobs moved to the dead-letter stream after their deliveries ran out");
+        _stageDuration = meter.CreateHistogram<double>(
+            "suite.worker.stage.duration",
+            "s",
+            "Duration of pipeline stages, by stage and outcome (completed, degraded, skipped, failed, timeout, transient, cancelled)",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300] });
     }
 
     public void JobHandled(JobOutcome outcome) => _jobs.Add(1, new KeyValuePair<string, object?>("outcome", outcome.ToMetricName()));
@@ -35,8 +41,10 @@ internal sealed class WorkerMetrics
 
     public void Retried(JobOutcome kind) => _retries.Add(1, new KeyValuePair<string, object?>("kind", kind.ToMetricName()));
 
-    public void StageFinished(string stage, string status, TimeSpan duration) => _stageDuration.Record(
+    public void DeadLettered() => _deadLetters.Add(1);
+
+    public void StageFinished(string stage, string outcome, TimeSpan duration) => _stageDuration.Record(
         duration.TotalSeconds,
         new KeyValuePair<string, object?>("stage", stage),
-        new KeyValuePair<string, object?>("status", status));
+        new KeyValuePair<string, object?>("outcome", outcome));
 }

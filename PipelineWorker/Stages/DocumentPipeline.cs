@@ -2,6 +2,8 @@ using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Suite.Contracts;
 using Suite.PipelineWorker.Jobs;
+using Suite.ServiceDefaults.Resilience;
+using Suite.ServiceDefaults.Telemetry;
 
 namespace Suite.PipelineWorker.Stages;
 
@@ -21,7 +23,8 @@ internal sealed class DocumentPipeline(
     IEnumerable<IPipelineStage> stages,
     IOptions<WorkerOptions> options,
     WorkerMetrics metrics,
-    FaultInjector? faults = null)
+    FaultInjector? faults = null,
+    ResilienceMetrics? resilience = null)
 {
     public IReadOnlyList<IPipelineStage> Stages { get; } = [.. stages];
 
@@ -39,6 +42,10 @@ internal sealed class DocumentPipeline(
         var clock = Stopwatch.StartNew();
         var status = StageStatus.Failed;
         var completed = false;
+        // One child span per stage of the document's trace (Req OBS-2); its outcome is the metric's outcome.
+        using var activity = WorkerMetrics.ActivitySource.StartActivity("stage " + stage.Name);
+        activity?.SetTag("suite.stage", stage.Name);
+        activity?.SetTag("suite.document.id", context.DocumentId);
         try
         {
             var fault = faults?.Find(stage.Name, context.FileName, context.LeaseToken);
@@ -67,6 +74,8 @@ internal sealed class DocumentPipeline(
         catch (PipelineFailure failure) when (failure.Code == FailureCodes.StageTimeout)
         {
             // A stage enforcing its own limit: still a timeout, so transient like the runner's own.
+            status = StageOutcomes.Timeout;
+            resilience?.Timeout("stage", stage.Name);
             throw new TransientStageException(stage.Name, failure.Message, failure);
         }
         catch (PipelineFailure failure) when (failure.Stage is null)
@@ -76,13 +85,21 @@ internal sealed class DocumentPipeline(
         }
         catch (OperationCanceledException ex) when (!stoppingToken.IsCancellationRequested && !documentToken.IsCancellationRequested && stageCts.IsCancellationRequested)
         {
+            status = StageOutcomes.Timeout;
+            resilience?.Timeout("stage", stage.Name);
             throw new TransientStageException(
                 stage.Name,
                 $"Stage {stage.Name} did not finish within {timeout.TotalSeconds:0.#} s; it was cancelled and will be retried.",
                 ex);
         }
+        catch (OperationCanceledException)
+        {
+            status = StageOutcomes.Cancelled;
+            throw;
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
+            status = StageOutcomes.Transient;
             throw new TransientStageException(stage.Name, $"Stage {stage.Name} failed: {ex.Message}", ex);
         }
         catch (Exception ex) when (ex is not (PipelineFailure or OperationCanceledException or TransientStageException))
@@ -99,6 +116,12 @@ internal sealed class DocumentPipeline(
             }
 
             metrics.StageFinished(stage.Name, status, clock.Elapsed);
+            activity?.SetTag("suite.stage.outcome", status);
+            activity?.SetTag(ErrorKinds.Label, status == StageOutcomes.Timeout ? ErrorKinds.Timeout : null);
+            if (!completed)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, status);
+            }
         }
     }
 
@@ -181,4 +204,20 @@ internal sealed class TransientStageException : Exception
     }
 
     public string Stage { get; }
+
+    /// <summary>The stage ran out of its time (its own limit or the runner's), rather than failing otherwise.</summary>
+    public bool IsTimeout => InnerException is OperationCanceledException or PipelineFailure { Code: FailureCodes.StageTimeout };
+}
+
+/// <summary>Outcomes of a stage run besides the stage statuses (completed, degraded, skipped, failed): metric and span label.</summary>
+internal static class StageOutcomes
+{
+    /// <summary>The stage ran out of its time (TMO-3, TMO-7).</summary>
+    public const string Timeout = "timeout";
+
+    /// <summary>The stage failed in a way a later attempt may not meet (disk, permissions).</summary>
+    public const string Transient = "transient";
+
+    /// <summary>The document's budget, its lease, a cancel or shutdown stopped the stage.</summary>
+    public const string Cancelled = "cancelled";
 }

@@ -5,6 +5,7 @@ using Suite.PipelineWorker.Engines;
 using Suite.PipelineWorker.Jobs;
 using Suite.ServiceDefaults.Health;
 using Suite.ServiceDefaults.Http;
+using Suite.ServiceDefaults.Resilience;
 
 namespace Suite.PipelineWorker.Stages;
 
@@ -47,6 +48,7 @@ internal static class PipelineStagesExtensions
         services.AddSingleton<IPipelineStage, AssembleStage>();
 
         services.AddMetrics();
+        services.AddResilienceTelemetry();
         services.TryAddSingleton<WorkerMetrics>();
         services.AddSingleton<DocumentPipeline>();
         return builder;
@@ -70,7 +72,6 @@ internal static class PipelineStagesExtensions
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
-        services.TryAddSingleton<DependencyBreakers>();
         services.TryAddSingleton<ProcessRunner>();
         services.TryAddSingleton<EngineRegistry>();
         services.TryAddSingleton<EngineBreakers>();
@@ -99,7 +100,7 @@ internal static class PipelineStagesExtensions
                 o.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(240);
                 sp.GetRequiredService<IConfiguration>().GetSection("Resilience:" + VisionClient.Name).Bind(o);
 
-                var breakers = sp.GetRequiredService<DependencyBreakers>();
+                var breakers = sp.GetRequiredService<CircuitBreakerStates>();
                 breakers.Register(VisionClient.Name);
                 o.CircuitBreaker.OnOpened = args =>
                 {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
+using Suite.ServiceDefaults.Telemetry;
 
 namespace Suite.ServiceDefaults.Problems;
 
@@ -70,6 +71,12 @@ public static class ApiProblem
         {
             problem.Extensions["code"] = DefaultCode(problem.Status ?? 500);
             problem.Extensions["retryable"] = problem.Status is 408 or 429 or >= 500;
+        }
+
+        // Every problem written is counted by its code (errors by code, Req OBS-3).
+        if (context.RequestServices?.GetService(typeof(ProblemMetrics)) is ProblemMetrics metrics)
+        {
+            metrics.Record(problem.Extensions["code"]?.ToString() ?? "unknown", problem.Status ?? 500, context.Request.Path);
         }
     }
 

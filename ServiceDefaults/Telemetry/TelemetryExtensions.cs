@@ -3,7 +3,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using Suite.ServiceDefaults.Resilience;
 using OpenTelemetry.Trace;
 
 namespace Suite.ServiceDefaults.Telemetry;
@@ -30,9 +34,12 @@ public static class TelemetryExtensions
     }
 
     /// <summary>
-    /// Traces, metrics and logs through OpenTelemetry; exported over OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT
-    /// is set (the AppHost sets it to its dashboard). Protocol, headers and service name come from the
-    /// standard OTEL_* variables, which the SDK reads itself.
+    /// Traces, metrics and logs through OpenTelemetry. Metrics are always scrapeable in Prometheus format at
+    /// <c>/metrics</c> (mapped by MapDefaultEndpoints) and, like traces and logs, exported over OTLP when
+    /// OTEL_EXPORTER_OTLP_ENDPOINT is set (the AppHost sets it to its dashboard). Protocol and headers come from the
+    /// standard OTEL_* variables, which the SDK reads itself; service.name is OTEL_SERVICE_NAME, else the application
+    /// name. Meters: the suite's own (<c>Suite.*</c>), Polly's (<c>Polly</c>: every retry, timeout and breaker event of
+    /// a pipeline), ASP.NET Core's and HttpClient's (request durations), and the runtime's (thread pool, GC).
     /// </summary>
     public static TBuilder AddSuiteTelemetry<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
@@ -43,16 +50,22 @@ public static class TelemetryExtensions
             o.IncludeScopes = true;
         });
 
+        builder.Services.AddSingleton<ProblemMetrics>();
+        builder.Services.AddSingleton<DatabaseMetrics>();
+        builder.Services.AddResilienceTelemetry();
+
+        var serviceName = builder.Configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : builder.Environment.ApplicationName;
         builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(serviceName, serviceInstanceId: Environment.MachineName + ":" + Environment.ProcessId))
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddMeter(SuiteSourcePrefix + "*"))
+                .AddMeter(SuiteSourcePrefix + "*", PollyMeterName)
+                .AddPrometheusExporter())
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName, SuiteSourcePrefix + "*")
-                .AddAspNetCoreInstrumentation(o => o.Filter = ctx =>
-                    !ctx.Request.Path.StartsWithSegments("/health", StringComparison.OrdinalIgnoreCase))
+                .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !IsOperationsPath(ctx.Request.Path))
                 .AddHttpClientInstrumentation());
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
@@ -62,6 +75,25 @@ public static class TelemetryExtensions
 
         return builder;
     }
+
+    /// <summary>Polly's meter (Polly.Extensions): resilience.polly.strategy.events and the attempt/pipeline durations.</summary>
+    public const string PollyMeterName = "Polly";
+
+    /// <summary>Path of the Prometheus scrape endpoint.</summary>
+    public const string MetricsPath = "/metrics";
+
+    /// <summary>Serves the metrics in Prometheus text format at /metrics (not traced, not counted as requests).</summary>
+    public static WebApplication MapPrometheusMetrics(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapPrometheusScrapingEndpoint(MetricsPath).DisableHttpMetrics();
+        return app;
+    }
+
+    /// <summary>Health and metrics endpoints: polled all the time, so they make no spans.</summary>
+    private static bool IsOperationsPath(PathString path) =>
+        path.StartsWithSegments("/health", StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments(MetricsPath, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The trace id of the current activity, for log fields and error bodies.</summary>
     public static string? CurrentTraceId() => Activity.Current?.TraceId.ToString();

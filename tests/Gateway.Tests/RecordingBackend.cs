@@ -26,6 +26,12 @@ internal sealed class RecordingBackend : IAsyncDisposable
 
     public ConcurrentQueue<string> Paths { get; } = new();
 
+    /// <summary>The W3C traceparent header of each request received (empty when it had none).</summary>
+    public ConcurrentQueue<string> TraceParents { get; } = new();
+
+    /// <summary>When set, the backend accepts requests and never answers them (a black hole).</summary>
+    public bool Hang { get; set; }
+
     public static async Task<RecordingBackend> StartAsync(string name)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -37,6 +43,12 @@ internal sealed class RecordingBackend : IAsyncDisposable
         app.Run(async context =>
         {
             backend.Paths.Enqueue(context.Request.Path + context.Request.QueryString);
+            backend.TraceParents.Enqueue(context.Request.Headers.TraceParent.ToString());
+            if (backend.Hang)
+            {
+                await Task.Delay(Timeout.Infinite, context.RequestAborted);
+            }
+
             context.Response.Headers["X-Backend"] = name;
             await context.Response.WriteAsync($"{name}:{context.Request.Method}:{context.Request.Path}");
         });

@@ -10,6 +10,7 @@ public sealed class CatalogIndexTests(IngestFixture fixture)
     public static TheoryData<string, string> Queries => new()
     {
         { nameof(CatalogSql.SelectDocument), CatalogSql.SelectDocument },
+        { nameof(CatalogSql.SelectTraceParent), CatalogSql.SelectTraceParent },
         { nameof(CatalogSql.SelectStages), CatalogSql.SelectStages },
         { nameof(CatalogSql.SelectStage), CatalogSql.SelectStage },
         { nameof(CatalogSql.ListFirstPage), CatalogSql.ListFirstPage },

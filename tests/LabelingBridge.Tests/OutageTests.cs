@@ -4,6 +4,7 @@ using System.Text.Json;
 using LabelingBridge.LabelStudio;
 using LabelingBridge.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Suite.ServiceDefaults.Resilience;
 using Suite.Testing;
 
 namespace LabelingBridge.Tests;
@@ -45,12 +46,12 @@ public sealed class OutageTests
     public async Task A_5xx_burst_opens_the_breaker_calls_fail_fast_while_open_then_it_half_opens_and_closes()
     {
         await using var s = await Scenario.StartAsync();
-        var tracker = s.Bridge.Services.GetRequiredService<BreakerStateTracker>();
+        var tracker = s.Bridge.Services.GetRequiredService<CircuitBreakerStates>();
         var id = s.AddDocument(pages: 1);
         s.Emulator.Faults.ServerErrors(10_000, 500);
 
         var exportId = await s.RequestExportAsync(id);
-        await Eventually.UntilAsync(() => s.Metrics.Gauge("labeling_bridge.breaker.state") == (int)BreakerState.Open, Wait, "breaker gauge shows open");
+        await Eventually.UntilAsync(() => s.Metrics.Gauge(CircuitBreakerStates.GaugeName) == (int)BreakerState.Open, Wait, "breaker gauge shows open");
         var open = tracker.History.Last(h => h.State == BreakerState.Open);
         var (status, body) = await s.ReadinessAsync();
         Assert.Equal(HttpStatusCode.OK, status);
@@ -61,7 +62,7 @@ public sealed class OutageTests
 
         s.Emulator.Faults.ServerErrors(0);
         await s.WaitForExportAsync(exportId, "delivered", Wait);
-        await Eventually.UntilAsync(() => s.Metrics.Gauge("labeling_bridge.breaker.state") == (int)BreakerState.Closed, Wait, "breaker gauge shows closed");
+        await Eventually.UntilAsync(() => s.Metrics.Gauge(CircuitBreakerStates.GaugeName) == (int)BreakerState.Closed, Wait, "breaker gauge shows closed");
 
         // While open, nothing reached Label Studio: the emulator logged no request inside the break.
         var margin = TimeSpan.FromMilliseconds(50);

@@ -137,8 +137,7 @@ public sealed class PolicyTests
             Retry = new LabelStudioRetry { MaxRetries = maxRetries, BaseDelayMilliseconds = 10, MaxDelaySeconds = 0.05 },
         });
         var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var metrics = new BridgeMetrics(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
-            new BreakerStateTracker(NullLogger<BreakerStateTracker>.Instance), TimeProvider.System);
+        var metrics = new BridgeMetrics(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
         return new LabelStudioOperations(options, TimeProvider.System, metrics, NullLogger<LabelStudioOperations>.Instance);
     }
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging.Abstractions;
 using Suite.Contracts;
 using Suite.PipelineWorker.Engines;
+using Suite.ServiceDefaults.Resilience;
 using Suite.Testing;
 
 namespace PipelineWorker.Tests;
@@ -189,12 +190,12 @@ public sealed class DegradationTests
         Assert.Equal(StageOutcome.Degraded, ocr.Outcome);
         Assert.Contains("simulated engine crash", ocr.Reason, StringComparison.Ordinal);
         Assert.Contains("OCR is limited to 8 pages", ocr.Reason, StringComparison.Ordinal);
-        Assert.Equal(BreakerState.Open, pipeline.Services.GetRequiredService<DependencyBreakers>().StateOf(EngineBreakers.Ocr));
+        Assert.Equal(BreakerState.Open, pipeline.Services.GetRequiredService<CircuitBreakerStates>().StateOf(EngineBreakers.Ocr));
         Assert.Equal(2, gauge.Read(EngineBreakers.Ocr));
     }
 }
 
-/// <summary>Reads the breaker gauge of one host's meter (suite.dependency.breaker_state) through a MeterListener.</summary>
+/// <summary>Reads the breaker gauge of one host's meter (suite.circuit_breaker.state, meter Suite.Resilience) through a MeterListener.</summary>
 internal sealed class BreakerGauge : IDisposable
 {
     private readonly MeterListener _listener = new();
@@ -204,10 +205,10 @@ internal sealed class BreakerGauge : IDisposable
     {
         // Only this host's meter: every host in the test process has its own meter factory.
         var factory = services.GetRequiredService<IMeterFactory>();
-        _ = services.GetRequiredService<DependencyBreakers>();
+        _ = services.GetRequiredService<CircuitBreakerStates>();
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Name == DependencyBreakers.GaugeName && ReferenceEquals(instrument.Meter.Scope, factory))
+            if (instrument.Name == CircuitBreakerStates.GaugeName && ReferenceEquals(instrument.Meter.Scope, factory))
             {
                 listener.EnableMeasurementEvents(instrument);
             }

@@ -41,7 +41,7 @@ public sealed class BridgeApp : WebApplicationFactory<Program>
     public static int NextPort() => FreePort.Next();
 }
 
-/// <summary>Records the bridge's own metrics (meter Suite.LabelingBridge of one bridge instance only).</summary>
+/// <summary>Records the bridge's own metrics (meters Suite.LabelingBridge and Suite.Resilience of one bridge instance only).</summary>
 public sealed class MetricsProbe : IDisposable
 {
     private readonly MeterListener _listener = new();
@@ -52,7 +52,8 @@ public sealed class MetricsProbe : IDisposable
         var factory = services.GetRequiredService<IMeterFactory>();
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == LabelingBridge.Telemetry.BridgeMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, factory))
+            if (instrument.Meter.Name is LabelingBridge.Telemetry.BridgeMetrics.MeterName or Suite.ServiceDefaults.Resilience.ResilienceMetrics.MeterName
+                && ReferenceEquals(instrument.Meter.Scope, factory))
             {
                 listener.EnableMeasurementEvents(instrument);
             }
@@ -103,15 +104,28 @@ public sealed class LogCapture : ILoggerProvider
 
     private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
     {
+        private readonly AsyncLocal<string?> _scope = new();
+
+        // Scopes are recorded too (the JSON console and OTLP export write them): a secret in a scope would leak as well.
         public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
+            where TState : notnull
+        {
+            var outer = _scope.Value;
+            _scope.Value = outer + " => " + (state is IEnumerable<KeyValuePair<string, object?>> pairs ? string.Join(";", pairs.Select(p => $"{p.Key}={p.Value}")) : state.ToString());
+            return new Restore(() => _scope.Value = outer);
+        }
 
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
             var structured = state is IEnumerable<KeyValuePair<string, object?>> pairs ? string.Join(";", pairs.Select(p => $"{p.Key}={p.Value}")) : "";
-            lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} [{structured}] {exception}");
+            lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} [{structured}] {{{_scope.Value}}} {exception}");
+        }
+
+        private sealed class Restore(Action restore) : IDisposable
+        {
+            public void Dispose() => restore();
         }
     }
 }

@@ -1,0 +1,153 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+using Suite.Contracts;
+
+namespace IngestService.Queue;
+
+/// <summary>
+/// Depth and lag of the work queue as observable gauges (meter <c>Suite.Queue</c>), read from Redis when the metrics
+/// are collected (a Prometheus scrape, an OTLP export): one Lua script for all of them, bounded by
+/// <c>Queue:MetricsTimeoutMs</c>, its answer shared by every gauge of the same collection (cached for a second). When
+/// Redis does not answer in time the gauges report nothing for that collection and <c>suite.queue.read_failures</c>
+/// counts it; a collection never waits longer than the timeout (Req OBS-3, LS-7).
+/// <list type="bullet">
+/// <item><c>suite.queue.length</c>: entries in the jobs stream (waiting + pending; acknowledged ones are deleted);</item>
+/// <item><c>suite.queue.waiting</c>: entries not yet delivered to any worker (the consumer group's lag);</item>
+/// <item><c>suite.queue.pending</c>: entries delivered and not yet acknowledged (in progress, or left by a dead worker);</item>
+/// <item><c>suite.queue.oldest.age</c> (s): age of the oldest entry in the stream (0 when empty);</item>
+/// <item><c>suite.queue.oldest_pending.age</c> (s): age of the oldest pending entry (0 when none);</item>
+/// <item><c>suite.queue.retry_set.size</c>: jobs waiting for a retry after a transient failure;</item>
+/// <item><c>suite.queue.dead_letters</c>: entries in the dead-letter stream.</item>
+/// </list>
+/// Every replica of the service reports the same values: aggregate them with max, not sum.
+/// </summary>
+internal sealed class QueueMetrics
+{
+    public const string MeterName = "Suite.Queue";
+
+    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
+
+    private readonly IConnectionMultiplexer _redis;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _timeout;
+    private readonly Counter<long> _readFailures;
+    private readonly Lock _gate = new();
+    private (DateTimeOffset At, QueueSnapshot? Snapshot) _last;
+
+    public QueueMetrics(IConnectionMultiplexer redis, IMeterFactory meterFactory, TimeProvider time, IOptions<QueueOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        ArgumentNullException.ThrowIfNull(options);
+        _redis = redis;
+        _time = time;
+        _timeout = TimeSpan.FromMilliseconds(options.Value.MetricsTimeoutMs);
+        var meter = meterFactory.Create(MeterName);
+        _readFailures = meter.CreateCounter<long>("suite.queue.read_failures", "{read}", "Collections for which Redis did not answer the queue gauges in time");
+        Gauge(meter, "suite.queue.length", "{job}", "Entries in the jobs stream (waiting and pending)", s => s.Length);
+        Gauge(meter, "suite.queue.waiting", "{job}", "Jobs not yet delivered to a worker (consumer group lag)", s => s.Waiting);
+        Gauge(meter, "suite.queue.pending", "{job}", "Jobs delivered to a worker and not yet acknowledged", s => s.Pending);
+        Gauge(meter, "suite.queue.oldest.age", "s", "Age of the oldest job in the stream", s => s.OldestAgeSeconds);
+        Gauge(meter, "suite.queue.oldest_pending.age", "s", "Age of the oldest job delivered and not acknowledged", s => s.OldestPendingAgeSeconds);
+        Gauge(meter, "suite.queue.retry_set.size", "{job}", "Jobs waiting in the retry set after a transient failure", s => s.RetrySet);
+        Gauge(meter, "suite.queue.dead_letters", "{job}", "Entries in the dead-letter stream", s => s.DeadLetters);
+    }
+
+    /// <summary>The queue as Redis sees it now (or within the last second), or null when Redis did not answer in time.</summary>
+    public QueueSnapshot? Read()
+    {
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            if (now - _last.At < CacheFor)
+            {
+                return _last.Snapshot;
+            }
+
+            var snapshot = ReadFromRedis();
+            _last = (now, snapshot);
+            return snapshot;
+        }
+    }
+
+    private QueueSnapshot? ReadFromRedis()
+    {
+        if (!_redis.IsConnected)
+        {
+            _readFailures.Add(1);
+            return null;
+        }
+
+        try
+        {
+            var task = _redis.GetDatabase().ScriptEvaluateAsync(
+                Script, [JobStreams.Jobs, JobStreams.Delayed, JobStreams.DeadLetters], [JobStreams.ConsumerGroup]);
+            // Collection callbacks are synchronous; the wait is bounded by the timeout.
+            if (!task.Wait(_timeout))
+            {
+                _readFailures.Add(1);
+                return null;
+            }
+
+            var values = (RedisResult[])task.Result!;
+            var nowMs = ((long)values[7] * 1000) + ((long)values[8] / 1000);
+            var length = (long)values[0];
+            var pending = (long)values[1];
+            return new QueueSnapshot(
+                length,
+                Math.Max(0, length - pending),
+                pending,
+                AgeSeconds(values[4].ToString(), nowMs),
+                AgeSeconds(values[2].ToString(), nowMs),
+                (long)values[5],
+                (long)values[6]);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or AggregateException or InvalidCastException)
+        {
+            _readFailures.Add(1);
+            return null;
+        }
+    }
+
+    /// <summary>Seconds since the time in a stream entry id ("ms-seq"), 0 for none.</summary>
+    private static double AgeSeconds(string? entryId, long nowMs)
+    {
+        var dash = entryId?.IndexOf('-', StringComparison.Ordinal) ?? -1;
+        if (dash <= 0 || !long.TryParse(entryId.AsSpan(0, dash), System.Globalization.CultureInfo.InvariantCulture, out var ms))
+        {
+            return 0;
+        }
+
+        return Math.Max(0, (nowMs - ms) / 1000.0);
+    }
+
+    private void Gauge(Meter meter, string name, string unit, string description, Func<QueueSnapshot, double> value) =>
+        meter.CreateObservableGauge(name, () => Read() is { } s ? [new Measurement<double>(value(s))] : Array.Empty<Measurement<double>>(), unit, description);
+
+    // KEYS: jobs, retry set, dead letters. ARGV: group. Returns: length, pending, oldest pending id, (unused), oldest
+    // id, retry set size, dead letters, TIME seconds, TIME microseconds.
+    private const string Script = """
+        local len = redis.call('XLEN', KEYS[1])
+        local pending, oldestPending = 0, ''
+        local ok, summary = pcall(redis.call, 'XPENDING', KEYS[1], ARGV[1])
+        if ok and type(summary) == 'table' then
+          pending = summary[1]
+          if summary[2] then oldestPending = summary[2] end
+        end
+        local oldest = ''
+        local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
+        if #first > 0 then oldest = first[1][1] end
+        local t = redis.call('TIME')
+        return {len, pending, oldestPending, 0, oldest, redis.call('ZCARD', KEYS[2]), redis.call('XLEN', KEYS[3]), tonumber(t[1]), tonumber(t[2])}
+        """;
+}
+
+/// <summary>One reading of the work queue.</summary>
+internal sealed record QueueSnapshot(
+    long Length,
+    long Waiting,
+    long Pending,
+    double OldestAgeSeconds,
+    double OldestPendingAgeSeconds,
+    long RetrySet,
+    long DeadLetters);

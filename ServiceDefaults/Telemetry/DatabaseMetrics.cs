@@ -1,0 +1,40 @@
+using System.Diagnostics.Metrics;
+using System.Globalization;
+
+namespace Suite.ServiceDefaults.Telemetry;
+
+/// <summary>
+/// Database errors (meter <c>Suite.Database</c>, counter <c>suite.db.errors{db, code, kind}</c>; Prometheus
+/// <c>suite_db_errors_total</c>): every SQLite error a service's database layer sees, with the primary result code
+/// (5 BUSY, 6 LOCKED, 11 CORRUPT, 13 FULL, 26 NOTADB, ...) and its kind (busy, corrupt, full, other), whether it was
+/// retried away or not.
+/// </summary>
+public sealed class DatabaseMetrics
+{
+    public const string MeterName = "Suite.Database";
+
+    private readonly Counter<long> _errors;
+
+    public DatabaseMetrics(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        _errors = meterFactory.Create(MeterName).CreateCounter<long>("suite.db.errors", "{error}", "Database errors by database, SQLite result code and kind");
+    }
+
+    public void Error(string database, int sqliteErrorCode)
+    {
+        var primary = sqliteErrorCode & 0xFF;
+        var kind = primary switch
+        {
+            5 or 6 => "busy",
+            11 or 26 => "corrupt",
+            13 => "full",
+            _ => "other",
+        };
+        _errors.Add(
+            1,
+            new KeyValuePair<string, object?>("db", database),
+            new KeyValuePair<string, object?>("code", primary.ToString(CultureInfo.InvariantCulture)),
+            new KeyValuePair<string, object?>(ErrorKinds.Label, kind));
+    }
+}
