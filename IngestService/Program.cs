@@ -4,7 +4,7 @@ using Suite.ServiceDefaults.Redis;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddRedisClient("redis");
+builder.AddResilientRedisClient("redis");
 builder.AddIngestStorage();
 builder.AddIngestCatalog();
 builder.AddJobQueue();

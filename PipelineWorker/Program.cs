@@ -8,7 +8,7 @@ using Suite.ServiceDefaults.Redis;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddRedisClient("redis");
+builder.AddResilientRedisClient("redis");
 builder.AddIngestClient();
 builder.AddPipelineStages();
 builder.AddJobConsumer();

@@ -38,6 +38,7 @@ public static class RedisServerExtensions
             return builder.AddRedis(name);
         }
 
+        RequireOnPath("redis-server", "sudo apt-get install -y redis-server (or run bash .ci/prereqs)");
         var dataDirectory = builder.DataPath("redis");
         var port = builder.PortFromConfigurationOrFree("Suite:RedisPort");
         var healthCheckKey = name + "_ping";
@@ -64,6 +65,17 @@ public static class RedisServerExtensions
                 "--protected-mode", "yes")
             .WithHealthCheck(healthCheckKey)
             .WithRestartOnCrash();
+    }
+
+    /// <summary>Fails the start in words when a program the suite runs is not installed (instead of a resource stuck waiting).</summary>
+    private static void RequireOnPath(string program, string howToInstall)
+    {
+        var found = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Any(folder => File.Exists(Path.Combine(folder, program)));
+        if (!found)
+        {
+            throw new DistributedApplicationException($"{program} is not on PATH. Install it with: {howToInstall}");
+        }
     }
 
     /// <summary>PING over a plain socket: the AppHost needs no Redis client for one health check.</summary>

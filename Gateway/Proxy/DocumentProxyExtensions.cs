@@ -1,7 +1,5 @@
-using Gateway.ServiceDiscovery;
 using Suite.ServiceDefaults.Problems;
 using Yarp.ReverseProxy.Forwarder;
-using Yarp.ReverseProxy.ServiceDiscovery;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -15,8 +13,9 @@ public static class DocumentProxyExtensions
     public static IHostApplicationBuilder AddDocumentProxy(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
-        builder.Services.AddSingleton<IDestinationResolver, ServiceDiscoveryDestinationResolver>();
+        builder.Services.AddReverseProxy()
+            .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
+            .AddServiceDiscoveryDestinationResolver();
         return builder;
     }
 

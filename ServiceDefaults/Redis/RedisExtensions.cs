@@ -10,31 +10,44 @@ namespace Suite.ServiceDefaults.Redis;
 public static class RedisExtensions
 {
     /// <summary>
-    /// A singleton <see cref="IConnectionMultiplexer"/> for the connection string <c>ConnectionStrings:{name}</c>
-    /// (the AppHost injects it as <c>ConnectionStrings__redis</c>), plus a readiness check.
-    /// The service starts even while Redis is down (abortConnect=false) and reconnects by itself;
-    /// connect and command timeouts are bounded so a hung Redis cannot hang a request.
+    /// Aspire's Redis client integration (<c>AddRedisClient</c>: a singleton <see cref="IConnectionMultiplexer"/> for
+    /// <c>ConnectionStrings:{name}</c>, which the AppHost injects as <c>ConnectionStrings__redis</c>) with the suite's
+    /// bounds: the service starts even while Redis is down (abortConnect=false) and reconnects by itself; connect and
+    /// command timeouts (<c>Redis:ConnectTimeoutMs</c>, <c>Redis:CommandTimeoutMs</c>, 5 s) keep a hung Redis from
+    /// hanging a request. Readiness is our own check, tagged ready, Unhealthy or only Degraded per <paramref name="critical"/>.
     /// </summary>
-    public static TBuilder AddRedisClient<TBuilder>(this TBuilder builder, string connectionName, bool critical = true)
+    public static TBuilder AddResilientRedisClient<TBuilder>(this TBuilder builder, string connectionName, bool critical = true)
         where TBuilder : IHostApplicationBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var connectionString = builder.Configuration.GetConnectionString(connectionName);
-        if (string.IsNullOrWhiteSpace(connectionString))
+        if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(connectionName)))
         {
             throw new InvalidOperationException(
                 $"Connection string 'ConnectionStrings:{connectionName}' is not set. Start the service through the AppHost, " +
                 $"or set ConnectionStrings__{connectionName}=host:port.");
         }
 
-        var options = ConfigurationOptions.Parse(connectionString);
-        options.AbortOnConnectFail = false;
-        options.ConnectTimeout = builder.Configuration.GetValue("Redis:ConnectTimeoutMs", 5000);
-        options.SyncTimeout = builder.Configuration.GetValue("Redis:CommandTimeoutMs", 5000);
-        options.AsyncTimeout = options.SyncTimeout;
-        options.ClientName = builder.Configuration["OTEL_SERVICE_NAME"] ?? builder.Environment.ApplicationName;
+        var connectTimeout = builder.Configuration.GetValue("Redis:ConnectTimeoutMs", 5000);
+        var commandTimeout = builder.Configuration.GetValue("Redis:CommandTimeoutMs", 5000);
+        var clientName = builder.Configuration["OTEL_SERVICE_NAME"] ?? builder.Environment.ApplicationName;
+        builder.AddRedisClient(
+            connectionName,
+            settings =>
+            {
+                // Readiness below says what a missing Redis means for this service. The job hop is traced by the
+                // producer and consumer spans; a span per command would bury them under the workers' polling.
+                settings.DisableHealthChecks = true;
+                settings.DisableTracing = true;
+            },
+            options =>
+            {
+                options.AbortOnConnectFail = false;
+                options.ConnectTimeout = connectTimeout;
+                options.SyncTimeout = commandTimeout;
+                options.AsyncTimeout = commandTimeout;
+                options.ClientName = clientName;
+            });
 
-        builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(options));
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             "redis",
             sp => new RedisHealthCheck(sp.GetRequiredService<IConnectionMultiplexer>()),

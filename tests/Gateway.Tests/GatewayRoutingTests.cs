@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Gateway.ServiceDiscovery;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -120,14 +119,5 @@ public sealed class GatewayRoutingTests
         Assert.True(problem.RootElement.GetProperty("retryable").GetBoolean());
         Assert.False(string.IsNullOrEmpty(problem.RootElement.GetProperty("traceId").GetString()));
         Assert.True(response.Headers.Contains("Retry-After"));
-    }
-
-    [Theory]
-    [InlineData("http://127.0.0.1:5001", "http", "http://127.0.0.1:5001/")]
-    [InlineData("127.0.0.1:5002", "http", "http://127.0.0.1:5002/")]
-    [InlineData("ingest:8080", "https", "https://ingest:8080/")]
-    public void Endpoints_from_configuration_or_dns_become_destination_uris(string endpoint, string scheme, string expected)
-    {
-        Assert.Equal(new Uri(expected), ServiceDiscoveryDestinationResolver.ToUri(endpoint, scheme));
     }
 }

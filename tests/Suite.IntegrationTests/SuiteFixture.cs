@@ -1,14 +1,39 @@
 namespace Suite.IntegrationTests;
 
 /// <summary>
-/// The whole suite as real processes (redis-server, ingest, 2 workers, bridge, gateway) with the AppHost's default
-/// settings, shared by the tests of the "suite" collection.
+/// The whole suite as real processes (redis-server, ingest, 2 workers, the Label Studio emulator, bridge, gateway) with
+/// the AppHost's default settings, every service exporting its traces, metrics and logs to <see cref="Telemetry"/>;
+/// shared by the tests of the "suite" collection.
 /// </summary>
 public sealed class SuiteFixture : RunningSuite, IAsyncLifetime
 {
-    public async Task InitializeAsync() => await StartAsync(await SuiteAppBuilder.CreateAsync());
+    public static readonly string[] Services = ["ingest", "pipeline-worker", "labelstudio", "labeling-bridge", "gateway"];
 
-    async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();
+    private OtlpCollector? _telemetry;
+
+    /// <summary>What the services exported over OTLP (instead of to a dashboard, which tests run without).</summary>
+    public OtlpCollector Telemetry => _telemetry ?? throw new InvalidOperationException("The suite is not started.");
+
+    public async Task InitializeAsync()
+    {
+        _telemetry = await OtlpCollector.StartAsync();
+        var builder = await SuiteAppBuilder.CreateAsync();
+        foreach (var service in Services)
+        {
+            builder.WithEnvironment(service, Telemetry.EnvironmentFor(service));
+        }
+
+        await StartAsync(builder);
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        if (_telemetry is not null)
+        {
+            await _telemetry.DisposeAsync();
+        }
+    }
 }
 
 [CollectionDefinition("suite")]
