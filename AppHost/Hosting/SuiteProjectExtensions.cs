@@ -10,7 +10,9 @@ public static class SuiteProjectExtensions
 
     /// <summary>
     /// What every service of the suite gets: an HTTP endpoint (unless it declared one), Aspire's health check on
-    /// <see cref="ReadinessPath"/> (so <c>WaitFor</c> waits for readiness, not just a process) and restart after a crash.
+    /// <see cref="ReadinessPath"/> (so <c>WaitFor</c> waits for readiness, not just a process), restart after a crash,
+    /// and the AppHost's environment name (Development under <c>dotnet run</c> and in tests), which services started
+    /// without a launch profile would otherwise not get.
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithSuiteDefaults(this IResourceBuilder<ProjectResource> builder)
     {
@@ -20,7 +22,11 @@ public static class SuiteProjectExtensions
             builder.WithHttpEndpoint();
         }
 
-        return builder.WithHttpHealthCheck(ReadinessPath).WithRestartOnCrash();
+        var environment = builder.ApplicationBuilder.Environment.EnvironmentName;
+        return builder.WithHttpHealthCheck(ReadinessPath)
+            .WithRestartOnCrash()
+            .WithEnvironment("DOTNET_ENVIRONMENT", environment)
+            .WithEnvironment("ASPNETCORE_ENVIRONMENT", environment);
     }
 
     /// <summary>The public entry: <c>Suite:GatewayPort</c> (default 8080; 0 = any free port).</summary>
