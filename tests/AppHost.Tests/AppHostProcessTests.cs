@@ -126,7 +126,8 @@ public sealed partial class AppHostProcessTests : IDisposable
 
     private RunningAppHost StartAppHost(Dictionary<string, string>? environment)
     {
-        // setsid: the AppHost leads its own process group, as a shell's foreground job does.
+        // setsid: dotnet run leads its own process group, as a terminal's foreground job does. perl puts SIGINT back to
+        // its default: a process started in the background inherits SIGINT ignored, which a terminal's job never has.
         var info = new ProcessStartInfo("setsid")
         {
             RedirectStandardOutput = true,
@@ -136,7 +137,7 @@ public sealed partial class AppHostProcessTests : IDisposable
         };
         foreach (var argument in new[]
                  {
-                     DotnetHost, "run", "--project", "AppHost", "--no-build", "--",
+                     "/usr/bin/perl", "-e", "$SIG{INT} = 'DEFAULT'; exec @ARGV or die", DotnetHost, "run", "--project", "AppHost", "--no-build", "--",
                      "--Suite:GatewayPort=0", $"--Suite:DataDir={Path.Combine(_dataDirectory, "data")}",
                  })
         {

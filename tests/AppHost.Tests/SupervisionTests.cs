@@ -37,7 +37,7 @@ public sealed class SupervisionTests
             Assert.Equal(1, app.GetReplica("pipeline-worker", 0).Restarts);
             Assert.Contains("exited unexpectedly", app.GetRecentLogs("pipeline-worker", 0), StringComparison.Ordinal);
             Assert.Equal(0, app.GetReplica("pipeline-worker", 1).Restarts);
-            pids.Add(app.GetReplica("pipeline-worker", 0).ProcessId!.Value);
+            pids.Add(await app.ProcessIdOfAsync("pipeline-worker", 0));
 
             // A stop asked for (the dashboard's Stop) is not undone: the replica stays down past several restart delays.
             await app.StopReplicaAsync("pipeline-worker", 1);
@@ -50,7 +50,7 @@ public sealed class SupervisionTests
 
             Assert.Equal(0, app.GetReplica("pipeline-worker", 1).Restarts);
             await app.StartReplicaAsync("pipeline-worker", 1);
-            pids.Add(app.GetReplica("pipeline-worker", 1).ProcessId!.Value);
+            pids.Add(await app.ProcessIdOfAsync("pipeline-worker", 1));
         }
 
         // Disposing the app stops every process it started.

@@ -61,10 +61,10 @@ public static class ProcessTree
             .GroupBy(pair => pair[0])
             .ToDictionary(g => g.Key, g => g.Last().Length > 1 ? g.Last()[1] : "");
 
-    /// <summary>Sends a signal with kill(1): KILL, TERM, STOP, CONT...</summary>
+    /// <summary>Sends a signal with kill(1): KILL, TERM, STOP, CONT...; a negative pid is a process group.</summary>
     public static async Task SignalAsync(int pid, string signal)
     {
-        using var kill = System.Diagnostics.Process.Start("kill", ["-" + signal, pid.ToString(CultureInfo.InvariantCulture)])!;
+        using var kill = System.Diagnostics.Process.Start("kill", ["-" + signal, "--", pid.ToString(CultureInfo.InvariantCulture)])!;
         await kill.WaitForExitAsync();
         if (kill.ExitCode != 0)
         {
