@@ -38,6 +38,16 @@ public sealed class SuiteAppBuilder
                 options.DisableDashboard = !dashboard;
                 options.AllowUnsecuredTransport = true;
             });
+        if (!dashboard)
+        {
+            // Without a dashboard nobody receives OTLP: services would retry exports to a dead port, and a stop would
+            // wait for their last flush. A test that wants telemetry points them at an OtlpCollector.
+            foreach (var project in builder.Resources.OfType<ProjectResource>().ToList())
+            {
+                builder.CreateResourceBuilder(project).WithEnvironment(context => context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT"));
+            }
+        }
+
         return new SuiteAppBuilder(builder, dataDirectory, keepData: false);
     }
 
