@@ -74,10 +74,17 @@ public sealed partial class DashboardTests(ITestOutputHelper output)
 
             await StepAsync(page, artifacts, "upload-trace", async () =>
             {
-                // The trace list has the upload's trace (received over OTLP from the services)...
+                // The trace list has the upload's trace (received over OTLP from the services); filtered by name, as the
+                // status polls through the gateway are traces too, and newer ones.
                 await page.GotoAsync(new Uri(dashboard, "/traces").ToString());
+                var filter = page.Locator("fluent-text-input[type=search]").First;
+                await filter.ClickAsync();
+                await filter.PressSequentiallyAsync("POST /api/documents");
                 var shortId = traceId[..7];
-                await Expect(page.GetByText(shortId, new() { Exact = true }).First).ToBeVisibleAsync(new() { Timeout = Ms(Happens) });
+                await Expect(page.Locator("tr[role=row]").Filter(new() { HasText = "GET /api/documents" })).ToHaveCountAsync(0, new() { Timeout = Ms(Shown) });
+                await Expect(page.Locator("tr[role=row]").Filter(new() { HasText = "gateway: POST /api/documents" }).Filter(new() { HasText = shortId }))
+                    .ToBeVisibleAsync(new() { Timeout = Ms(Happens) });
+                await ScreenshotAsync(page, Path.Combine(artifacts, $"{_step:D2}-upload-trace-list.png"));
 
                 // ...and its detail has spans of the gateway, ingest and a worker stage under that one trace id.
                 await page.GotoAsync(new Uri(dashboard, "/traces/detail/" + traceId).ToString());
@@ -257,7 +264,7 @@ public sealed partial class DashboardTests(ITestOutputHelper output)
                 using var json = JsonDocument.Parse(await gateway.GetStringAsync(new Uri($"/api/documents/{id}", UriKind.Relative)));
                 status = json.RootElement.GetProperty("status").GetString() ?? "";
                 return status is "completed" or "failed" or "cancelled";
-            }, Happens, $"document {id} is processed", TimeSpan.FromMilliseconds(250));
+            }, Happens, $"document {id} is processed", TimeSpan.FromMilliseconds(500));
         }
         catch (TimeoutException ex)
         {
