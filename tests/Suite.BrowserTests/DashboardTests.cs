@@ -27,6 +27,9 @@ public sealed partial class DashboardTests(ITestOutputHelper output)
 
     private const string Worker = "pipeline-worker";
 
+    /// <summary>Where this run's screenshots go.</summary>
+    private readonly string _artifacts = ArtifactsDirectory();
+
     private int _step;
 
     [Fact]
@@ -34,8 +37,8 @@ public sealed partial class DashboardTests(ITestOutputHelper output)
     [Trait("Req", "HC-5")]
     public async Task The_dashboard_shows_the_suite_running_a_restarted_worker_with_its_logs_an_uploads_trace_and_a_metric_chart()
     {
-        var artifacts = ArtifactsDirectory();
-        output.WriteLine($"Screenshots: {artifacts}");
+        output.WriteLine($"Screenshots: {_artifacts}");
+        SetDefaultExpectTimeout(Ms(Shown));
 
         var builder = await SuiteAppBuilder.CreateAsync(dashboard: true);
         await using var app = await builder.StartAsync();
@@ -43,11 +46,12 @@ public sealed partial class DashboardTests(ITestOutputHelper output)
         var page = await chromium.NewPageAsync(Shown);
         var dashboard = app.GetDashboardEndpoint();
         output.WriteLine($"Dashboard: {dashboard}");
+        await WaitUntilServingAsync(dashboard);
         using var gateway = new HttpClient { BaseAddress = app.GetEndpoint("gateway"), Timeout = TimeSpan.FromSeconds(60) };
 
         try
         {
-            await StepAsync(page, artifacts, "resources-running", async () =>
+            await StepAsync(page, "resources-running", async () =>
             {
                 // The link with the browser token the AppHost prints: it sets the auth cookie, then shows the resources.
                 await page.GotoAsync(app.GetDashboardLoginUrl().ToString());
@@ -72,37 +76,50 @@ public sealed partial class DashboardTests(ITestOutputHelper output)
             var documentId = await UploadAsync(gateway, RepoPaths.CorpusFile("sf__minimal-document.pdf"), traceId);
             await WaitForCompletedAsync(gateway, documentId, app);
 
-            await StepAsync(page, artifacts, "upload-trace", async () =>
+            await StepAsync(page, "upload-trace", async () =>
             {
                 // The trace list has the upload's trace (received over OTLP from the services); filtered by name, as the
                 // status polls through the gateway are traces too, and newer ones.
-                await page.GotoAsync(new Uri(dashboard, "/traces").ToString());
-                var filter = page.Locator("fluent-text-input[type=search]").First;
-                await filter.ClickAsync();
-                await filter.PressSequentiallyAsync("POST /api/documents");
                 var shortId = traceId[..7];
-                await Expect(page.Locator("tr[role=row]").Filter(new() { HasText = "GET /api/documents" })).ToHaveCountAsync(0, new() { Timeout = Ms(Shown) });
-                await Expect(page.Locator("tr[role=row]").Filter(new() { HasText = "gateway: POST /api/documents" }).Filter(new() { HasText = shortId }))
-                    .ToBeVisibleAsync(new() { Timeout = Ms(Happens) });
-                await ScreenshotAsync(page, Path.Combine(artifacts, $"{_step:D2}-upload-trace-list.png"));
+                await WithReloadsAsync(page, async crashed =>
+                {
+                    await page.GotoAsync(new Uri(dashboard, "/traces").ToString());
+                    var rows = page.Locator("tr[role=row]");
+                    var filter = page.Locator("fluent-text-input[type=search]").First;
+                    await UntilAsync(
+                        async () => await crashed.IsVisibleAsync() ||
+                            (await rows.Filter(new() { HasText = "gateway: POST /api/documents" }).CountAsync() > 0 &&
+                             await rows.Filter(new() { HasText = "GET /api/documents" }).CountAsync() == 0),
+                        async () =>
+                        {
+                            await filter.ClickAsync();
+                            await filter.PressAsync("Control+A");
+                            await filter.PressSequentiallyAsync("POST /api/documents");
+                        },
+                        "the trace list is filtered by name");
+
+                    var upload = rows.Filter(new() { HasText = "gateway: POST /api/documents" }).Filter(new() { HasText = shortId });
+                    await Expect(upload.Or(crashed).First).ToBeVisibleAsync(new() { Timeout = Ms(Happens) });
+                });
+                await ScreenshotAsync(page, $"{_step:D2}-upload-trace-list.png");
 
                 // ...and its detail has spans of the gateway, ingest and a worker stage under that one trace id.
                 await page.GotoAsync(new Uri(dashboard, "/traces/detail/" + traceId).ToString());
                 await Expect(page.Locator("h1 .trace-id")).ToHaveTextAsync(shortId, new() { Timeout = Ms(Shown) });
                 var resources = page.Locator(".resource-name");
-                await Expect(resources.Filter(new() { HasTextRegex = Exactly("gateway") }).First).ToBeVisibleAsync();
-                await Expect(resources.Filter(new() { HasTextRegex = Exactly("ingest") }).First).ToBeVisibleAsync();
+                await Expect(resources.Filter(new() { HasTextRegex = ResourceOrInstance("gateway") }).First).ToBeVisibleAsync();
+                await Expect(resources.Filter(new() { HasTextRegex = ResourceOrInstance("ingest") }).First).ToBeVisibleAsync();
                 await Expect(resources.Filter(new() { HasTextRegex = WorkerReplicaName() }).First).ToBeVisibleAsync();
                 var spans = page.Locator(".span-name-container");
                 await Expect(spans.Filter(new() { HasTextRegex = new Regex(@"^\s*POST /api/documents") }).First).ToBeVisibleAsync();
                 await Expect(spans.Filter(new() { HasTextRegex = new Regex(@"^\s*stage \w+") }).First).ToBeVisibleAsync(new() { Timeout = Ms(Happens) });
             });
 
-            await StepAsync(page, artifacts, "ingest-metric-chart", async () =>
+            await StepAsync(page, "ingest-metric-chart", async () =>
             {
                 await page.GotoAsync(new Uri(dashboard, "/metrics/resource/ingest").ToString());
-                await page.Locator("fluent-tree-item[title='ingest.uploads']").ClickAsync(new() { Timeout = Ms(Happens) });
-                await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "ingest.uploads", Exact = true })).ToBeVisibleAsync();
+                var heading = page.GetByRole(AriaRole.Heading, new() { Name = "ingest.uploads", Exact = true });
+                await UntilAsync(() => heading.IsVisibleAsync(), () => page.Locator("fluent-tree-item[title='ingest.uploads']").ClickAsync(), "ingest.uploads is selected");
 
                 // Plotly draws the series once the data is loaded; the upload's outcome is the chart's dimension.
                 await Expect(page.Locator(".plotly-chart-container .main-svg .scatterlayer .trace").First).ToBeAttachedAsync(new() { Timeout = Ms(Happens) });
@@ -110,11 +127,11 @@ public sealed partial class DashboardTests(ITestOutputHelper output)
             });
 
             // The workers' telemetry comes from several instances (replicas, restarts): the dashboard groups them.
-            await StepAsync(page, artifacts, "worker-metric-chart", async () =>
+            await StepAsync(page, "worker-metric-chart", async () =>
             {
                 await page.GotoAsync(new Uri(dashboard, "/metrics/resource/" + Worker).ToString());
-                await page.Locator("fluent-tree-item[title='suite.worker.stage.duration']").ClickAsync(new() { Timeout = Ms(Happens) });
-                await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "suite.worker.stage.duration", Exact = true })).ToBeVisibleAsync();
+                var heading = page.GetByRole(AriaRole.Heading, new() { Name = "suite.worker.stage.duration", Exact = true });
+                await UntilAsync(() => heading.IsVisibleAsync(), () => page.Locator("fluent-tree-item[title='suite.worker.stage.duration']").ClickAsync(), "suite.worker.stage.duration is selected");
 
                 // A histogram: its percentiles drawn, with the stages the worker ran among the filter values.
                 await Expect(page.Locator(".plotly-chart-container .main-svg .scatterlayer .trace").First).ToBeAttachedAsync(new() { Timeout = Ms(Happens) });
@@ -126,24 +143,36 @@ public sealed partial class DashboardTests(ITestOutputHelper output)
             var pid = await app.KillReplicaAsync(Worker, 0);
             output.WriteLine($"kill -9 {pid} ({killed.Id})");
 
-            await StepAsync(page, artifacts, "worker-restarted", async () =>
+            await StepAsync(page, "worker-restarted", async () =>
             {
                 await page.GotoAsync(dashboard.ToString());
-                await ResourceNames(page, Exactly(killed.Id)).ClickAsync();
+                await Expect(StateOf(page, killed.Id)).ToHaveTextAsync(Exactly("Running"), new() { Timeout = Ms(Happens) });
                 var details = page.Locator(".resource-details-layout");
+                var title = page.Locator($".details-header-title[title='Project: {killed.Id}']");
+                await UntilAsync(() => title.IsVisibleAsync(), () => ResourceNames(page, Exactly(killed.Id)).ClickAsync(), $"the details panel of {killed.Id} opens");
                 await Expect(details).ToBeVisibleAsync();
 
                 // The AppHost's own snapshot properties are among "all properties", not the core ones shown by default.
-                await details.Locator("fluent-button.resource-details-actions").ClickAsync();
-                await page.Locator("fluent-menu-item", new() { HasText = "Show all properties" }).ClickAsync();
-                await Expect(PropertyValue(details, RestartOnCrashExtensions.RestartsProperty)).ToHaveTextAsync(Exactly("1"), new() { Timeout = Ms(Happens) });
+                // The panel re-renders on every update of the replica, which can swallow a click on its menu: try again.
+                var restarts = PropertyValue(details, RestartOnCrashExtensions.RestartsProperty);
+                var showAll = page.Locator("fluent-menu-item", new() { HasText = "Show all properties" });
+                await UntilAsync(async () => await restarts.CountAsync() > 0, async () =>
+                {
+                    if (!await showAll.IsVisibleAsync())
+                    {
+                        await details.Locator("fluent-button.resource-details-actions").ClickAsync();
+                    }
+
+                    await showAll.ClickAsync(new() { Timeout = 5_000 });
+                }, "the details panel shows all properties");
+
+                await Expect(restarts).ToHaveTextAsync(Exactly("1"), new() { Timeout = Ms(Happens) });
                 await Expect(PropertyValue(details, RestartOnCrashExtensions.LastCrashProperty)).ToContainTextAsync("exit code 137");
                 await Expect(PropertyValue(details, "State")).ToHaveTextAsync(Exactly("Running"), new() { Timeout = Ms(Happens) });
                 await Expect(PropertyValue(details, "Health state")).ToHaveTextAsync(Exactly("Healthy"), new() { Timeout = Ms(Happens) });
-                await Expect(StateOf(page, killed.Id)).ToHaveTextAsync(Exactly("Running"), new() { Timeout = Ms(Happens) });
             });
 
-            await StepAsync(page, artifacts, "worker-console-logs", async () =>
+            await StepAsync(page, "worker-console-logs", async () =>
             {
                 await page.GotoAsync(new Uri(dashboard, "/consolelogs/resource/" + killed.Id).ToString());
                 var lines = page.Locator(".console-line-row .log-content");
@@ -161,8 +190,68 @@ public sealed partial class DashboardTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// Acts until the page shows the outcome (bounded): a click or keystrokes that reach a Blazor page before its circuit
+    /// is connected, or while it re-renders, change nothing, and a person would simply do it again.
+    /// </summary>
+    private static Task UntilAsync(Func<Task<bool>> shown, Func<Task> act, string what) =>
+        Eventually.UntilAsync(async () =>
+        {
+            if (await shown())
+            {
+                return true;
+            }
+
+            await act();
+            try
+            {
+                await Eventually.UntilAsync(shown, TimeSpan.FromSeconds(5), what, TimeSpan.FromMilliseconds(200));
+                return true;
+            }
+            catch (TimeoutException)
+            {
+                return false;
+            }
+        }, Happens, what, TimeSpan.FromMilliseconds(200));
+
+    /// <summary>
+    /// Runs a check of a live page again after the dashboard's circuit crashed ("An unhandled error has occurred. Reload"),
+    /// at most twice, as a person would reload. Seen with Aspire 13.6.5 on the Traces page while a trace's spans are still
+    /// arriving (ArgumentOutOfRangeException rendering the resource tooltip of a row); any other failure fails the test.
+    /// </summary>
+    private async Task WithReloadsAsync(IPage page, Func<ILocator, Task> check)
+    {
+        var crashed = page.Locator("#blazor-error-ui");
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await check(crashed);
+                if (!await crashed.IsVisibleAsync())
+                {
+                    return;
+                }
+            }
+            catch (PlaywrightException) when (attempt < 3)
+            {
+                if (!await crashed.IsVisibleAsync())
+                {
+                    throw;
+                }
+            }
+
+            if (attempt == 3)
+            {
+                throw new InvalidOperationException($"The dashboard's circuit crashed on {page.Url} three times; see its log in the test output.");
+            }
+
+            output.WriteLine($"The dashboard's circuit crashed on {page.Url} (attempt {attempt}); reloading.");
+            await ScreenshotAsync(page, $"{_step:D2}-circuit-crash-{attempt}.png");
+        }
+    }
+
     /// <summary>Runs one step and screenshots the page after it (named -FAILED when it threw), numbered in order.</summary>
-    private async Task StepAsync(IPage page, string artifacts, string name, Func<Task> step)
+    private async Task StepAsync(IPage page, string name, Func<Task> step)
     {
         var file = $"{++_step:D2}-{name}";
         try
@@ -171,15 +260,16 @@ public sealed partial class DashboardTests(ITestOutputHelper output)
         }
         catch
         {
-            await ScreenshotAsync(page, Path.Combine(artifacts, file + "-FAILED.png"));
+            await ScreenshotAsync(page, file + "-FAILED.png");
             throw;
         }
 
-        await ScreenshotAsync(page, Path.Combine(artifacts, file + ".png"));
+        await ScreenshotAsync(page, file + ".png");
     }
 
-    private async Task ScreenshotAsync(IPage page, string path)
+    private async Task ScreenshotAsync(IPage page, string fileName)
     {
+        var path = Path.Combine(_artifacts, fileName);
         try
         {
             await page.ScreenshotAsync(new() { Path = path, FullPage = true, Timeout = 30_000 });
@@ -217,11 +307,11 @@ public sealed partial class DashboardTests(ITestOutputHelper output)
     private static ILocator ResourceNames(IPage page, Regex name) =>
         page.Locator("tr[role=row]").Locator(NameText(page, name));
 
-    /// <summary>The State cell of a resource's row on the resources page.</summary>
+    /// <summary>The state text in a resource's row on the resources page (without the unread error logs badge beside it).</summary>
     private static ILocator StateOf(IPage page, string name) =>
         page.Locator("tr[role=row]")
             .Filter(new() { Has = NameText(page, Exactly(name)) })
-            .Locator(".state-column-cell");
+            .Locator(".state-column-cell > span");
 
     private static ILocator NameText(IPage page, Regex name) =>
         page.Locator(".resource-name-text").Filter(new() { HasTextRegex = name });
@@ -234,10 +324,24 @@ public sealed partial class DashboardTests(ITestOutputHelper output)
 
     private static Regex Exactly(string text) => new($@"^\s*{Regex.Escape(text)}\s*$");
 
+    /// <summary>A resource's telemetry name: the resource, or one of its instances when several sent telemetry.</summary>
+    private static Regex ResourceOrInstance(string resource) => new($@"^\s*{Regex.Escape(resource)}(-\S+)?\s*$");
+
     [GeneratedRegex($@"^\s*{Worker}-\S+\s*$")]
     private static partial Regex WorkerReplicaName();
 
     private static float Ms(TimeSpan timeout) => (float)timeout.TotalMilliseconds;
+
+    /// <summary>The suite is healthy before the dashboard is asked to be: wait (bounded) until its pages answer.</summary>
+    private static async Task WaitUntilServingAsync(Uri dashboard)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        await Eventually.UntilAsync(async () =>
+        {
+            using var response = await http.GetAsync(new Uri(dashboard, "/login"));
+            return (int)response.StatusCode < 500;
+        }, Shown, $"the dashboard at {dashboard} serves its pages", TimeSpan.FromMilliseconds(500));
+    }
 
     private static async Task<string> UploadAsync(HttpClient gateway, string path, string traceId)
     {
