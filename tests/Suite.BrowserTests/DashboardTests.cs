@@ -12,10 +12,10 @@ using static Microsoft.Playwright.Assertions;
 namespace Suite.BrowserTests;
 
 /// <summary>
-/// The real Aspire dashboard of a running suite, as a person sees it in a browser (OBS-5, HC-5): every resource Running,
-/// a worker killed with SIGKILL shown restarted and Running again with its console logs, one upload's trace across
-/// gateway, ingest and a worker, and a chart of a suite metric. Each step leaves a screenshot in the artifacts folder
-/// the test output names (also on failure).
+/// The real Aspire dashboard of a running suite, as a person sees it in a browser (OBS-5, HC-5): every resource Running
+/// (and healthy), one upload's trace across gateway, ingest and a worker stage, charts of an ingest and a worker
+/// instrument, and a worker killed with SIGKILL shown restarted and Running again with its console logs. Each step
+/// leaves a screenshot in the folder the test output names (also when it fails). Waits are Playwright's or bounded polls.
 /// </summary>
 public sealed partial class DashboardTests(ITestOutputHelper output)
 {
