@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
+using Suite.ServiceDefaults.Telemetry;
 
 namespace Suite.PipelineWorker.Jobs;
 
@@ -83,15 +84,10 @@ internal static partial class WorkerOptionsRegistration
 
         // Under Aspire each replica has its own service.instance.id, kept when the replica is restarted, so the consumer
         // name names the replica (pipeline-worker-<id>, as the dashboard shows it); standalone, host and process id.
-        static string DefaultConsumerName(IConfiguration configuration)
-        {
-            var instance = (configuration["OTEL_RESOURCE_ATTRIBUTES"] ?? "").Split(',')
-                .Select(a => a.Split('=', 2)).FirstOrDefault(kv => kv.Length == 2 && kv[0].Trim() == "service.instance.id")?[1].Trim();
-            var service = configuration["OTEL_SERVICE_NAME"];
-            return !string.IsNullOrWhiteSpace(instance) && !string.IsNullOrWhiteSpace(service)
-                ? $"{service}-{instance}"
+        static string DefaultConsumerName(IConfiguration configuration) =>
+            configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } service && configuration["OTEL_RESOURCE_ATTRIBUTES"] is { Length: > 0 }
+                ? $"{service}-{TelemetryExtensions.ServiceInstanceId(configuration)}"
                 : $"{Environment.MachineName}-{Environment.ProcessId}";
-        }
 
         services.AddOptions<WorkerOptions>()
             .Bind(configuration.GetSection(WorkerOptions.Section))

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -56,7 +57,7 @@ public static class TelemetryExtensions
 
         var serviceName = builder.Configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : builder.Environment.ApplicationName;
         builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(serviceName, serviceInstanceId: Environment.MachineName + ":" + Environment.ProcessId))
+            .ConfigureResource(resource => resource.AddService(serviceName, serviceInstanceId: ServiceInstanceId(builder.Configuration)))
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
@@ -94,6 +95,19 @@ public static class TelemetryExtensions
     private static bool IsOperationsPath(PathString path) =>
         path.StartsWithSegments("/health", StringComparison.OrdinalIgnoreCase)
         || path.StartsWithSegments(MetricsPath, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// This process's <c>service.instance.id</c>: the one the AppHost gives each replica in <c>OTEL_RESOURCE_ATTRIBUTES</c>
+    /// (kept across restarts, so the dashboard ties telemetry to the replica), else host and process id.
+    /// </summary>
+    public static string ServiceInstanceId(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var fromAppHost = (configuration["OTEL_RESOURCE_ATTRIBUTES"] ?? "").Split(',')
+            .Select(a => a.Split('=', 2))
+            .FirstOrDefault(kv => kv.Length == 2 && kv[0].Trim() == "service.instance.id")?[1].Trim();
+        return string.IsNullOrWhiteSpace(fromAppHost) ? $"{Environment.MachineName}:{Environment.ProcessId}" : fromAppHost;
+    }
 
     /// <summary>The trace id of the current activity, for log fields and error bodies.</summary>
     public static string? CurrentTraceId() => Activity.Current?.TraceId.ToString();

@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Suite.Testing;
@@ -75,6 +76,23 @@ public sealed class SuiteApp : IAsyncDisposable
         {
             throw new TimeoutException($"The suite did not become healthy within {timeout.TotalSeconds:F0} s.\n{Describe()}\n{Diagnostics(_ => true, 30)}", ex);
         }
+    }
+
+    /// <summary>Name of the resource Aspire adds for its dashboard (only when built with <c>dashboard: true</c>).</summary>
+    public const string DashboardResource = "aspire-dashboard";
+
+    /// <summary>Where the Aspire dashboard serves its pages (only when built with <c>dashboard: true</c>).</summary>
+    public Uri GetDashboardEndpoint() => App.GetEndpoint(DashboardResource, "http");
+
+    /// <summary>
+    /// The dashboard's login address with the browser token the AppHost generated for this run (<c>AppHost:BrowserToken</c>):
+    /// opening it sets the auth cookie and redirects to the resources page, as the link the AppHost logs does.
+    /// </summary>
+    public Uri GetDashboardLoginUrl()
+    {
+        var token = App.Services.GetRequiredService<IConfiguration>()["AppHost:BrowserToken"]
+            ?? throw new InvalidOperationException("The AppHost has no dashboard browser token (built without the dashboard?).");
+        return new Uri(GetDashboardEndpoint(), "/login?t=" + Uri.EscapeDataString(token));
     }
 
     /// <summary>The http endpoint of a resource (for replicas: Aspire's proxy in front of them).</summary>

@@ -30,7 +30,7 @@ public sealed class SuiteAppBuilder
     public static async Task<SuiteAppBuilder> CreateAsync(string[]? args = null, bool dashboard = false)
     {
         var dataDirectory = Directory.CreateTempSubdirectory("suite-apphost-").FullName;
-        string[] defaults = [$"--Suite:DataDir={dataDirectory}", "--Suite:GatewayPort=0"];
+        string[] defaults = [$"--Suite:DataDir={dataDirectory}", "--Suite:GatewayPort=0", .. dashboard ? DashboardDefaults() : []];
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             [.. defaults, .. args ?? []],
             (options, _) =>
@@ -50,6 +50,20 @@ public sealed class SuiteAppBuilder
 
         return new SuiteAppBuilder(builder, dataDirectory, keepData: false);
     }
+
+    /// <summary>
+    /// The dashboard's addresses, each on a loopback port free now instead of the launch profile's fixed 18888-18890
+    /// (a developer's AppHost or another suite may hold those): the frontend and OTLP endpoints, which DCP proxies (and
+    /// Aspire.Hosting.Testing moves to random ports: <see cref="SuiteApp.GetDashboardEndpoint"/> has the real one), and
+    /// the resource service the AppHost serves the dashboard from, which listens where it is told.
+    /// </summary>
+    private static string[] DashboardDefaults() =>
+    [
+        $"--ASPNETCORE_URLS=http://localhost:{FreePort.Next()}",
+        $"--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=http://localhost:{FreePort.Next()}",
+        $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://localhost:{FreePort.Next()}",
+        "--ASPIRE_ALLOW_UNSECURED_TRANSPORT=true",
+    ];
 
     public IResourceBuilder<ProjectResource> Project(string name) => Builder.CreateResourceBuilder<ProjectResource>(name);
 
