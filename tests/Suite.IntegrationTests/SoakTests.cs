@@ -31,6 +31,9 @@ public sealed class SoakTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task Under_random_worker_kills_every_document_ends_terminal_once_with_nothing_pending_or_left_behind()
     {
         var app = _app;
+        // Each document spends a second in one stage, so the run lasts long enough for the kills to land mid-document
+        // however fast the machine is (an idle machine drained all 100 in 24 s, before 8 kills could happen).
+        await app.SetFaultsAsync(new FaultSpec(PipelineStageNames.ReadingOrder, "slow", "soak-*", Seconds: 1));
         var pdf = await File.ReadAllBytesAsync(RepoPaths.CorpusFile("sf__minimal-document.pdf"));
         var clock = Stopwatch.StartNew();
         var ids = new List<string>();
@@ -72,6 +75,7 @@ public sealed class SoakTests(ITestOutputHelper output) : IAsyncLifetime
         await Task.WhenAll(restarts.Values);
         Assert.True(pending.Count == 0, $"{pending.Count} documents not terminal within {Bound.TotalMinutes} min: {string.Join(", ", pending.Take(5))}\n{app.Diagnostics()}");
         Assert.True(kills >= 8, $"only {kills} kills happened");
+        await app.SetFaultsAsync();
 
         // Every document finished exactly once: one completion, one result.
         foreach (var id in ids)
