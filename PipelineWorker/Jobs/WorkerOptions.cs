@@ -85,8 +85,8 @@ internal static partial class WorkerOptionsRegistration
         // Under Aspire each replica has its own service.instance.id, kept when the replica is restarted, so the consumer
         // name names the replica (pipeline-worker-<id>, as the dashboard shows it); standalone, host and process id.
         static string DefaultConsumerName(IConfiguration configuration) =>
-            configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } service && configuration["OTEL_RESOURCE_ATTRIBUTES"] is { Length: > 0 }
-                ? $"{service}-{TelemetryExtensions.ServiceInstanceId(configuration)}"
+            configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } service && TelemetryExtensions.AppHostInstanceId(configuration) is { } instance
+                ? $"{service}-{instance}"
                 : $"{Environment.MachineName}-{Environment.ProcessId}";
 
         services.AddOptions<WorkerOptions>()

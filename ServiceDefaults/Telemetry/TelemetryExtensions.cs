@@ -97,16 +97,20 @@ public static class TelemetryExtensions
         || path.StartsWithSegments(MetricsPath, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
-    /// This process's <c>service.instance.id</c>: the one the AppHost gives each replica in <c>OTEL_RESOURCE_ATTRIBUTES</c>
-    /// (kept across restarts, so the dashboard ties telemetry to the replica), else host and process id.
+    /// This process's <c>service.instance.id</c>: the one the AppHost gives each replica (kept across restarts, so the
+    /// dashboard ties telemetry to the replica), else host and process id.
     /// </summary>
-    public static string ServiceInstanceId(IConfiguration configuration)
+    public static string ServiceInstanceId(IConfiguration configuration) =>
+        AppHostInstanceId(configuration) ?? $"{Environment.MachineName}:{Environment.ProcessId}";
+
+    /// <summary>The <c>service.instance.id</c> in <c>OTEL_RESOURCE_ATTRIBUTES</c> (set by the AppHost), or null.</summary>
+    public static string? AppHostInstanceId(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var fromAppHost = (configuration["OTEL_RESOURCE_ATTRIBUTES"] ?? "").Split(',')
+        var id = (configuration["OTEL_RESOURCE_ATTRIBUTES"] ?? "").Split(',')
             .Select(a => a.Split('=', 2))
             .FirstOrDefault(kv => kv.Length == 2 && kv[0].Trim() == "service.instance.id")?[1].Trim();
-        return string.IsNullOrWhiteSpace(fromAppHost) ? $"{Environment.MachineName}:{Environment.ProcessId}" : fromAppHost;
+        return string.IsNullOrWhiteSpace(id) ? null : id;
     }
 
     /// <summary>The trace id of the current activity, for log fields and error bodies.</summary>
