@@ -28,6 +28,7 @@ var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithReference(ingest).WithReference(bridge)
     .WaitFor(ingest).WaitFor(bridge)
     .WithGatewayEndpoint()
+    .WithGatewayApiKey()
     .WithSuiteDefaults();
 
 bridge.WithPublicBaseUrl(gateway);
