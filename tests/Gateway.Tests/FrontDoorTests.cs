@@ -76,7 +76,7 @@ public sealed class FrontDoorTests
 
     [Fact]
     [Trait("Req", "SEC-1")]
-    public async Task Health_stays_open_and_the_label_studio_webhook_keeps_its_own_secret_instead_of_a_key()
+    public async Task Health_page_images_and_the_label_studio_webhook_need_no_key_everything_else_does()
     {
         await using var ingest = await RecordingBackend.StartAsync("ingest-0");
         await using var bridge = await RecordingBackend.StartAsync("bridge-0");
@@ -87,6 +87,13 @@ public sealed class FrontDoorTests
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
         using var webhook = await anonymous.PostAsync(new Uri("/api/labeling/webhooks/label-studio", UriKind.Relative), new StringContent("{}"));
         Assert.Equal("bridge-0:POST:/api/labeling/webhooks/label-studio", await webhook.Content.ReadAsStringAsync());
+
+        // Page images are loaded by Label Studio's browser pages, which cannot send a key: the document's random
+        // 128-bit id is the capability. Nothing else of the document is open.
+        using var image = await anonymous.GetAsync(new Uri("/api/documents/abc/pages/1/image", UriKind.Relative));
+        Assert.Equal("ingest-0:GET:/api/documents/abc/pages/1/image", await image.Content.ReadAsStringAsync());
+        using var result = await anonymous.GetAsync(new Uri("/api/documents/abc/result", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.Unauthorized, result.StatusCode);
     }
 
     public static TheoryData<string> TrickPaths => new()
