@@ -9,6 +9,7 @@ builder.AddIngestStorage();
 builder.AddIngestCatalog();
 builder.AddJobQueue();
 builder.AddIngestApi();
+builder.AddUploadAdmission();
 builder.AddArtifactStorage();
 
 var app = builder.Build();

@@ -123,6 +123,24 @@ internal static class IngestProblems
     public static IResult StorageUnavailable(string reason) => ApiProblem.Result(503, "storage_unavailable", "Storage unavailable",
         $"The server could not write or read its storage ({reason}); nothing was stored. Try again later.", retryable: true, retryAfter: TimeSpan.FromSeconds(10));
 
+    public static IResult QueueFull(long queued, int limit, TimeSpan retryAfter) => ApiProblem.Result(429, "queue_full", "Too many documents waiting",
+        $"{queued.ToString(CultureInfo.InvariantCulture)} documents are waiting to be processed, the limit is {limit.ToString(CultureInfo.InvariantCulture)}; " +
+        "nothing was stored. Send the upload again after Retry-After, when the queue has drained.",
+        retryable: true, retryAfter: retryAfter,
+        extensions: new Dictionary<string, object?> { ["queuedDocuments"] = queued, ["maxQueuedDocuments"] = limit });
+
+    public static IResult DiskSpaceLow(long freeBytes, long minimumBytes) => ApiProblem.Result(507, "disk_space_low", "Storage nearly full",
+        $"The storage has {Mib(freeBytes)} MiB free, under the {Mib(minimumBytes)} MiB kept in reserve for documents already accepted; " +
+        "nothing was stored. Try again later; the operator has been alerted by the readiness details and metrics.",
+        retryable: true, retryAfter: TimeSpan.FromSeconds(300),
+        extensions: new Dictionary<string, object?> { ["freeDiskBytes"] = freeBytes, ["minFreeDiskBytes"] = minimumBytes });
+
+    public static IResult MemoryPressure(double loadPercent, int limitPercent, TimeSpan retryAfter) => ApiProblem.Result(503, "memory_pressure", "Server under memory pressure",
+        $"The service's memory load is {loadPercent.ToString("0.#", CultureInfo.InvariantCulture)}%, over its limit of " +
+        $"{limitPercent.ToString(CultureInfo.InvariantCulture)}%, so it takes no new uploads for now; nothing was stored. Send the upload again after Retry-After.",
+        retryable: true, retryAfter: retryAfter,
+        extensions: new Dictionary<string, object?> { ["memoryLoadPercent"] = loadPercent, ["maxMemoryLoadPercent"] = limitPercent });
+
     private static Dictionary<string, object?> Field(string name) => new() { ["field"] = name };
 
     private static Dictionary<string, object?> Parameter(string name) => new() { ["parameter"] = name };

@@ -1,3 +1,4 @@
+using IngestService.Admission;
 using IngestService.Api;
 using IngestService.Catalog;
 using IngestService.Queue;
@@ -21,6 +22,7 @@ internal sealed partial class UploadHandler(
     DocumentCatalog catalog,
     CatalogState catalogState,
     JobEnqueuer enqueuer,
+    AdmissionControl admission,
     IOptions<IngestOptions> options,
     ILogger<UploadHandler> logger)
 {
@@ -47,6 +49,12 @@ internal sealed partial class UploadHandler(
         {
             // Refuse before reading the body rather than after storing it.
             return IngestProblems.CatalogUnavailable(catalogState.Current.Description);
+        }
+
+        // Shed load before the body is read: nothing of a refused upload touches the disk.
+        if (await admission.CheckAsync(cancellationToken) is { } refused)
+        {
+            return refused;
         }
 
         var maxBytes = options.Value.MaxUploadBytes;
