@@ -141,6 +141,19 @@ internal static class IngestProblems
         retryable: true, retryAfter: retryAfter,
         extensions: new Dictionary<string, object?> { ["memoryLoadPercent"] = loadPercent, ["maxMemoryLoadPercent"] = limitPercent });
 
+    public static IResult InvalidIdempotencyKey() => ApiProblem.Result(400, "invalid_idempotency_key", "Invalid Idempotency-Key",
+        "The Idempotency-Key header must be one value of 1 to 200 visible ASCII characters (a UUID is a good key). Nothing was stored.",
+        extensions: new Dictionary<string, object?> { ["header"] = "Idempotency-Key" });
+
+    public static IResult IdempotencyKeyReused(string key, string documentId) => ApiProblem.Result(422, "idempotency_key_reused", "Idempotency-Key used for other content",
+        $"The Idempotency-Key '{Clip(key)}' was already used for an upload with different content (document {documentId}). " +
+        "Nothing was stored. Use a new key for a new file; retry with the same key only to resend the same file.",
+        extensions: new Dictionary<string, object?> { ["header"] = "Idempotency-Key", ["documentId"] = documentId });
+
+    public static IResult IdempotencyKeyInProgress() => ApiProblem.Result(409, "idempotency_key_in_progress", "Upload with this key in progress",
+        "Another upload with this Idempotency-Key is still being stored. Retry in a moment to get its answer.",
+        retryable: true, retryAfter: TimeSpan.FromSeconds(1));
+
     private static Dictionary<string, object?> Field(string name) => new() { ["field"] = name };
 
     private static Dictionary<string, object?> Parameter(string name) => new() { ["parameter"] = name };

@@ -90,6 +90,21 @@ internal static class CatalogMigrations
         """
         ALTER TABLE documents ADD COLUMN trace_parent TEXT NULL;
         """,
+
+        // 5: idempotent uploads (a client's Idempotency-Key names the document its first upload created; reserved
+        // before the document row exists, so no foreign key) and duplicate content found by its hash.
+        """
+        CREATE TABLE upload_keys (
+            client       TEXT NOT NULL,
+            key          TEXT NOT NULL,
+            document_id  TEXT NOT NULL,
+            sha256       TEXT NOT NULL,
+            created_at   TEXT NOT NULL,
+            PRIMARY KEY (client, key)
+        ) WITHOUT ROWID;
+        CREATE INDEX ix_upload_keys_created ON upload_keys (created_at);
+        CREATE INDEX ix_documents_sha256 ON documents (sha256, created_at);
+        """,
     ];
 
     public static int LatestVersion => All.Count;

@@ -3,9 +3,19 @@ using IngestService.Catalog;
 
 namespace IngestService.Documents;
 
-/// <summary>202 answer to an upload.</summary>
+/// <summary>
+/// 202 answer to an upload. <see cref="DuplicateOf"/> names the oldest other document with the same content (a new
+/// document is created all the same).
+/// </summary>
 internal sealed record UploadAccepted(
-    string Id, string FileName, string Status, long SizeBytes, string Sha256, DateTimeOffset CreatedAt, DocumentLinks Links);
+    string Id,
+    string FileName,
+    string Status,
+    long SizeBytes,
+    string Sha256,
+    DateTimeOffset CreatedAt,
+    DocumentLinks Links,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? DuplicateOf = null);
 
 internal sealed record DocumentLinks(string Self, string Result)
 {
