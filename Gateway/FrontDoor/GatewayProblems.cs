@@ -23,6 +23,12 @@ internal static class GatewayProblems
         "The request path contains an encoded separator or dot (%2F, %5C, %2E), a backslash, an empty segment or a '.'/'..' " +
         "segment. Send the plain path, for example /api/documents/{id}.");
 
+    /// <summary>Same code as the service's own refusal, so a client handles one code wherever the limit bit.</summary>
+    public static IResult BodyTooLarge(long? maxBytes) => ApiProblem.Result(413, "file_too_large", "The uploaded file is too large",
+        (maxBytes is > 0 ? $"The request body exceeds the gateway's limit of {maxBytes.Value.ToString(CultureInfo.InvariantCulture)} bytes; " : "The request body exceeds the gateway's limit; ") +
+        "nothing was stored. Upload a smaller file or split the document.",
+        extensions: maxBytes is > 0 ? new Dictionary<string, object?> { ["maxBytes"] = maxBytes } : null);
+
     public static IResult ForwardFailed(int status, string code, string detail, bool retryable) =>
         ApiProblem.Result(status, code, "The request could not be forwarded", detail,
             retryable: retryable, retryAfter: retryable ? TimeSpan.FromSeconds(2) : null);

@@ -50,6 +50,19 @@ public static class DocumentProxyExtensions
         return app;
     }
 
+    private static bool IsBodyTooLarge(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>YARP answers a failed forward with an empty 502/503/504; clients get a problem instead.</summary>
     private static async Task WriteForwarderErrorsAsProblems(HttpContext context, Func<Task> next)
     {
@@ -57,6 +70,15 @@ public static class DocumentProxyExtensions
         var error = context.GetForwarderErrorFeature();
         if (error is null || context.Response.HasStarted)
         {
+            return;
+        }
+
+        if (IsBodyTooLarge(error.Exception))
+        {
+            // The route's MaxRequestBodySize, enforced by Kestrel while the body streams through.
+            context.Response.Clear();
+            await GatewayProblems.BodyTooLarge(context.GetEndpoint()?.Metadata.GetMetadata<Yarp.ReverseProxy.Model.RouteModel>()?.Config.MaxRequestBodySize)
+                .ExecuteAsync(context);
             return;
         }
 

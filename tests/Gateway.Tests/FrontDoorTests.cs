@@ -206,6 +206,28 @@ public sealed class FrontDoorTests
     }
 
     [Fact]
+    [Trait("Req", "LS-6")]
+    public async Task An_upload_over_the_gateway_limit_is_refused_with_413_while_it_streams_and_nothing_is_forwarded_whole()
+    {
+        await using var ingest = await RecordingBackend.StartAsync("ingest-0");
+        await using var gateway = TestGateway.Create([ingest.Url], settings: new Dictionary<string, string>
+        {
+            ["ReverseProxy:Routes:uploads:MaxRequestBodySize"] = "1000",
+        });
+        // Kestrel enforces the limit (the in-memory test server does not).
+        gateway.UseKestrel(0);
+        gateway.StartServer();
+        using var client = gateway.CreateKeyedClient();
+
+        using var response = await client.PostAsync(new Uri("/api/documents", UriKind.Relative), new ByteArrayContent(new byte[5000]));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        var problem = await ProblemOf(response);
+        Assert.Equal("file_too_large", problem.GetProperty("code").GetString());
+        Assert.Equal(1000, problem.GetProperty("maxBytes").GetInt64());
+    }
+
+    [Fact]
     [Trait("Req", "SEC-1")]
     public void Started_without_any_key_the_gateway_refuses_to_start_and_names_the_setting()
     {
