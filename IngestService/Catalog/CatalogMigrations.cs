@@ -90,6 +90,11 @@ internal static class CatalogMigrations
         """
         ALTER TABLE documents ADD COLUMN trace_parent TEXT NULL;
         """,
+
+        // 5: the upload's job priority (Req LS-2); every job of the document goes to that priority's stream.
+        """
+        ALTER TABLE documents ADD COLUMN priority TEXT NOT NULL DEFAULT 'interactive';
+        """,
     ];
 
     public static int LatestVersion => All.Count;

@@ -38,6 +38,11 @@ internal sealed partial class UploadHandler(
     private async Task<IResult> ReceiveAsync(HttpContext http)
     {
         var cancellationToken = http.RequestAborted;
+        if (!PriorityParameter.TryRead(http.Request.Query, out var priority))
+        {
+            return IngestProblems.InvalidPriority(PriorityParameter.Sent(http.Request.Query));
+        }
+
         if (!TryGetBoundary(http.Request, out var boundary))
         {
             return IngestProblems.MissingFile("The request is not multipart/form-data.");
@@ -104,19 +109,19 @@ internal sealed partial class UploadHandler(
             var id = DocumentId.New();
             storedPath = blobs.UploadPath(id);
             File.Move(tempPath, storedPath);
-            var createdAt = await catalog.InsertAsync(id, fileName, written.Sha256, written.SizeBytes, cancellationToken);
+            var createdAt = await catalog.InsertAsync(id, fileName, written.Sha256, written.SizeBytes, priority, cancellationToken);
             committed = true;
             IngestTelemetry.UploadedBytes.Add(written.SizeBytes);
 
             // The file and the row are durable now: the client gets 202 whatever happens to the enqueue, and a
             // failed enqueue is picked up by the sweeper. So the client hanging up must not cancel it either.
-            var entryId = await enqueuer.EnqueueAsync(id, "upload");
+            var entryId = await enqueuer.EnqueueAsync(id, priority, "upload");
 
             LogAccepted(id, written.SizeBytes, entryId ?? "(sweeper)");
             return TypedResults.Accepted(
                 DocumentRoutes.Self(id),
                 new UploadAccepted(id, fileName, DocumentStatus.Queued, written.SizeBytes, written.Sha256,
-                    createdAt, DocumentLinks.For(id)));
+                    createdAt, DocumentLinks.For(id), priority));
         }
         finally
         {
