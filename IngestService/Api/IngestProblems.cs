@@ -44,6 +44,11 @@ internal static class IngestProblems
         $"The query parameter 'format' must be one of json, markdown, text; it was '{Clip(value)}'.",
         extensions: new Dictionary<string, object?> { ["parameter"] = "format", ["allowed"] = new[] { "json", "markdown", "text" } });
 
+    public static IResult InvalidPriority(string? value) => ApiProblem.Result(400, "invalid_priority", "Unknown priority",
+        $"The query parameter '{PriorityParameter.Name}' must be one of {string.Join(", ", Suite.Contracts.JobPriority.All)} " +
+        $"(leave it out for {Suite.Contracts.JobPriority.Interactive}); it was '{Clip(value)}'. Nothing was stored.",
+        extensions: new Dictionary<string, object?> { ["parameter"] = PriorityParameter.Name, ["allowed"] = Suite.Contracts.JobPriority.All });
+
     public static IResult ResultNotReady(string id, string status) => ApiProblem.Result(409, "result_not_ready", "Result not ready",
         $"Document {id} is {status}; its result is not ready yet. Poll GET {DocumentRoutes.Self(id)} until its status is completed, then ask again.",
         retryable: true, retryAfter: TimeSpan.FromSeconds(5),

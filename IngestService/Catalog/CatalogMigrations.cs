@@ -91,7 +91,12 @@ internal static class CatalogMigrations
         ALTER TABLE documents ADD COLUMN trace_parent TEXT NULL;
         """,
 
-        // 5: idempotent uploads (a client's Idempotency-Key names the document its first upload created; reserved
+        // 5: the upload's job priority (Req LS-2); every job of the document goes to that priority's stream.
+        """
+        ALTER TABLE documents ADD COLUMN priority TEXT NOT NULL DEFAULT 'interactive';
+        """,
+
+        // 6: idempotent uploads (a client's Idempotency-Key names the document its first upload created; reserved
         // before the document row exists, so no foreign key) and duplicate content found by its hash.
         """
         CREATE TABLE upload_keys (

@@ -46,6 +46,11 @@ internal sealed partial class UploadHandler(
     private async Task<IResult> ReceiveAsync(HttpContext http)
     {
         var cancellationToken = http.RequestAborted;
+        if (!PriorityParameter.TryRead(http.Request.Query, out var priority))
+        {
+            return IngestProblems.InvalidPriority(PriorityParameter.Sent(http.Request.Query));
+        }
+
         if (!TryGetBoundary(http.Request, out var boundary))
         {
             return IngestProblems.MissingFile("The request is not multipart/form-data.");
@@ -136,7 +141,7 @@ internal sealed partial class UploadHandler(
             {
                 storedPath = blobs.UploadPath(id);
                 File.Move(tempPath, storedPath);
-                createdAt = await catalog.InsertAsync(id, fileName, written.Sha256, written.SizeBytes, cancellationToken);
+                createdAt = await catalog.InsertAsync(id, fileName, written.Sha256, written.SizeBytes, priority, cancellationToken);
                 committed = true;
             }
             finally
@@ -151,14 +156,14 @@ internal sealed partial class UploadHandler(
 
             // The file and the row are durable now: the client gets 202 whatever happens to the enqueue, and a
             // failed enqueue is picked up by the sweeper. So the client hanging up must not cancel it either.
-            var entryId = await enqueuer.EnqueueAsync(id, "upload");
+            var entryId = await enqueuer.EnqueueAsync(id, priority, "upload");
             var duplicateOf = await FindSameContentAsync(written.Sha256, id);
 
             LogAccepted(id, written.SizeBytes, entryId ?? "(sweeper)");
             return TypedResults.Accepted(
                 DocumentRoutes.Self(id),
                 new UploadAccepted(id, fileName, DocumentStatus.Queued, written.SizeBytes, written.Sha256,
-                    createdAt, DocumentLinks.For(id), duplicateOf));
+                    createdAt, DocumentLinks.For(id), priority, duplicateOf));
         }
         finally
         {
@@ -183,7 +188,7 @@ internal sealed partial class UploadHandler(
         return TypedResults.Accepted(
             DocumentRoutes.Self(document.Id),
             new UploadAccepted(document.Id, document.FileName, document.Status, document.SizeBytes, document.Sha256,
-                document.CreatedAt, DocumentLinks.For(document.Id)));
+                document.CreatedAt, DocumentLinks.For(document.Id), document.Priority));
     }
 
     /// <summary>Duplicate content is reported, never refused; a failed lookup must not turn a stored upload into an error.</summary>
