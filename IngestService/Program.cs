@@ -9,6 +9,7 @@ builder.AddIngestStorage();
 builder.AddIngestCatalog();
 builder.AddJobQueue();
 builder.AddIngestApi();
+builder.AddPublicApiDocument("Ingest", "Upload PDFs, follow their processing, fetch their results.");
 builder.AddArtifactStorage();
 
 var app = builder.Build();
@@ -17,6 +18,7 @@ app.MapDefaultEndpoints();
 app.MapDocumentEndpoints();
 app.MapWorkerEndpoints();
 app.MapArtifactEndpoints();
+app.MapPublicApiDocument();
 
 app.Run();
 
