@@ -36,11 +36,7 @@ public static class OperationDescriptionExtensions
     public static RouteHandlerBuilder WithHeaderParameter(this RouteHandlerBuilder builder, string name, string description) =>
         builder.WithParameter(ParameterLocation.Header, name, description, required: false, _ => new OpenApiSchema { Type = JsonSchemaType.String });
 
-    /// <summary>Describes a path parameter the route already declares.</summary>
-    public static RouteHandlerBuilder WithPathParameter(this RouteHandlerBuilder builder, string name, string description) =>
-        builder.WithParameter(ParameterLocation.Path, name, description, required: true, _ => new OpenApiSchema { Type = JsonSchemaType.String });
-
-    /// <summary>A multipart/form-data body with one required file part (read by hand, so not inferred).</summary>
+    /// <summary>A multipart/form-data body with one required file part (read by hand, so not inferred; not Accepts, see <see cref="AcceptsJsonObject"/>).</summary>
     public static RouteHandlerBuilder AcceptsFilePart(this RouteHandlerBuilder builder, string partName, string description)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -63,6 +59,28 @@ public static class OperationDescriptionExtensions
                             },
                         },
                     },
+                },
+            };
+            return Task.CompletedTask;
+        });
+    }
+
+    /// <summary>
+    /// A JSON object body the endpoint parses by hand. Declared here rather than with Accepts, whose metadata would
+    /// also make routing refuse other content types with 415.
+    /// </summary>
+    public static RouteHandlerBuilder AcceptsJsonObject(this RouteHandlerBuilder builder, string description)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = true,
+                Description = description,
+                Content = new Dictionary<string, OpenApiMediaType>(StringComparer.Ordinal)
+                {
+                    ["application/json"] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.Object } },
                 },
             };
             return Task.CompletedTask;
