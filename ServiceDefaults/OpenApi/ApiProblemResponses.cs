@@ -34,8 +34,16 @@ public static class ApiProblemResponses
         return builder;
     }
 
-    internal static string Describe(int status, IReadOnlyCollection<string> codes)
+    /// <summary>
+    /// Extension on a problem response listing its codes, so that a reader (the gateway merging documents, a client)
+    /// gets them without parsing the description.
+    /// </summary>
+    public const string CodesExtension = "x-problem-codes";
+
+    /// <summary>The description of a problem response: the status's reason phrase and the codes it can carry.</summary>
+    public static string Describe(int status, IReadOnlyCollection<string> codes)
     {
+        ArgumentNullException.ThrowIfNull(codes);
         var phrase = ReasonPhrases.GetReasonPhrase(status);
         return codes.Count == 0
             ? $"{phrase}: a problem (application/problem+json)."

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.OpenApi;
@@ -8,7 +9,8 @@ namespace Suite.ServiceDefaults.OpenApi;
 
 /// <summary>
 /// The problem responses of an operation: each declared one (ProducesApiProblem) described with the codes it can
-/// carry, and 500 internal_error on every operation, as unhandled exceptions are answered centrally.
+/// carry (in its description and in x-problem-codes), and 500 internal_error on every operation, as unhandled
+/// exceptions are answered centrally.
 /// </summary>
 internal sealed class ProblemResponses : IOpenApiOperationTransformer
 {
@@ -23,21 +25,28 @@ internal sealed class ProblemResponses : IOpenApiOperationTransformer
             var status = problem.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (operation.Responses.TryGetValue(status, out var response) && response is OpenApiResponse described)
             {
-                described.Description = ApiProblemResponses.Describe(problem.StatusCode, WithInternalError(problem));
+                WithCodes(described, problem.StatusCode, WithInternalError(problem));
             }
         }
 
         if (!operation.Responses.ContainsKey("500"))
         {
-            operation.Responses["500"] = new OpenApiResponse
+            operation.Responses["500"] = WithCodes(new OpenApiResponse
             {
-                Description = ApiProblemResponses.Describe(500, [InternalError]),
                 Content = new Dictionary<string, OpenApiMediaType>(StringComparer.Ordinal)
                 {
                     [ApiProblem.ContentType] = new() { Schema = await ProblemReferenceAsync(context, cancellationToken) },
                 },
-            };
+            }, 500, [InternalError]);
         }
+    }
+
+    private static OpenApiResponse WithCodes(OpenApiResponse response, int status, IReadOnlyCollection<string> codes)
+    {
+        response.Description = ApiProblemResponses.Describe(status, codes);
+        response.Extensions ??= new Dictionary<string, IOpenApiExtension>(StringComparer.Ordinal);
+        response.Extensions[ApiProblemResponses.CodesExtension] = new JsonNodeExtension(new JsonArray([.. codes.Select(c => JsonValue.Create(c))]));
+        return response;
     }
 
     private static IReadOnlyCollection<string> WithInternalError(ApiProblemResponses.ApiProblemResponse problem) =>

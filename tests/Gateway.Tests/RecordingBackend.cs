@@ -29,6 +29,9 @@ internal sealed class RecordingBackend : IAsyncDisposable
     /// <summary>The W3C traceparent header of each request received (empty when it had none).</summary>
     public ConcurrentQueue<string> TraceParents { get; } = new();
 
+    /// <summary>JSON bodies answered (200, application/json) on these paths instead of the echo.</summary>
+    public ConcurrentDictionary<string, string> Json { get; } = new(StringComparer.Ordinal);
+
     /// <summary>When set, the backend accepts requests and never answers them (a black hole).</summary>
     public bool Hang { get; set; }
 
@@ -50,6 +53,13 @@ internal sealed class RecordingBackend : IAsyncDisposable
             }
 
             context.Response.Headers["X-Backend"] = name;
+            if (backend.Json.TryGetValue(context.Request.Path, out var json))
+            {
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync(json);
+                return;
+            }
+
             await context.Response.WriteAsync($"{name}:{context.Request.Method}:{context.Request.Path}");
         });
         await app.StartAsync();
