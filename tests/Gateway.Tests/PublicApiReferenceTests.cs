@@ -224,12 +224,8 @@ public sealed partial class PublicApiReferenceTests
         Assert.Contains("PublicApi:Sources:ocr names no cluster", error.ToString(), StringComparison.Ordinal);
     }
 
-    private static string[] Codes(OpenApiOperation operation, string status)
-    {
-        var response = operation.Responses![status];
-        var codes = Assert.IsType<JsonNodeExtension>(response.Extensions!["x-problem-codes"]).Node.AsArray();
-        return [.. codes.Select(c => c!.GetValue<string>()).Order(StringComparer.Ordinal)];
-    }
+    private static string[] Codes(OpenApiOperation operation, string status) =>
+        [.. OpenApiDocuments.ProblemCodes(operation.Responses![status]).Order(StringComparer.Ordinal)];
 
     private static JsonObject Ref(string schema) => new() { ["$ref"] = "#/components/schemas/" + schema };
 

@@ -74,7 +74,7 @@ public static partial class OpenApiDocuments
 
     /// <summary>
     /// Every operation has an id, a summary, a success response, and a problem+json response with the ProblemDetails
-    /// schema (code, retryable) for each error status it declares, 500 among them.
+    /// schema (code, retryable) for each error status it declares, 500 among them, each naming its codes.
     /// </summary>
     public static void AssertDescribed(OpenApiDocument document)
     {
@@ -93,9 +93,21 @@ public static partial class OpenApiDocuments
                 Assert.True(schema is OpenApiSchemaReference { Reference.Id: "ProblemDetails" }, $"{name} {status} does not use the ProblemDetails schema");
                 Assert.Contains("code", schema!.Properties?.Keys ?? []);
                 Assert.Contains("retryable", schema.Properties?.Keys ?? []);
-                Assert.Contains("`", response.Description ?? "");
+                var codes = ProblemCodes(response);
+                Assert.True(codes.Count > 0, $"{name} {status} names no problem code");
+                Assert.All(codes, code => Assert.Contains($"`{code}`", response.Description ?? "", StringComparison.Ordinal));
             }
         }
+    }
+
+    /// <summary>The stable codes a problem response declares (extension x-problem-codes).</summary>
+    public static IReadOnlyList<string> ProblemCodes(IOpenApiResponse response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        return response.Extensions is { } extensions && extensions.TryGetValue("x-problem-codes", out var extension)
+               && extension is JsonNodeExtension { Node: System.Text.Json.Nodes.JsonArray codes }
+            ? [.. codes.Select(c => c!.GetValue<string>())]
+            : [];
     }
 
     /// <summary>The parameter of an operation by location and name, or a failed assertion.</summary>
