@@ -10,6 +10,7 @@ builder.AddIngestCatalog();
 builder.AddJobQueue();
 builder.AddIngestApi();
 builder.AddUploadAdmission();
+builder.AddPublicApiDocument("Ingest", "Upload PDFs, follow their processing, fetch their results.");
 builder.AddArtifactStorage();
 
 var app = builder.Build();
@@ -18,6 +19,7 @@ app.MapDefaultEndpoints();
 app.MapDocumentEndpoints();
 app.MapWorkerEndpoints();
 app.MapArtifactEndpoints();
+app.MapPublicApiDocument();
 
 app.Run();
 
