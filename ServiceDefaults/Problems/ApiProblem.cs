@@ -73,6 +73,9 @@ public static class ApiProblem
             problem.Extensions["retryable"] = problem.Status is 408 or 429 or >= 500;
         }
 
+        // Bare status codes (an unknown route, a wrong method) get words a person can act on too.
+        problem.Detail ??= DefaultDetail(problem.Status ?? 500, context.Request.Method, context.Request.Path);
+
         // Every problem written is counted by its code (errors by code, Req OBS-3).
         if (context.RequestServices?.GetService(typeof(ProblemMetrics)) is ProblemMetrics metrics)
         {
@@ -96,6 +99,16 @@ public static class ApiProblem
         504 => "gateway_timeout",
         _ when status >= 500 => "internal_error",
         _ => "error_" + status.ToString(CultureInfo.InvariantCulture),
+    };
+
+    internal static string DefaultDetail(int status, string method, string path) => status switch
+    {
+        404 => $"Nothing answers {method} {path}. Check the path against the API reference (/docs/ on the gateway).",
+        405 => $"{path} does not take {method}. Check the method against the API reference (/docs/ on the gateway).",
+        401 => "The request is not authenticated. Send your API key in the X-Api-Key header.",
+        415 => "The request body's content type is not one this endpoint takes. Check the API reference (/docs/ on the gateway).",
+        >= 500 => "The server could not handle the request. Retry; if it persists, report the trace id.",
+        _ => "The request was refused. The code names the reason; docs/errors.md says what to do.",
     };
 
     private sealed class ProblemResult(ProblemDetails problem, TimeSpan? retryAfter) : IResult, IStatusCodeHttpResult
