@@ -8,6 +8,7 @@ builder.AddResilientRedisClient("redis");
 builder.AddIngestStorage();
 builder.AddIngestCatalog();
 builder.AddJobQueue();
+builder.AddMalwareScanning();
 builder.AddIngestApi();
 builder.AddArtifactStorage();
 

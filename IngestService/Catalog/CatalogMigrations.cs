@@ -90,6 +90,14 @@ internal static class CatalogMigrations
         """
         ALTER TABLE documents ADD COLUMN trace_parent TEXT NULL;
         """,
+
+        // 5: the malware scan: its verdict (clean, infected, not_scanned when scanning is switched off; NULL while
+        // none was given) and when; documents awaiting their scan are found oldest first by status.
+        """
+        ALTER TABLE documents ADD COLUMN scan_result TEXT NULL;
+        ALTER TABLE documents ADD COLUMN scanned_at TEXT NULL;
+        CREATE INDEX ix_documents_status_created ON documents (status, created_at);
+        """,
     ];
 
     public static int LatestVersion => All.Count;

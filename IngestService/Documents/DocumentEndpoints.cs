@@ -2,6 +2,7 @@ using IngestService.Api;
 using IngestService.Catalog;
 using IngestService.Documents;
 using IngestService.Queue;
+using IngestService.Scanning;
 using IngestService.Storage;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -26,7 +27,7 @@ internal static class DocumentEndpoints
     }
 
     /// <summary>
-    /// Cancels a queued or processing document (Req JOB-5): it is cancelled at once and durably; a worker holding it
+    /// Cancels a document awaiting its scan, queued or processing (Req JOB-5): it is cancelled at once and durably; a worker holding it
     /// stops within its next lease renewal (a few seconds) and can write nothing more. Repeating it is harmless.
     /// </summary>
     private static async Task<IResult> CancelAsync(string id, [FromServices] DocumentCatalog catalog, CancellationToken cancellationToken)
@@ -54,8 +55,16 @@ internal static class DocumentEndpoints
     /// so it resumes from the last valid one. 202 like an upload; the job is enqueued now or by the sweeper.
     /// </summary>
     private static async Task<IResult> RetryAsync(
-        string id, [FromServices] DocumentCatalog catalog, [FromServices] JobEnqueuer enqueuer, CancellationToken cancellationToken)
+        string id, [FromServices] DocumentCatalog catalog, [FromServices] JobEnqueuer enqueuer, [FromServices] ScanCatalog scans, CancellationToken cancellationToken)
     {
+        // Never found clean (cancelled while awaiting its scan): back to awaiting_scan, scanned before it is queued.
+        if (DocumentId.IsValid(id) && await scans.RetryThroughScanAsync(id, cancellationToken))
+        {
+            IngestTelemetry.Retries.Add(1);
+            var held = await catalog.FindWithStagesAsync(id, CancellationToken.None);
+            return TypedResults.Accepted(DocumentRoutes.Self(id), DocumentDetail.From(held!.Value.Document, held.Value.Stages));
+        }
+
         if (!DocumentId.IsValid(id) || await catalog.RetryAsync(id, cancellationToken) is not { } retried)
         {
             return IngestProblems.DocumentNotFound(id);
@@ -144,7 +153,7 @@ internal static class DocumentEndpoints
                 return File.Exists(path)
                     ? TypedResults.PhysicalFile(path, resultFormat.ContentType)
                     : IngestProblems.ResultMissing(id);
-            case DocumentStatus.Failed or DocumentStatus.Cancelled:
+            case DocumentStatus.Failed or DocumentStatus.Cancelled or DocumentStatus.Rejected:
                 return IngestProblems.NoResult(id, document.Status, document.ErrorCode, document.ErrorMessage);
             default:
                 return IngestProblems.ResultNotReady(id, document.Status);

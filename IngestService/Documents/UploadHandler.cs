@@ -1,6 +1,6 @@
 using IngestService.Api;
 using IngestService.Catalog;
-using IngestService.Queue;
+using IngestService.Scanning;
 using IngestService.Storage;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
@@ -13,14 +13,15 @@ namespace IngestService.Documents;
 
 /// <summary>
 /// POST /api/documents: streams the multipart part "file" to a temp file (size limit enforced while streaming, magic
-/// bytes checked, SHA-256 computed), renames it into uploads/{id}.pdf, inserts the catalog row and enqueues the job.
+/// bytes checked, SHA-256 computed), has clamd scan it, renames it into uploads/{id}.pdf, inserts the catalog row
+/// (awaiting_scan) and applies the verdict: clean → queued and enqueued, infected → rejected (422), none → held.
 /// The body is read with MultipartReader, never buffered whole and never bound to IFormFile.
 /// </summary>
 internal sealed partial class UploadHandler(
     BlobStore blobs,
     DocumentCatalog catalog,
     CatalogState catalogState,
-    JobEnqueuer enqueuer,
+    ScanGate scanGate,
     IOptions<IngestOptions> options,
     ILogger<UploadHandler> logger)
 {
@@ -101,21 +102,32 @@ internal sealed partial class UploadHandler(
                     return IngestProblems.NotPdf();
             }
 
+            // The malware scan, before anything is stored (policy Refuse stores nothing without a verdict).
+            var scan = await scanGate.ScanAsync(tempPath, cancellationToken);
+            if (scanGate.Refuses(scan))
+            {
+                return IngestProblems.ScannerUnavailable(scan.Reason!, scanGate.RetryAfter);
+            }
+
             var id = DocumentId.New();
             storedPath = blobs.UploadPath(id);
             File.Move(tempPath, storedPath);
-            var createdAt = await catalog.InsertAsync(id, fileName, written.Sha256, written.SizeBytes, cancellationToken);
+            var createdAt = await catalog.InsertAsync(id, fileName, written.Sha256, written.SizeBytes, cancellationToken, DocumentStatus.AwaitingScan);
             committed = true;
             IngestTelemetry.UploadedBytes.Add(written.SizeBytes);
 
-            // The file and the row are durable now: the client gets 202 whatever happens to the enqueue, and a
-            // failed enqueue is picked up by the sweeper. So the client hanging up must not cancel it either.
-            var entryId = await enqueuer.EnqueueAsync(id, "upload");
+            // The file and the row are durable now: the verdict is applied (clean: queued and enqueued, a failed
+            // enqueue left to the sweeper; infected: rejected, file deleted; none: held) whatever the client does.
+            var settled = await scanGate.SettleAsync(id, storedPath, scan, "upload");
+            if (settled.Status == DocumentStatus.Rejected)
+            {
+                return IngestProblems.MalwareDetected(id, scan.Signature ?? "unnamed signature");
+            }
 
-            LogAccepted(id, written.SizeBytes, entryId ?? "(sweeper)");
+            LogAccepted(id, written.SizeBytes, settled.Status ?? DocumentStatus.AwaitingScan, settled.EntryId ?? "-");
             return TypedResults.Accepted(
                 DocumentRoutes.Self(id),
-                new UploadAccepted(id, fileName, DocumentStatus.Queued, written.SizeBytes, written.Sha256,
+                new UploadAccepted(id, fileName, settled.Status ?? DocumentStatus.AwaitingScan, written.SizeBytes, written.Sha256,
                     createdAt, DocumentLinks.For(id)));
         }
         finally
@@ -165,6 +177,6 @@ internal sealed partial class UploadHandler(
         return true;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Accepted document {DocumentId} ({SizeBytes} bytes), job {EntryId}")]
-    private partial void LogAccepted(string documentId, long sizeBytes, string entryId);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Accepted document {DocumentId} ({SizeBytes} bytes) as {Status}, job {EntryId}")]
+    private partial void LogAccepted(string documentId, long sizeBytes, string status, string entryId);
 }

@@ -81,6 +81,8 @@ public sealed class IngestHost : IAsyncDisposable
             builder.UseSetting("ConnectionStrings:redis", redisConnection);
             builder.UseSetting("Storage:Root", root);
             builder.UseSetting("Logging:LogLevel:Default", "Warning");
+            // No clamd unless a test starts one (ClamdServer) and sets Scanner:Enabled and ConnectionStrings:clamav.
+            builder.UseSetting("Scanner:Enabled", "false");
             foreach (var (key, value) in settings)
             {
                 builder.UseSetting(key, value);
