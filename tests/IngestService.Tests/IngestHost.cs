@@ -59,11 +59,17 @@ public sealed class IngestHost : IAsyncDisposable
         return connection;
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops the service but keeps its storage root, for a test that starts another host on it (a restart).</summary>
+    public async ValueTask StopKeepingRootAsync()
     {
         Client?.Dispose();
         await _factory.DisposeAsync();
         SqliteConnection.ClearAllPools();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopKeepingRootAsync();
         try
         {
             Directory.Delete(Root, recursive: true);
