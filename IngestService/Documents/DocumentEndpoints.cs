@@ -55,10 +55,10 @@ internal static class DocumentEndpoints
     /// so it resumes from the last valid one. 202 like an upload; the job is enqueued now or by the sweeper.
     /// </summary>
     private static async Task<IResult> RetryAsync(
-        string id, [FromServices] DocumentCatalog catalog, [FromServices] JobEnqueuer enqueuer, [FromServices] ScanCatalog scans, CancellationToken cancellationToken)
+        string id, [FromServices] DocumentCatalog catalog, [FromServices] JobEnqueuer enqueuer, [FromServices] ScanGate scanGate, CancellationToken cancellationToken)
     {
         // Never found clean (cancelled while awaiting its scan): back to awaiting_scan, scanned before it is queued.
-        if (DocumentId.IsValid(id) && await scans.RetryThroughScanAsync(id, cancellationToken))
+        if (DocumentId.IsValid(id) && await scanGate.RetryThroughScanAsync(id, cancellationToken))
         {
             IngestTelemetry.Retries.Add(1);
             var held = await catalog.FindWithStagesAsync(id, CancellationToken.None);

@@ -19,7 +19,7 @@ internal sealed class ScanCatalog(CatalogDb db, TimeProvider time)
 
     public const string Infected = "infected";
 
-    /// <summary>Clean or not scanned: awaiting_scan → queued. False when the document was no longer awaiting its scan (cancelled meanwhile).</summary>
+    /// <summary>Clean (event <c>scanned</c>) or not scanned: awaiting_scan → queued. False when the document was no longer awaiting its scan (cancelled meanwhile).</summary>
     public Task<bool> MarkScannedAsync(string id, string result, CancellationToken cancellationToken) =>
         db.WriteAsync(async (connection, transaction, ct) =>
         {
@@ -35,8 +35,12 @@ internal sealed class ScanCatalog(CatalogDb db, TimeProvider time)
                 return false;
             }
 
-            await InsertEventAsync(connection, transaction, id, now, DocumentEventKinds.Scanned,
-                result == Clean ? "malware scan: clean" : "malware scan switched off: queued unscanned", ct);
+            // With scanning switched off nothing was scanned: the row says not_scanned, the history stays as it was.
+            if (result == Clean)
+            {
+                await InsertEventAsync(connection, transaction, id, now, DocumentEventKinds.Scanned, "malware scan: clean", ct);
+            }
+
             return true;
         }, cancellationToken);
 

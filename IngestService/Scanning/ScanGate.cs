@@ -57,6 +57,13 @@ internal sealed partial class ScanGate(MalwareScanner scanner, ScanCatalog scans
         }
     }
 
+    /// <summary>
+    /// With scanning on, a retry of a failed or cancelled document never found clean goes back to awaiting_scan (true);
+    /// false when the ordinary retry applies.
+    /// </summary>
+    public Task<bool> RetryThroughScanAsync(string id, CancellationToken cancellationToken) =>
+        scanner.Enabled ? scans.RetryThroughScanAsync(id, cancellationToken) : Task.FromResult(false);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Document {DocumentId} rejected: malware detected ({Signature}); its file was deleted")]
     private partial void LogRejected(string documentId, string signature);
 }
