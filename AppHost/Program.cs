@@ -32,6 +32,7 @@ var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WithReference(ingest).WithReference(bridge)
     .WaitFor(ingest).WaitFor(bridge)
     .WithGatewayEndpoint()
+    .WithGatewayApiKey()
     .WithSuiteDefaults();
 
 bridge.WithPublicBaseUrl(gateway);

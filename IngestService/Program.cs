@@ -10,6 +10,7 @@ builder.AddIngestCatalog();
 builder.AddJobQueue();
 builder.AddMalwareScanning();
 builder.AddIngestApi();
+builder.AddUploadAdmission();
 builder.AddArtifactStorage();
 
 var app = builder.Build();

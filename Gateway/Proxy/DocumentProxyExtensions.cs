@@ -1,21 +1,45 @@
-using Suite.ServiceDefaults.Problems;
+using Gateway.FrontDoor;
 using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Transforms;
 
 namespace Microsoft.Extensions.Hosting;
 
 public static class DocumentProxyExtensions
 {
+    /// <summary>Header carrying the authenticated client's name to the services (set by the gateway only).</summary>
+    public const string ClientHeader = "X-Suite-Client";
+
     /// <summary>
-    /// YARP with routes and clusters from the ReverseProxy configuration section; cluster addresses are
-    /// logical service names resolved through service discovery. Only public API routes are configured, so
-    /// the services' internal endpoints are unreachable through the gateway.
+    /// YARP with routes and clusters from the ReverseProxy configuration section; cluster addresses are logical service
+    /// names resolved through service discovery. Only public API routes are configured, so the services' internal
+    /// endpoints are unreachable through the gateway. On routes that require a key, the key never travels further: it is
+    /// removed and the client's name is passed on instead.
     /// </summary>
     public static IHostApplicationBuilder AddDocumentProxy(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
-            .AddServiceDiscoveryDestinationResolver();
+            .AddServiceDiscoveryDestinationResolver()
+            .AddTransforms(context =>
+            {
+                // A client cannot claim an identity: whatever it sent in the client header is dropped on every route.
+                context.AddRequestHeaderRemove(ClientHeader);
+                if (context.Route.AuthorizationPolicy == FrontDoorExtensions.ApiKeyPolicy)
+                {
+                    context.AddRequestHeaderRemove(ApiKeyAuthenticationHandler.HeaderName);
+                    context.AddRequestHeaderRemove("Authorization");
+                    context.AddRequestTransform(transform =>
+                    {
+                        if (transform.HttpContext.User.Identity?.Name is { } client)
+                        {
+                            transform.ProxyRequest.Headers.TryAddWithoutValidation(ClientHeader, client);
+                        }
+
+                        return ValueTask.CompletedTask;
+                    });
+                }
+            });
         return builder;
     }
 
@@ -24,6 +48,19 @@ public static class DocumentProxyExtensions
         ArgumentNullException.ThrowIfNull(app);
         app.MapReverseProxy(proxy => proxy.Use(WriteForwarderErrorsAsProblems));
         return app;
+    }
+
+    private static bool IsBodyTooLarge(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>YARP answers a failed forward with an empty 502/503/504; clients get a problem instead.</summary>
@@ -36,19 +73,27 @@ public static class DocumentProxyExtensions
             return;
         }
 
+        if (IsBodyTooLarge(error.Exception))
+        {
+            // The route's MaxRequestBodySize, enforced by Kestrel while the body streams through.
+            context.Response.Clear();
+            await GatewayProblems.BodyTooLarge(context.GetEndpoint()?.Metadata.GetMetadata<Yarp.ReverseProxy.Model.RouteModel>()?.Config.MaxRequestBodySize)
+                .ExecuteAsync(context);
+            return;
+        }
+
         var (status, code, detail) = error.Error switch
         {
             ForwarderError.NoAvailableDestinations => (503, "upstream_unavailable",
-                "No instance of the document service is available right now. Retry in a few seconds."),
+                "No instance of the service behind this route is available right now. Retry in a few seconds."),
             ForwarderError.RequestTimedOut => (504, "upstream_timeout",
-                "The document service did not answer in time. Retry; if it persists, check the service's health."),
+                "The service behind this route did not answer in time. Retry; if it persists, check the service's health."),
             ForwarderError.RequestBodyClient or ForwarderError.RequestBodyCanceled or ForwarderError.RequestCanceled => (400, "request_aborted",
                 "The request body could not be read from the client. Send the request again."),
             _ => (502, "upstream_failed",
-                "The document service could not be reached or failed while answering. Retry in a few seconds."),
+                "The service behind this route could not be reached or failed while answering. Retry in a few seconds."),
         };
         context.Response.Clear();
-        await ApiProblem.Result(status, code, "The request could not be forwarded", detail,
-            retryable: status != 400, retryAfter: status == 400 ? null : TimeSpan.FromSeconds(2)).ExecuteAsync(context);
+        await GatewayProblems.ForwardFailed(status, code, detail, retryable: status != 400).ExecuteAsync(context);
     }
 }

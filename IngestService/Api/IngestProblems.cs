@@ -28,7 +28,7 @@ internal static class IngestProblems
         "nothing was stored. Upload a smaller file or split the document.",
         extensions: new Dictionary<string, object?> { ["maxBytes"] = maxBytes });
 
-    public static IResult MalwareDetected(string id, string signature) => ApiProblem.Result(422, Suite.Contracts.MalwareScanCodes.MalwareDetected, "Malware found in the upload",
+    public static IResult MalwareDetected(string id, string signature) => ApiProblem.Result(422, "malware_detected", "Malware found in the upload",
         $"The malware scanner found '{Clip(signature)}' in the uploaded file. The file was deleted and document {id} is rejected: it will not be " +
         "processed. Upload a clean file; if this file is clean, report the signature name to the operators.",
         extensions: new Dictionary<string, object?>
@@ -39,7 +39,7 @@ internal static class IngestProblems
             ["links"] = DocumentLinks.For(id),
         });
 
-    public static IResult ScannerUnavailable(string reason, TimeSpan retryAfter) => ApiProblem.Result(503, Suite.Contracts.MalwareScanCodes.ScannerUnavailable, "Malware scanner unavailable",
+    public static IResult ScannerUnavailable(string reason, TimeSpan retryAfter) => ApiProblem.Result(503, "scanner_unavailable", "Malware scanner unavailable",
         $"Every upload is scanned for malware before it is accepted, and the scanner cannot answer now ({reason}). Nothing was stored. " +
         "Upload the file again after the Retry-After delay.",
         retryable: true, retryAfter: retryAfter);
@@ -65,6 +65,11 @@ internal static class IngestProblems
     public static IResult InvalidFormat(string? value) => ApiProblem.Result(400, "invalid_format", "Unknown result format",
         $"The query parameter 'format' must be one of json, markdown, text; it was '{Clip(value)}'.",
         extensions: new Dictionary<string, object?> { ["parameter"] = "format", ["allowed"] = new[] { "json", "markdown", "text" } });
+
+    public static IResult InvalidPriority(string? value) => ApiProblem.Result(400, "invalid_priority", "Unknown priority",
+        $"The query parameter '{PriorityParameter.Name}' must be one of {string.Join(", ", Suite.Contracts.JobPriority.All)} " +
+        $"(leave it out for {Suite.Contracts.JobPriority.Interactive}); it was '{Clip(value)}'. Nothing was stored.",
+        extensions: new Dictionary<string, object?> { ["parameter"] = PriorityParameter.Name, ["allowed"] = Suite.Contracts.JobPriority.All });
 
     public static IResult ResultNotReady(string id, string status) => ApiProblem.Result(409, "result_not_ready", "Result not ready",
         $"Document {id} is {status}; its result is not ready yet. Poll GET {DocumentRoutes.Self(id)} until its status is completed, then ask again.",
@@ -150,6 +155,37 @@ internal static class IngestProblems
 
     public static IResult StorageUnavailable(string reason) => ApiProblem.Result(503, "storage_unavailable", "Storage unavailable",
         $"The server could not write or read its storage ({reason}); nothing was stored. Try again later.", retryable: true, retryAfter: TimeSpan.FromSeconds(10));
+
+    public static IResult QueueFull(long queued, int limit, TimeSpan retryAfter) => ApiProblem.Result(429, "queue_full", "Too many documents waiting",
+        $"{queued.ToString(CultureInfo.InvariantCulture)} documents are waiting to be processed, the limit is {limit.ToString(CultureInfo.InvariantCulture)}; " +
+        "nothing was stored. Send the upload again after Retry-After, when the queue has drained.",
+        retryable: true, retryAfter: retryAfter,
+        extensions: new Dictionary<string, object?> { ["queuedDocuments"] = queued, ["maxQueuedDocuments"] = limit });
+
+    public static IResult DiskSpaceLow(long freeBytes, long minimumBytes) => ApiProblem.Result(507, "disk_space_low", "Storage nearly full",
+        $"The storage has {Mib(freeBytes)} MiB free, under the {Mib(minimumBytes)} MiB kept in reserve for documents already accepted; " +
+        "nothing was stored. Try again later; the operator has been alerted by the readiness details and metrics.",
+        retryable: true, retryAfter: TimeSpan.FromSeconds(300),
+        extensions: new Dictionary<string, object?> { ["freeDiskBytes"] = freeBytes, ["minFreeDiskBytes"] = minimumBytes });
+
+    public static IResult MemoryPressure(double loadPercent, int limitPercent, TimeSpan retryAfter) => ApiProblem.Result(503, "memory_pressure", "Server under memory pressure",
+        $"The service's memory load is {loadPercent.ToString("0.#", CultureInfo.InvariantCulture)}%, over its limit of " +
+        $"{limitPercent.ToString(CultureInfo.InvariantCulture)}%, so it takes no new uploads for now; nothing was stored. Send the upload again after Retry-After.",
+        retryable: true, retryAfter: retryAfter,
+        extensions: new Dictionary<string, object?> { ["memoryLoadPercent"] = loadPercent, ["maxMemoryLoadPercent"] = limitPercent });
+
+    public static IResult InvalidIdempotencyKey() => ApiProblem.Result(400, "invalid_idempotency_key", "Invalid Idempotency-Key",
+        "The Idempotency-Key header must be one value of 1 to 200 visible ASCII characters (a UUID is a good key). Nothing was stored.",
+        extensions: new Dictionary<string, object?> { ["header"] = "Idempotency-Key" });
+
+    public static IResult IdempotencyKeyReused(string key, string documentId) => ApiProblem.Result(422, "idempotency_key_reused", "Idempotency-Key used for other content",
+        $"The Idempotency-Key '{Clip(key)}' was already used for an upload with different content (document {documentId}). " +
+        "Nothing was stored. Use a new key for a new file; retry with the same key only to resend the same file.",
+        extensions: new Dictionary<string, object?> { ["header"] = "Idempotency-Key", ["documentId"] = documentId });
+
+    public static IResult IdempotencyKeyInProgress() => ApiProblem.Result(409, "idempotency_key_in_progress", "Upload with this key in progress",
+        "Another upload with this Idempotency-Key is still being stored. Retry in a moment to get its answer.",
+        retryable: true, retryAfter: TimeSpan.FromSeconds(1));
 
     private static Dictionary<string, object?> Field(string name) => new() { ["field"] = name };
 

@@ -91,7 +91,27 @@ internal static class CatalogMigrations
         ALTER TABLE documents ADD COLUMN trace_parent TEXT NULL;
         """,
 
-        // 5: the malware scan: its verdict (clean, infected, not_scanned when scanning is switched off; NULL while
+        // 5: the upload's job priority (Req LS-2); every job of the document goes to that priority's stream.
+        """
+        ALTER TABLE documents ADD COLUMN priority TEXT NOT NULL DEFAULT 'interactive';
+        """,
+
+        // 6: idempotent uploads (a client's Idempotency-Key names the document its first upload created; reserved
+        // before the document row exists, so no foreign key) and duplicate content found by its hash.
+        """
+        CREATE TABLE upload_keys (
+            client       TEXT NOT NULL,
+            key          TEXT NOT NULL,
+            document_id  TEXT NOT NULL,
+            sha256       TEXT NOT NULL,
+            created_at   TEXT NOT NULL,
+            PRIMARY KEY (client, key)
+        ) WITHOUT ROWID;
+        CREATE INDEX ix_upload_keys_created ON upload_keys (created_at);
+        CREATE INDEX ix_documents_sha256 ON documents (sha256, created_at);
+        """,
+
+        // 7: the malware scan: its verdict (clean, infected, not_scanned when scanning is switched off; NULL while
         // none was given) and when; documents awaiting their scan are found oldest first by status.
         """
         ALTER TABLE documents ADD COLUMN scan_result TEXT NULL;

@@ -24,7 +24,8 @@ internal sealed record DocumentRecord(
     int LeaseSeconds = 0,
     long ProcessingMs = 0,
     string? AttemptStartedAtRaw = null,
-    string? ActiveAtRaw = null)
+    string? ActiveAtRaw = null,
+    string Priority = Suite.Contracts.JobPriority.Interactive)
 {
     public DateTimeOffset CreatedAt => CatalogTime.Parse(CreatedAtRaw);
     public DateTimeOffset UpdatedAt => CatalogTime.Parse(UpdatedAtRaw);

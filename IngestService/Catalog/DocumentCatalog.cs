@@ -12,10 +12,10 @@ internal sealed class DocumentCatalog(CatalogDb db, TimeProvider time)
 {
     /// <summary>
     /// Inserts a document (queued unless <paramref name="status"/> says otherwise: uploads start awaiting_scan) with all
-    /// stages pending and the current W3C trace context (the upload request's); returns its creation time.
+    /// stages pending, its job priority and the current W3C trace context (the upload request's); returns its creation time.
     /// </summary>
     public Task<DateTimeOffset> InsertAsync(
-        string id, string fileName, string sha256, long sizeBytes, CancellationToken cancellationToken, string status = DocumentStatus.Queued) =>
+        string id, string fileName, string sha256, long sizeBytes, string priority, CancellationToken cancellationToken, string status = DocumentStatus.Queued) =>
         db.WriteAsync(async (connection, transaction, ct) =>
         {
             var now = Now();
@@ -28,6 +28,7 @@ internal sealed class DocumentCatalog(CatalogDb db, TimeProvider time)
                 insert.Parameters.AddWithValue("@status", status);
                 insert.Parameters.AddWithValue("@now", now);
                 insert.Parameters.AddWithValue("@trace_parent", (object?)Activity.Current?.Id ?? DBNull.Value);
+                insert.Parameters.AddWithValue("@priority", priority);
                 await insert.ExecuteNonQueryAsync(ct);
             }
 
@@ -803,7 +804,8 @@ internal sealed class DocumentCatalog(CatalogDb db, TimeProvider time)
         reader.GetInt32(17),
         reader.GetInt64(18),
         NullableString(reader, 19),
-        NullableString(reader, 20));
+        NullableString(reader, 20),
+        reader.GetString(21));
 
     private static string? NullableString(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 

@@ -15,6 +15,7 @@ internal static class DocumentApiExtensions
             .Validate(o => o.DefaultPageSize <= o.MaxPageSize, "Ingest:DefaultPageSize must not be larger than Ingest:MaxPageSize.")
             .ValidateOnStart();
         builder.Services.AddSingleton<UploadHandler>();
+        builder.Services.AddSingleton<UploadKeys>();
         builder.Services.AddSingleton<StorageFailureFilter>();
         return builder;
     }

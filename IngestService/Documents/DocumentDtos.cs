@@ -3,9 +3,20 @@ using IngestService.Catalog;
 
 namespace IngestService.Documents;
 
-/// <summary>202 answer to an upload.</summary>
+/// <summary>
+/// 202 answer to an upload: <c>priority</c> is the job priority it was accepted with (interactive or batch);
+/// <see cref="DuplicateOf"/> names the oldest other document with the same content (a new document is created all the same).
+/// </summary>
 internal sealed record UploadAccepted(
-    string Id, string FileName, string Status, long SizeBytes, string Sha256, DateTimeOffset CreatedAt, DocumentLinks Links);
+    string Id,
+    string FileName,
+    string Status,
+    long SizeBytes,
+    string Sha256,
+    DateTimeOffset CreatedAt,
+    DocumentLinks Links,
+    string Priority,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? DuplicateOf = null);
 
 internal sealed record DocumentLinks(string Self, string Result)
 {
@@ -25,13 +36,17 @@ internal sealed record DocumentDetail(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ErrorView? Error,
     int Attempts,
     int Retries,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? LastError)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? LastError,
+    string Priority)
 {
-    /// <summary>Attempts = claims by workers so far (the lease token); Retries = manual retries; LastError = why the last attempt failed.</summary>
+    /// <summary>
+    /// Attempts = claims by workers so far (the lease token); Retries = manual retries; LastError = why the last
+    /// attempt failed; Priority = the job priority of the upload (interactive or batch).
+    /// </summary>
     public static DocumentDetail From(DocumentRecord d, IReadOnlyList<StageRecord> stages) => new(
         d.Id, d.FileName, d.Status, d.SizeBytes, d.Sha256, d.CreatedAt, d.UpdatedAt,
         stages.Select(s => new StageView(s.Name, s.Status, s.StartedAt, s.FinishedAt, s.Detail)).ToList(),
-        ErrorView.From(d), (int)Math.Min(d.LeaseToken, int.MaxValue), d.Retries, d.LastError);
+        ErrorView.From(d), (int)Math.Min(d.LeaseToken, int.MaxValue), d.Retries, d.LastError, d.Priority);
 }
 
 /// <summary>One item of GET /api/documents: the detail without stages.</summary>
@@ -43,10 +58,11 @@ internal sealed record DocumentSummary(
     string Sha256,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ErrorView? Error)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ErrorView? Error,
+    string Priority)
 {
     public static DocumentSummary From(DocumentRecord d) =>
-        new(d.Id, d.FileName, d.Status, d.SizeBytes, d.Sha256, d.CreatedAt, d.UpdatedAt, ErrorView.From(d));
+        new(d.Id, d.FileName, d.Status, d.SizeBytes, d.Sha256, d.CreatedAt, d.UpdatedAt, ErrorView.From(d), d.Priority);
 }
 
 internal sealed record DocumentPage(IReadOnlyList<DocumentSummary> Items, string? NextCursor);

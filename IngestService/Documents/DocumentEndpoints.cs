@@ -76,7 +76,7 @@ internal static class DocumentEndpoints
         }
 
         IngestTelemetry.Retries.Add(1);
-        await enqueuer.EnqueueAsync(id, "retry");
+        await enqueuer.EnqueueAsync(id, retried.Document.Priority, "retry");
         var found = await catalog.FindWithStagesAsync(id, CancellationToken.None);
         return TypedResults.Accepted(DocumentRoutes.Self(id), DocumentDetail.From(found!.Value.Document, found.Value.Stages));
     }

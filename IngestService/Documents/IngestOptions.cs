@@ -22,4 +22,8 @@ internal sealed class IngestOptions
     /// <summary>Largest checkpoint or result body a worker may send.</summary>
     [Range(typeof(long), "1024", "1099511627776", ErrorMessage = "Ingest:MaxWorkerBodyBytes must be from 1 KiB to 1 TiB.")]
     public long MaxWorkerBodyBytes { get; set; } = 512L * 1024 * 1024;
+
+    /// <summary>How long an upload's Idempotency-Key keeps naming its document.</summary>
+    [Range(1, 24 * 365, ErrorMessage = "Ingest:IdempotencyKeyHours must be from 1 to 8760.")]
+    public int IdempotencyKeyHours { get; set; } = 24;
 }

@@ -1,3 +1,4 @@
+using IngestService.Admission;
 using IngestService.Api;
 using IngestService.Catalog;
 using IngestService.Scanning;
@@ -22,11 +23,18 @@ internal sealed partial class UploadHandler(
     DocumentCatalog catalog,
     CatalogState catalogState,
     ScanGate scanGate,
+    AdmissionControl admission,
+    UploadKeys keys,
     IOptions<IngestOptions> options,
     ILogger<UploadHandler> logger)
 {
     /// <summary>Room for the multipart framing and small extra fields on top of the file's own limit.</summary>
     private const long MultipartOverheadBytes = 1024 * 1024;
+
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    /// <summary>The client's name as the gateway passes it (it drops whatever a client sends); empty for direct calls.</summary>
+    public const string ClientHeader = "X-Suite-Client";
 
     public async Task<IResult> UploadAsync(HttpContext http)
     {
@@ -39,6 +47,11 @@ internal sealed partial class UploadHandler(
     private async Task<IResult> ReceiveAsync(HttpContext http)
     {
         var cancellationToken = http.RequestAborted;
+        if (!PriorityParameter.TryRead(http.Request.Query, out var priority))
+        {
+            return IngestProblems.InvalidPriority(PriorityParameter.Sent(http.Request.Query));
+        }
+
         if (!TryGetBoundary(http.Request, out var boundary))
         {
             return IngestProblems.MissingFile("The request is not multipart/form-data.");
@@ -48,6 +61,17 @@ internal sealed partial class UploadHandler(
         {
             // Refuse before reading the body rather than after storing it.
             return IngestProblems.CatalogUnavailable(catalogState.Current.Description);
+        }
+
+        if (!TryReadIdempotencyKey(http.Request, out var idempotencyKey))
+        {
+            return IngestProblems.InvalidIdempotencyKey();
+        }
+
+        // Shed load before the body is read: nothing of a refused upload touches the disk.
+        if (await admission.CheckAsync(cancellationToken) is { } refused)
+        {
+            return refused;
         }
 
         var maxBytes = options.Value.MaxUploadBytes;
@@ -110,25 +134,49 @@ internal sealed partial class UploadHandler(
             }
 
             var id = DocumentId.New();
-            storedPath = blobs.UploadPath(id);
-            File.Move(tempPath, storedPath);
-            var createdAt = await catalog.InsertAsync(id, fileName, written.Sha256, written.SizeBytes, cancellationToken, DocumentStatus.AwaitingScan);
-            committed = true;
+            var client = http.Request.Headers[ClientHeader].ToString();
+            if (idempotencyKey is not null
+                && await keys.ReserveAsync(client, idempotencyKey, id, written.Sha256, cancellationToken) is { } earlier)
+            {
+                // A retry of an upload already taken: its first answer again, or a refusal if the content changed.
+                return earlier.Sha256 == written.Sha256
+                    ? await ReplayAsync(http, earlier.DocumentId, cancellationToken)
+                    : IngestProblems.IdempotencyKeyReused(idempotencyKey, earlier.DocumentId);
+            }
+
+            DateTimeOffset createdAt;
+            try
+            {
+                storedPath = blobs.UploadPath(id);
+                File.Move(tempPath, storedPath);
+                createdAt = await catalog.InsertAsync(id, fileName, written.Sha256, written.SizeBytes, priority, cancellationToken, DocumentStatus.AwaitingScan);
+                committed = true;
+            }
+            finally
+            {
+                if (!committed && idempotencyKey is not null)
+                {
+                    await keys.ReleaseAsync(client, idempotencyKey, id);
+                }
+            }
+
             IngestTelemetry.UploadedBytes.Add(written.SizeBytes);
 
             // The file and the row are durable now: the verdict is applied (clean: queued and enqueued, a failed
             // enqueue left to the sweeper; infected: rejected, file deleted; none: held) whatever the client does.
-            var settled = await scanGate.SettleAsync(id, storedPath, scan, "upload");
+            var settled = await scanGate.SettleAsync(id, storedPath, scan, priority, "upload");
             if (settled.Status == DocumentStatus.Rejected)
             {
                 return IngestProblems.MalwareDetected(id, scan.Signature ?? "unnamed signature");
             }
 
+            var duplicateOf = await FindSameContentAsync(written.Sha256, id);
+
             LogAccepted(id, written.SizeBytes, settled.Status ?? DocumentStatus.AwaitingScan, settled.EntryId ?? "-");
             return TypedResults.Accepted(
                 DocumentRoutes.Self(id),
                 new UploadAccepted(id, fileName, settled.Status ?? DocumentStatus.AwaitingScan, written.SizeBytes, written.Sha256,
-                    createdAt, DocumentLinks.For(id)));
+                    createdAt, DocumentLinks.For(id), priority, duplicateOf));
         }
         finally
         {
@@ -138,6 +186,55 @@ internal sealed partial class UploadHandler(
                 BlobStore.DeleteQuietly(storedPath);
             }
         }
+    }
+
+    /// <summary>The answer to a retried upload: the document its key names, as it is now.</summary>
+    private async Task<IResult> ReplayAsync(HttpContext http, string documentId, CancellationToken cancellationToken)
+    {
+        if (await catalog.FindAsync(documentId, cancellationToken) is not { } document)
+        {
+            // The first upload with this key is still being stored.
+            return IngestProblems.IdempotencyKeyInProgress();
+        }
+
+        http.Response.Headers["Idempotent-Replayed"] = "true";
+        return TypedResults.Accepted(
+            DocumentRoutes.Self(document.Id),
+            new UploadAccepted(document.Id, document.FileName, document.Status, document.SizeBytes, document.Sha256,
+                document.CreatedAt, DocumentLinks.For(document.Id), document.Priority));
+    }
+
+    /// <summary>Duplicate content is reported, never refused; a failed lookup must not turn a stored upload into an error.</summary>
+    private async Task<string?> FindSameContentAsync(string sha256, string id)
+    {
+        try
+        {
+            return await keys.FindSameContentAsync(sha256, id, CancellationToken.None);
+        }
+        catch (SqliteException ex)
+        {
+            LogDuplicateLookupFailed(id, ex.Message);
+            return null;
+        }
+    }
+
+    /// <summary>False when the header is present but unusable: 1 to 200 visible ASCII characters.</summary>
+    private static bool TryReadIdempotencyKey(HttpRequest request, out string? key)
+    {
+        key = null;
+        if (!request.Headers.TryGetValue(IdempotencyKeyHeader, out var values))
+        {
+            return true;
+        }
+
+        var value = values.Count == 1 ? values[0] : null;
+        if (string.IsNullOrEmpty(value) || value.Length > 200 || value.Any(c => c is < '!' or > '~'))
+        {
+            return false;
+        }
+
+        key = value;
+        return true;
     }
 
     private static async Task<(MultipartSection?, ContentDispositionHeaderValue?)> FindFilePartAsync(MultipartReader reader, CancellationToken cancellationToken)
@@ -176,6 +273,9 @@ internal sealed partial class UploadHandler(
         boundary = value.Value!;
         return true;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not look for earlier copies of document {DocumentId}: {Reason}")]
+    private partial void LogDuplicateLookupFailed(string documentId, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Accepted document {DocumentId} ({SizeBytes} bytes) as {Status}, job {EntryId}")]
     private partial void LogAccepted(string documentId, long sizeBytes, string status, string entryId);

@@ -66,7 +66,8 @@ internal sealed partial class EnqueueSweeper(
         var createdBefore = time.GetUtcNow() - TimeSpan.FromMilliseconds(_options.EnqueueTimeoutMs) - TimeSpan.FromSeconds(1);
         foreach (var id in await catalog.FindNeverEnqueuedAsync(createdBefore, _options.SweepBatchSize, cancellationToken))
         {
-            if (await enqueuer.EnqueueAsync(id, "sweeper", await TraceParentOfAsync(id, cancellationToken)) is not { } entryId)
+            if (await PriorityOfAsync(id, cancellationToken) is not { } priority
+                || await enqueuer.EnqueueAsync(id, priority, "sweeper", await TraceParentOfAsync(id, cancellationToken)) is not { } entryId)
             {
                 return added;
             }
@@ -98,8 +99,8 @@ internal sealed partial class EnqueueSweeper(
         var added = 0;
         foreach (var id in missing)
         {
-            var entryId = await queue.TryEnqueueAsync(id, "sweeper", cancellationToken, await TraceParentOfAsync(id, cancellationToken));
-            if (entryId is null)
+            if (await PriorityOfAsync(id, cancellationToken) is not { } priority
+                || await queue.TryEnqueueAsync(id, priority, "sweeper", cancellationToken, await TraceParentOfAsync(id, cancellationToken)) is not { } entryId)
             {
                 break;
             }
@@ -112,6 +113,23 @@ internal sealed partial class EnqueueSweeper(
         }
 
         return added;
+    }
+
+    /// <summary>
+    /// The document's job priority, so the job goes back to the stream its upload chose (Req LS-2); null when the
+    /// catalog cannot say (the sweep stops and the next one tries again) or the document is gone.
+    /// </summary>
+    private async Task<string?> PriorityOfAsync(string documentId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await catalog.FindAsync(documentId, cancellationToken))?.Priority;
+        }
+        catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or CatalogUnavailableException)
+        {
+            LogSweepFailed(ex);
+            return null;
+        }
     }
 
     /// <summary>The upload's trace context, so the job the sweeper adds continues the upload's trace (else a new one starts).</summary>

@@ -8,9 +8,10 @@ using Suite.Contracts;
 namespace IngestService.Queue;
 
 /// <summary>
-/// Producer side of the jobs stream. XADD is never trimmed (MAXLEN would delete pending jobs). The consumer group
-/// is created from "0" with MKSTREAM, so a job added before any worker started is still delivered. Failures are
-/// reported as a null entry id, never thrown: the catalog row is the source of truth and the sweeper retries.
+/// Producer side of the jobs streams: a job goes to the stream of its document's priority (Req LS-2). XADD is never
+/// trimmed (MAXLEN would delete pending jobs). The consumer group is created from "0" with MKSTREAM on every jobs
+/// stream, so a job added before any worker started is still delivered. Failures are reported as a null entry id,
+/// never thrown: the catalog row is the source of truth and the sweeper retries.
 /// </summary>
 internal sealed partial class JobQueue : IDisposable
 {
@@ -34,29 +35,32 @@ internal sealed partial class JobQueue : IDisposable
 
     public bool IsConnected => _redis.IsConnected;
 
-    /// <summary>The consumer group is known to exist on the Redis this connection talks to (reset when it reconnects).</summary>
+    /// <summary>The consumer group is known to exist on every jobs stream of the Redis this connection talks to (reset when it reconnects).</summary>
     public bool GroupEnsured => _groupEnsured;
 
     private TimeSpan Timeout => TimeSpan.FromMilliseconds(_options.EnqueueTimeoutMs);
 
-    /// <summary>Creates the consumer group (and the stream) unless it exists. False when Redis did not answer.</summary>
+    /// <summary>Creates the consumer group (and the stream) on every jobs stream unless it exists. False when Redis did not answer.</summary>
     public async Task<bool> EnsureGroupAsync(CancellationToken cancellationToken)
     {
-        try
+        foreach (var stream in JobStreams.AllJobs)
         {
-            await _redis.GetDatabase()
-                .StreamCreateConsumerGroupAsync(JobStreams.Jobs, JobStreams.ConsumerGroup, (RedisValue)"0", createStream: true)
-                .WaitAsync(Timeout, cancellationToken);
-            LogGroupCreated(JobStreams.Jobs, JobStreams.ConsumerGroup);
-        }
-        catch (RedisServerException ex) when (ex.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
-        {
-            // Already there: nothing to do.
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            LogGroupFailed(ex.Message);
-            return false;
+            try
+            {
+                await _redis.GetDatabase()
+                    .StreamCreateConsumerGroupAsync(stream, JobStreams.ConsumerGroup, (RedisValue)"0", createStream: true)
+                    .WaitAsync(Timeout, cancellationToken);
+                LogGroupCreated(stream, JobStreams.ConsumerGroup);
+            }
+            catch (RedisServerException ex) when (ex.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
+            {
+                // Already there: nothing to do.
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                LogGroupFailed(ex.Message);
+                return false;
+            }
         }
 
         _groupEnsured = true;
@@ -64,13 +68,16 @@ internal sealed partial class JobQueue : IDisposable
     }
 
     /// <summary>
-    /// Adds the job for <paramref name="documentId"/> and nudges idle workers. Returns the entry id, or null on failure.
+    /// Adds the job for <paramref name="documentId"/> to the stream of <paramref name="priority"/> (its
+    /// <c>priority</c> field says it too, so a retry returns to the same stream) and nudges idle workers. Returns the
+    /// entry id, or null on failure.
     /// The XADD is a Producer span (messaging semantic conventions) whose W3C context travels in the job's
     /// <c>traceparent</c> field, so the worker's processing continues the same trace (Req OBS-2). Its parent is the
     /// current activity (the upload request), else <paramref name="traceParent"/> (the sweeper passes the upload's
     /// context from the catalog), else it starts a new trace.
     /// </summary>
-    public async Task<string?> TryEnqueueAsync(string documentId, string origin, CancellationToken cancellationToken, string? traceParent = null)
+    public async Task<string?> TryEnqueueAsync(
+        string documentId, string priority, string origin, CancellationToken cancellationToken, string? traceParent = null)
     {
         if (!_redis.IsConnected)
         {
@@ -79,13 +86,15 @@ internal sealed partial class JobQueue : IDisposable
             return null;
         }
 
+        var stream = JobStreams.StreamOf(priority);
         var parent = Activity.Current is null && ActivityContext.TryParse(traceParent, null, isRemote: true, out var stored) ? stored : default;
-        using var activity = IngestTelemetry.Source.StartActivity("send " + JobStreams.Jobs, ActivityKind.Producer, parent);
+        using var activity = IngestTelemetry.Source.StartActivity("send " + stream, ActivityKind.Producer, parent);
         activity?.SetTag("messaging.system", "redis");
         activity?.SetTag("messaging.operation.type", "send");
-        activity?.SetTag("messaging.destination.name", JobStreams.Jobs);
+        activity?.SetTag("messaging.destination.name", stream);
         activity?.SetTag("suite.document.id", documentId);
         activity?.SetTag("suite.job.origin", origin);
+        activity?.SetTag("suite.job.priority", JobStreams.PriorityOf(stream));
         try
         {
             if (!_groupEnsured && !await EnsureGroupAsync(cancellationToken))
@@ -98,6 +107,7 @@ internal sealed partial class JobQueue : IDisposable
             {
                 new(JobStreams.DocumentIdField, documentId),
                 new(JobStreams.EnqueuedAtField, _time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture)),
+                new(JobStreams.PriorityField, JobStreams.PriorityOf(stream)),
             };
             if ((Activity.Current?.Id ?? traceParent) is { } context)
             {
@@ -105,7 +115,7 @@ internal sealed partial class JobQueue : IDisposable
             }
 
             var database = _redis.GetDatabase();
-            var entryId = await database.StreamAddAsync(JobStreams.Jobs, [.. fields]).WaitAsync(Timeout, cancellationToken);
+            var entryId = await database.StreamAddAsync(stream, [.. fields]).WaitAsync(Timeout, cancellationToken);
             // The nudge is at-most-once by nature; the workers' poll is the safety net, so nothing waits for it.
             _ = database.PublishAsync(RedisChannel.Literal(JobStreams.WakeChannel), documentId, CommandFlags.FireAndForget);
             Count("ok", origin);
@@ -122,9 +132,9 @@ internal sealed partial class JobQueue : IDisposable
     }
 
     /// <summary>
-    /// Of <paramref name="documentIds"/>, those for which Redis holds no job at all: no entry in the jobs stream
+    /// Of <paramref name="documentIds"/>, those for which Redis holds no job at all: no entry in either jobs stream
     /// (waiting or pending; acknowledged entries are deleted with their XACK) and no member in the retry set. Checked
-    /// in one script, so a job moving between the two cannot be missed. Null when Redis did not answer.
+    /// in one script, so a job moving between them cannot be missed. Null when Redis did not answer.
     /// </summary>
     public async Task<IReadOnlyList<string>?> FindMissingAsync(IReadOnlyList<string> documentIds, CancellationToken cancellationToken)
     {
@@ -136,7 +146,8 @@ internal sealed partial class JobQueue : IDisposable
         try
         {
             var result = await _redis.GetDatabase()
-                .ScriptEvaluateAsync(FindMissingScript, [JobStreams.Jobs, JobStreams.Delayed], [JobStreams.DocumentIdField, .. documentIds.Select(id => (RedisValue)id)])
+                .ScriptEvaluateAsync(FindMissingScript, [JobStreams.Delayed, .. JobStreams.AllJobs.Select(s => (RedisKey)s)],
+                    [JobStreams.DocumentIdField, .. documentIds.Select(id => (RedisValue)id)])
                 .WaitAsync(Timeout, cancellationToken);
             return ((RedisResult[]?)result ?? []).Select(r => r.ToString()).ToList();
         }
@@ -147,16 +158,18 @@ internal sealed partial class JobQueue : IDisposable
         }
     }
 
-    // KEYS: jobs stream, retry set. ARGV[1]: the document id field; ARGV[2..]: the ids to check.
+    // KEYS[1]: retry set; KEYS[2..]: the jobs streams. ARGV[1]: the document id field; ARGV[2..]: the ids to check.
     private const string FindMissingScript = """
         local present = {}
-        for _, entry in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do
-          local fields = entry[2]
-          for i = 1, #fields, 2 do
-            if fields[i] == ARGV[1] then present[fields[i + 1]] = true end
+        for k = 2, #KEYS do
+          for _, entry in ipairs(redis.call('XRANGE', KEYS[k], '-', '+')) do
+            local fields = entry[2]
+            for i = 1, #fields, 2 do
+              if fields[i] == ARGV[1] then present[fields[i + 1]] = true end
+            end
           end
         end
-        for _, member in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+        for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
           local ok, job = pcall(cjson.decode, member)
           if ok and type(job) == 'table' and job[ARGV[1]] then present[job[ARGV[1]]] = true end
         end

@@ -73,8 +73,10 @@ internal sealed partial class HeldDocumentScanner(
             }
 
             var outcome = await gate.ScanAsync(path, cancellationToken);
-            var traceParent = outcome.Verdict is ScanVerdict.Clean or ScanVerdict.NotScanned ? await catalog.TraceParentAsync(id, cancellationToken) : null;
-            var settlement = await gate.SettleAsync(id, path, outcome, "scan", traceParent);
+            var queued = outcome.Verdict is ScanVerdict.Clean or ScanVerdict.NotScanned;
+            var traceParent = queued ? await catalog.TraceParentAsync(id, cancellationToken) : null;
+            var priority = (queued ? (await catalog.FindAsync(id, cancellationToken))?.Priority : null) ?? JobPriority.Interactive;
+            var settlement = await gate.SettleAsync(id, path, outcome, priority, "scan", traceParent);
             if (outcome.Verdict == ScanVerdict.Unavailable)
             {
                 break;

@@ -58,7 +58,7 @@ internal sealed class ScanCatalog(CatalogDb db, TimeProvider time)
                 update.Parameters.AddWithValue("@rejected", DocumentStatus.Rejected);
                 update.Parameters.AddWithValue("@result", Infected);
                 update.Parameters.AddWithValue("@now", now);
-                update.Parameters.AddWithValue("@code", MalwareScanCodes.MalwareDetected);
+                update.Parameters.AddWithValue("@code", DeliveryErrorCodes.MalwareDetected);
                 update.Parameters.AddWithValue("@message", $"The malware scanner found '{signature}' in the uploaded file; the file was deleted and the document will not be processed.");
                 update.Parameters.AddWithValue("@id", id);
                 update.Parameters.AddWithValue("@awaiting", DocumentStatus.AwaitingScan);
@@ -79,7 +79,7 @@ internal sealed class ScanCatalog(CatalogDb db, TimeProvider time)
                 await skip.ExecuteNonQueryAsync(ct);
             }
 
-            await InsertEventAsync(connection, transaction, id, now, DocumentEventKinds.Rejected, $"{MalwareScanCodes.MalwareDetected}: {signature}", ct);
+            await InsertEventAsync(connection, transaction, id, now, DocumentEventKinds.Rejected, $"{DeliveryErrorCodes.MalwareDetected}: {signature}", ct);
             deleteFile();
             return true;
         }, cancellationToken, repeatable: false);

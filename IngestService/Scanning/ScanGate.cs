@@ -25,9 +25,9 @@ internal sealed partial class ScanGate(MalwareScanner scanner, ScanCatalog scans
 
     /// <summary>
     /// Applies <paramref name="outcome"/> to document <paramref name="id"/> (awaiting_scan, its file at
-    /// <paramref name="path"/>). Not cancellable: the row is durable and its next state must follow.
+    /// <paramref name="path"/>, its job going to the <paramref name="priority"/> stream). Not cancellable: the row is durable and its next state must follow.
     /// </summary>
-    public async Task<ScanSettlement> SettleAsync(string id, string path, ScanOutcome outcome, string origin, string? traceParent = null)
+    public async Task<ScanSettlement> SettleAsync(string id, string path, ScanOutcome outcome, string priority, string origin, string? traceParent = null)
     {
         switch (outcome.Verdict)
         {
@@ -53,7 +53,7 @@ internal sealed partial class ScanGate(MalwareScanner scanner, ScanCatalog scans
                 }
 
                 // Queued and durable: a failed enqueue is the sweeper's, like any upload's.
-                return new ScanSettlement(DocumentStatus.Queued, await enqueuer.EnqueueAsync(id, origin, traceParent));
+                return new ScanSettlement(DocumentStatus.Queued, await enqueuer.EnqueueAsync(id, priority, origin, traceParent));
         }
     }
 

@@ -7,11 +7,14 @@ using Suite.ServiceDefaults.Resilience;
 namespace Suite.PipelineWorker.Jobs;
 
 /// <summary>
-/// Reads jobs from the <see cref="JobStreams.Jobs"/> stream as a member of <see cref="JobStreams.ConsumerGroup"/>,
-/// one at a time. StackExchange.Redis has no blocking XREADGROUP (one multiplexed socket), so it polls with
+/// Reads jobs from the jobs streams (<see cref="JobStreams.Jobs"/>, interactive, and <see cref="JobStreams.BatchJobs"/>)
+/// as a member of <see cref="JobStreams.ConsumerGroup"/>, one at a time, by the priority rule of
+/// <see cref="JobStore.TakeNextAsync"/> (Req LS-2): interactive first; batch when interactive has nothing; a batch job
+/// that waited past <c>Worker:BatchMaxWaitSeconds</c> first, but never on two claims in a row of this worker.
+/// StackExchange.Redis has no blocking XREADGROUP (one multiplexed socket), so it polls with
 /// adaptive backoff, woken early by a pub/sub nudge. At start it finishes its own pending entries; every
-/// reclaim interval it takes over entries that other (dead) consumers left idle past the visibility timeout; before
-/// every read it moves retries that are due from the retry set back into the stream. What happens to an entry
+/// reclaim interval it takes over entries that other (dead) consumers left idle past the visibility timeout (both
+/// streams, interactive first); before every read it moves retries that are due from the retry set back into their stream. What happens to an entry
 /// after its delivery (acknowledge, retry later, dead-letter, leave pending) is decided by <see cref="JobProcessor"/>.
 /// Redis being down or restarted without data (NOGROUP) is logged and waited out, never fatal.
 /// </summary>
@@ -40,9 +43,10 @@ internal sealed class JobConsumer(
         var backoff = new PollBackoff(_options.PollMinDelay, _options.PollMaxDelay);
         var groupReady = false;
         var ownPendingDone = false;
+        var lastTakeAged = false;
         var nextReclaim = TimeSpan.Zero;
         var clock = Stopwatch.StartNew();
-        Log.ConsumerStarting(logger, consumer, JobStreams.Jobs, JobStreams.ConsumerGroup);
+        Log.ConsumerStarting(logger, consumer, string.Join(", ", JobStreams.AllJobs), JobStreams.ConsumerGroup);
         faults.Announce();
         if (WorkFolders.RemoveOrphans(_options, logger) is > 0 and var orphans)
         {
@@ -78,11 +82,19 @@ internal sealed class JobConsumer(
                     Log.Promoted(logger, promoted);
                 }
 
-                var entries = await jobs.ReadNewAsync(consumer);
-                if (entries.Length > 0)
+                // An aged batch job goes first at most every other claim, so interactive jobs keep at least half.
+                var taken = await jobs.TakeNextAsync(consumer, _options.BatchMaxWait, agedAllowed: !lastTakeAged);
+                lastTakeAged = taken?.Aged == true;
+                if (taken is not null)
                 {
                     backoff.Reset();
-                    await HandleAsync(entries[0], fresh: true, stoppingToken);
+                    metrics.JobTaken(taken.Job.Priority, taken.Aged);
+                    if (taken.Aged)
+                    {
+                        Log.TakenAged(logger, taken.Job.EntryId, _options.BatchMaxWaitSeconds);
+                    }
+
+                    await HandleAsync(taken.Job, fresh: true, stoppingToken);
                     continue;
                 }
 
@@ -97,7 +109,7 @@ internal sealed class JobConsumer(
             {
                 // Redis lost the group (restarted without persistence): recreate it, and re-read our own pending
                 // entries. NOGROUP fails instantly, so back off or this would spin.
-                Log.GroupMissing(logger, JobStreams.Jobs, JobStreams.ConsumerGroup);
+                Log.GroupMissing(logger, string.Join(", ", JobStreams.AllJobs), JobStreams.ConsumerGroup);
                 groupReady = false;
                 ownPendingDone = false;
                 await DelayAsync(backoff.Next(), stoppingToken);
@@ -173,26 +185,29 @@ internal sealed class JobConsumer(
         _wakeSubscription = queue;
     }
 
-    /// <summary>Entries delivered to this consumer earlier and never acknowledged (e.g. before a crash or restart).</summary>
+    /// <summary>Entries delivered to this consumer earlier and never acknowledged (e.g. before a crash or restart), interactive first.</summary>
     private async Task ProcessOwnPendingAsync(string consumer, CancellationToken stoppingToken)
     {
-        RedisValue after = FirstId;
-        while (!stoppingToken.IsCancellationRequested)
+        foreach (var stream in JobStreams.AllJobs)
         {
-            var entries = await jobs.ReadOwnPendingAsync(consumer, after, PendingPageSize);
-            if (entries.Length == 0)
+            RedisValue after = FirstId;
+            while (!stoppingToken.IsCancellationRequested)
             {
-                return;
-            }
-
-            Log.ResumingOwnPending(logger, entries.Length);
-            foreach (var entry in entries)
-            {
-                await HandleAsync(entry, fresh: false, stoppingToken);
-                after = entry.Id;
-                if (stoppingToken.IsCancellationRequested)
+                var entries = await jobs.ReadOwnPendingAsync(stream, consumer, after, PendingPageSize);
+                if (entries.Length == 0)
                 {
-                    return;
+                    break;
+                }
+
+                Log.ResumingOwnPending(logger, entries.Length);
+                foreach (var entry in entries)
+                {
+                    await HandleAsync(JobMessage.From(entry, stream), fresh: false, stoppingToken);
+                    after = entry.Id;
+                    if (stoppingToken.IsCancellationRequested)
+                    {
+                        return;
+                    }
                 }
             }
         }
@@ -200,14 +215,22 @@ internal sealed class JobConsumer(
 
     /// <summary>
     /// XAUTOCLAIM entries idle longer than the visibility timeout, one at a time (so a claimed entry does not sit
-    /// idle behind another long job), until the cursor returns to 0-0.
+    /// idle behind another long job), until the cursor returns to 0-0; the interactive stream first, then batch.
     /// </summary>
     private async Task ReclaimAsync(string consumer, CancellationToken stoppingToken)
+    {
+        foreach (var stream in JobStreams.AllJobs)
+        {
+            await ReclaimAsync(stream, consumer, stoppingToken);
+        }
+    }
+
+    private async Task ReclaimAsync(string stream, string consumer, CancellationToken stoppingToken)
     {
         RedisValue cursor = FirstId;
         do
         {
-            var result = await jobs.AutoClaimAsync(consumer, _options.VisibilityTimeout, cursor);
+            var result = await jobs.AutoClaimAsync(stream, consumer, _options.VisibilityTimeout, cursor);
             foreach (var deleted in result.DeletedIds)
             {
                 // Redis 7+ drops pending ids whose entry was deleted or trimmed: that job is lost to the queue.
@@ -218,7 +241,7 @@ internal sealed class JobConsumer(
             foreach (var entry in result.ClaimedEntries)
             {
                 Log.Reclaimed(logger, entry.Id.ToString());
-                await HandleAsync(entry, fresh: false, stoppingToken);
+                await HandleAsync(JobMessage.From(entry, stream), fresh: false, stoppingToken);
             }
 
             cursor = result.NextStartId;
@@ -226,12 +249,11 @@ internal sealed class JobConsumer(
         while (cursor != FirstId && !stoppingToken.IsCancellationRequested);
     }
 
-    /// <param name="entry">The delivered entry.</param>
+    /// <param name="job">The delivered entry, with the stream it came from.</param>
     /// <param name="fresh">Read with "&gt;" (first delivery); otherwise its delivery count is asked from Redis.</param>
     /// <param name="stoppingToken">The worker is shutting down.</param>
-    private async Task HandleAsync(StreamEntry entry, bool fresh, CancellationToken stoppingToken)
+    private async Task HandleAsync(JobMessage job, bool fresh, CancellationToken stoppingToken)
     {
-        var job = JobMessage.From(entry);
         JobResult result;
         long deliveries = 0;
         // The consumer span continues the trace of whoever added the job (the upload, the sweeper, a retry) and stays
@@ -245,7 +267,7 @@ internal sealed class JobConsumer(
         }
         else
         {
-            deliveries = (fresh ? 1 : await jobs.DeliveryCountAsync(job.EntryId)) + job.Attempts;
+            deliveries = (fresh ? 1 : await jobs.DeliveryCountAsync(job)) + job.Attempts;
             activity?.SetTag("suite.job.delivery", deliveries);
             // A scope per job: the typed IngestClient (and its pooled handler) is not held for the process lifetime.
             await using var scope = scopes.CreateAsyncScope();
@@ -258,7 +280,7 @@ internal sealed class JobConsumer(
         switch (result.Outcome)
         {
             case var outcome when outcome.ShouldAcknowledge():
-                await jobs.AckAsync(job.EntryId);
+                await jobs.AckAsync(job);
                 break;
             case JobOutcome.DeadLettered:
                 if (await jobs.DeadLetterAsync(_options.ConsumerName, job, deliveries, result.Reason ?? "dead-lettered"))
@@ -293,10 +315,11 @@ internal sealed class JobConsumer(
     private static Activity? StartActivity(JobMessage job)
     {
         ActivityContext.TryParse(job.TraceParent, null, isRemote: true, out var parent);
-        var activity = WorkerMetrics.ActivitySource.StartActivity("process " + JobStreams.Jobs, ActivityKind.Consumer, parent);
+        var activity = WorkerMetrics.ActivitySource.StartActivity("process " + job.Stream, ActivityKind.Consumer, parent);
         activity?.SetTag("messaging.system", "redis");
         activity?.SetTag("messaging.operation.type", "process");
-        activity?.SetTag("messaging.destination.name", JobStreams.Jobs);
+        activity?.SetTag("messaging.destination.name", job.Stream);
+        activity?.SetTag("suite.job.priority", job.Priority);
         activity?.SetTag("messaging.consumer.group.name", JobStreams.ConsumerGroup);
         activity?.SetTag("messaging.message.id", job.EntryId);
         activity?.SetTag("suite.document.id", job.DocumentId);
@@ -304,13 +327,13 @@ internal sealed class JobConsumer(
         return activity;
     }
 
-    /// <summary>Putting the job in the retry set is a send to the jobs stream (it comes back there when due).</summary>
+    /// <summary>Putting the job in the retry set is a send to its jobs stream (it comes back there when due).</summary>
     private static Activity? StartRetryActivity(JobMessage next, JobResult result)
     {
-        var activity = WorkerMetrics.ActivitySource.StartActivity("send " + JobStreams.Jobs, ActivityKind.Producer);
+        var activity = WorkerMetrics.ActivitySource.StartActivity("send " + next.Stream, ActivityKind.Producer);
         activity?.SetTag("messaging.system", "redis");
         activity?.SetTag("messaging.operation.type", "send");
-        activity?.SetTag("messaging.destination.name", JobStreams.Jobs);
+        activity?.SetTag("messaging.destination.name", next.Stream);
         activity?.SetTag("suite.document.id", next.DocumentId);
         activity?.SetTag("suite.job.retry_of", next.EntryId);
         activity?.SetTag("suite.job.kind", result.Outcome.ToMetricName());

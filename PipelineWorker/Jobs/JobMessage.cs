@@ -6,13 +6,16 @@ using Suite.Contracts;
 namespace Suite.PipelineWorker.Jobs;
 
 /// <summary>
-/// One job as read from the stream: its entry id and fields. <see cref="Attempts"/> counts earlier entries of the
+/// One job as read from a jobs stream: its entry id, fields and the stream (which says its priority). <see cref="Attempts"/> counts earlier entries of the
 /// same job that ended in a transient failure (each retry is a new entry), <see cref="Waits"/> the times it was put
 /// back only because it could not be claimed (IngestService unreachable, another worker's live lease), which do
 /// not count towards dead-lettering.
 /// </summary>
-internal sealed record JobMessage(string EntryId, IReadOnlyDictionary<string, string> Fields)
+internal sealed record JobMessage(string EntryId, IReadOnlyDictionary<string, string> Fields, string Stream)
 {
+    /// <summary>The job's priority: that of the stream it was read from.</summary>
+    public string Priority => JobStreams.PriorityOf(Stream);
+
     public string? DocumentId => Fields.GetValueOrDefault(JobStreams.DocumentIdField);
 
     public string? TraceParent => Fields.GetValueOrDefault(JobStreams.TraceParentField);
@@ -23,7 +26,7 @@ internal sealed record JobMessage(string EntryId, IReadOnlyDictionary<string, st
 
     public string? LastError => Fields.GetValueOrDefault(JobStreams.LastErrorField);
 
-    public static JobMessage From(StreamEntry entry)
+    public static JobMessage From(StreamEntry entry, string stream)
     {
         var fields = new Dictionary<string, string>(StringComparer.Ordinal);
         if (!entry.IsNull)
@@ -34,14 +37,15 @@ internal sealed record JobMessage(string EntryId, IReadOnlyDictionary<string, st
             }
         }
 
-        return new JobMessage(entry.Id.ToString(), fields);
+        return new JobMessage(entry.Id.ToString(), fields, stream);
     }
 
     /// <summary>
     /// The job to add again after this delivery, as a new entry (whose own delivery count starts afresh): the deliveries
     /// used so far move into the <c>attempts</c> field — all of them after a transient failure
     /// (<paramref name="countsAsAttempt"/>), all but this one after a wait, which also counts one more wait. So crashes
-    /// before a wait still count towards dead-lettering.
+    /// before a wait still count towards dead-lettering. It keeps the priority of the stream it came from (field
+    /// <c>priority</c>), so the retry set brings it back to that stream.
     /// </summary>
     public JobMessage Next(bool countsAsAttempt, string reason, long deliveries)
     {
@@ -51,13 +55,14 @@ internal sealed record JobMessage(string EntryId, IReadOnlyDictionary<string, st
             [JobStreams.RetryOfField] = EntryId,
             [JobStreams.LastErrorField] = reason.Length <= 2000 ? reason : reason[..2000],
             [JobStreams.AttemptsField] = used.ToString(CultureInfo.InvariantCulture),
+            [JobStreams.PriorityField] = Priority,
         };
         if (!countsAsAttempt)
         {
             fields[JobStreams.WaitsField] = (Waits + 1).ToString(CultureInfo.InvariantCulture);
         }
 
-        return new JobMessage(EntryId, fields);
+        return new JobMessage(EntryId, fields, Stream);
     }
 
     /// <summary>The same job carrying another W3C trace context (unchanged when <paramref name="traceParent"/> is null).</summary>

@@ -311,7 +311,7 @@ internal sealed class JobProcessor(
     {
         try
         {
-            await jobs.RenewAsync(_options.ConsumerName, job.EntryId);
+            await jobs.RenewAsync(_options.ConsumerName, job);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {

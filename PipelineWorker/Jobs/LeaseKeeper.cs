@@ -124,7 +124,7 @@ internal sealed partial class LeaseKeeper : IAsyncDisposable
     {
         try
         {
-            if (!await _jobs.RenewAsync(_consumer, _job.EntryId))
+            if (!await _jobs.RenewAsync(_consumer, _job))
             {
                 // Reclaimed or acknowledged meanwhile; IngestService's lease decides who owns the document.
                 LogEntryNotOurs(_job.EntryId, _documentId);

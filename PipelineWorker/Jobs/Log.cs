@@ -3,14 +3,14 @@ namespace Suite.PipelineWorker.Jobs;
 /// <summary>The worker's log messages (source-generated: no boxing, no parsing at run time).</summary>
 internal static partial class Log
 {
-    [LoggerMessage(1, LogLevel.Information, "Job consumer {Consumer} reading stream {Stream} as group {Group}")]
-    public static partial void ConsumerStarting(ILogger logger, string consumer, string stream, string group);
+    [LoggerMessage(1, LogLevel.Information, "Job consumer {Consumer} reading streams {Streams} as group {Group}")]
+    public static partial void ConsumerStarting(ILogger logger, string consumer, string streams, string group);
 
     [LoggerMessage(2, LogLevel.Information, "Job consumer {Consumer} stopped; unfinished jobs stay pending for reclaim")]
     public static partial void ConsumerStopped(ILogger logger, string consumer);
 
-    [LoggerMessage(3, LogLevel.Warning, "Consumer group {Group} on {Stream} is missing (Redis restarted without data?); recreating it")]
-    public static partial void GroupMissing(ILogger logger, string stream, string group);
+    [LoggerMessage(3, LogLevel.Warning, "Consumer group {Group} on {Streams} is missing (Redis restarted without data?); recreating it")]
+    public static partial void GroupMissing(ILogger logger, string streams, string group);
 
     [LoggerMessage(4, LogLevel.Warning, "Redis unavailable ({ErrorType}: {Error}); backing off")]
     public static partial void RedisUnavailable(ILogger logger, string errorType, string error);
@@ -92,4 +92,7 @@ internal static partial class Log
 
     [LoggerMessage(30, LogLevel.Warning, "Job entry {EntryId} is pending for another consumer now; leaving it to that one")]
     public static partial void NotOurs(ILogger logger, string entryId);
+
+    [LoggerMessage(31, LogLevel.Information, "Took batch job entry {EntryId} before interactive ones: it waited more than {MaxWaitSeconds} s")]
+    public static partial void TakenAged(ILogger logger, string entryId, int maxWaitSeconds);
 }

@@ -11,6 +11,7 @@ internal sealed class WorkerMetrics
     public static readonly ActivitySource ActivitySource = new(MeterName);
 
     private readonly Counter<long> _jobs;
+    private readonly Counter<long> _taken;
     private readonly Counter<long> _failures;
     private readonly Counter<long> _lostEntries;
     private readonly Counter<long> _retries;
@@ -22,6 +23,8 @@ internal sealed class WorkerMetrics
         ArgumentNullException.ThrowIfNull(meterFactory);
         var meter = meterFactory.Create(MeterName);
         _jobs = meter.CreateCounter<long>("suite.worker.jobs", "{job}", "Jobs handled, by outcome (completed, failed, lease_lost, transient, ...)");
+        _taken = meter.CreateCounter<long>("suite.worker.jobs.taken", "{job}",
+            "New jobs taken from the streams, by priority and aged (true: a batch job taken before interactive ones because it waited past the maximum)");
         _failures = meter.CreateCounter<long>("suite.worker.job_failures", "{job}", "Documents failed permanently, by failure code");
         _lostEntries = meter.CreateCounter<long>("suite.worker.lost_entries", "{entry}", "Pending entries whose stream entry was deleted (lost jobs)");
         _retries = meter.CreateCounter<long>("suite.worker.retries", "{job}", "Jobs put in the retry set, by kind (retry: a counted attempt; wait: not counted)");
@@ -34,6 +37,10 @@ internal sealed class WorkerMetrics
     }
 
     public void JobHandled(JobOutcome outcome) => _jobs.Add(1, new KeyValuePair<string, object?>("outcome", outcome.ToMetricName()));
+
+    public void JobTaken(string priority, bool aged) => _taken.Add(1,
+        new KeyValuePair<string, object?>("priority", priority),
+        new KeyValuePair<string, object?>("aged", aged));
 
     public void DocumentFailed(string code) => _failures.Add(1, new KeyValuePair<string, object?>("code", code));
 

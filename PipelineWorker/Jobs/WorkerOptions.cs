@@ -46,6 +46,12 @@ internal sealed class WorkerOptions
 
     public int RetryMaxDelayMs { get; set; } = 300_000;
 
+    /// <summary>
+    /// Anti-starvation (Req LS-2): a batch job that has waited this long (since it entered its stream) is taken before
+    /// interactive ones, on at most every other claim of a worker while interactive jobs wait.
+    /// </summary>
+    public int BatchMaxWaitSeconds { get; set; } = 300;
+
     /// <summary>Where jobs are worked on: {WorkDirectory}/{consumer}.{pid}/{documentId}. Default: {temp}/suite-worker.</summary>
     public string WorkDirectory { get; set; } = "";
 
@@ -70,6 +76,8 @@ internal sealed class WorkerOptions
     public TimeSpan RetryMaxDelay => TimeSpan.FromMilliseconds(RetryMaxDelayMs);
 
     public TimeSpan DocumentBudget => TimeSpan.FromSeconds(DocumentBudgetSeconds);
+
+    public TimeSpan BatchMaxWait => TimeSpan.FromSeconds(BatchMaxWaitSeconds);
 }
 
 internal static partial class WorkerOptionsRegistration
@@ -140,6 +148,7 @@ internal static partial class WorkerOptionsRegistration
             }
 
             Range(errors, "MaxDeliveries", options.MaxDeliveries, 1, 1000);
+            Range(errors, "BatchMaxWaitSeconds", options.BatchMaxWaitSeconds, 1, 604_800);
             Range(errors, "RetryBaseDelayMs", options.RetryBaseDelayMs, 1, 3_600_000);
             Range(errors, "RetryMaxDelayMs", options.RetryMaxDelayMs, 1, 86_400_000);
             if (options.RetryMaxDelayMs < options.RetryBaseDelayMs)

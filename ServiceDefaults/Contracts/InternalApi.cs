@@ -126,4 +126,7 @@ public static class DeliveryErrorCodes
 
     /// <summary>The job used up its deliveries and was moved to the dead-letter stream.</summary>
     public const string DeadLettered = "dead_lettered";
+
+    /// <summary>Not from delivery but from intake: the malware scan found a signature; the document is rejected, its file deleted.</summary>
+    public const string MalwareDetected = "malware_detected";
 }

@@ -9,21 +9,9 @@ namespace Gateway.Tests;
 
 public sealed class GatewayRoutingTests
 {
-    private static WebApplicationFactory<Program> GatewayFor(params Uri[] ingestEndpoints) => GatewayFor(ingestEndpoints, bridge: null);
+    private static WebApplicationFactory<Program> GatewayFor(params Uri[] ingestEndpoints) => TestGateway.Create(ingestEndpoints);
 
-    private static WebApplicationFactory<Program> GatewayFor(Uri[] ingestEndpoints, Uri? bridge) =>
-        new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
-        {
-            for (var i = 0; i < ingestEndpoints.Length; i++)
-            {
-                web.UseSetting($"services:ingest:http:{i}", ingestEndpoints[i].ToString().TrimEnd('/'));
-            }
-
-            if (bridge is not null)
-            {
-                web.UseSetting("services:labeling-bridge:http:0", bridge.ToString().TrimEnd('/'));
-            }
-        });
+    private static WebApplicationFactory<Program> GatewayFor(Uri[] ingestEndpoints, Uri? bridge) => TestGateway.Create(ingestEndpoints, bridge);
 
     [Fact]
     public async Task Label_studio_export_and_annotation_routes_go_to_the_labeling_bridge_and_the_rest_to_ingest()
@@ -31,7 +19,7 @@ public sealed class GatewayRoutingTests
         await using var ingest = await RecordingBackend.StartAsync("ingest-0");
         await using var bridge = await RecordingBackend.StartAsync("bridge-0");
         await using var gateway = GatewayFor([ingest.Url], bridge.Url);
-        using var client = gateway.CreateClient();
+        using var client = gateway.CreateKeyedClient();
 
         async Task<string> Send(HttpMethod method, string path)
         {
@@ -53,7 +41,7 @@ public sealed class GatewayRoutingTests
     {
         await using var ingest = await RecordingBackend.StartAsync("ingest-0");
         await using var gateway = GatewayFor(ingest.Url);
-        using var client = gateway.CreateClient();
+        using var client = gateway.CreateKeyedClient();
 
         var list = await client.GetAsync(new Uri("/api/documents?limit=5", UriKind.Relative));
         var one = await client.GetAsync(new Uri("/api/documents/abc/result?format=markdown", UriKind.Relative));
@@ -69,7 +57,7 @@ public sealed class GatewayRoutingTests
     {
         await using var ingest = await RecordingBackend.StartAsync("ingest-0");
         await using var gateway = GatewayFor(ingest.Url);
-        using var client = gateway.CreateClient();
+        using var client = gateway.CreateKeyedClient();
 
         foreach (var path in new[] { "/internal/documents/abc/claim", "/api/internal/x", "/health-internal", "/api/documentsx" })
         {
@@ -87,7 +75,7 @@ public sealed class GatewayRoutingTests
         await using var first = await RecordingBackend.StartAsync("ingest-0");
         await using var second = await RecordingBackend.StartAsync("ingest-1");
         await using var gateway = GatewayFor(first.Url, second.Url);
-        using var client = gateway.CreateClient();
+        using var client = gateway.CreateKeyedClient();
 
         for (var i = 0; i < 6; i++)
         {
@@ -108,7 +96,7 @@ public sealed class GatewayRoutingTests
     {
         var nobodyListens = new Uri($"http://127.0.0.1:{FreePort.Next()}");
         await using var gateway = GatewayFor(nobodyListens);
-        using var client = gateway.CreateClient();
+        using var client = gateway.CreateKeyedClient();
 
         using var response = await client.GetAsync(new Uri("/api/documents/abc", UriKind.Relative));
 

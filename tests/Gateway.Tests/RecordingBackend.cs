@@ -29,6 +29,9 @@ internal sealed class RecordingBackend : IAsyncDisposable
     /// <summary>The W3C traceparent header of each request received (empty when it had none).</summary>
     public ConcurrentQueue<string> TraceParents { get; } = new();
 
+    /// <summary>Every request's headers, as "Name: value" lines.</summary>
+    public ConcurrentQueue<string> Headers { get; } = new();
+
     /// <summary>When set, the backend accepts requests and never answers them (a black hole).</summary>
     public bool Hang { get; set; }
 
@@ -44,6 +47,7 @@ internal sealed class RecordingBackend : IAsyncDisposable
         {
             backend.Paths.Enqueue(context.Request.Path + context.Request.QueryString);
             backend.TraceParents.Enqueue(context.Request.Headers.TraceParent.ToString());
+            backend.Headers.Enqueue(string.Join('\n', context.Request.Headers.Select(h => $"{h.Key}: {h.Value}")));
             if (backend.Hang)
             {
                 await Task.Delay(Timeout.Infinite, context.RequestAborted);

@@ -18,15 +18,7 @@ public sealed class TelemetryTests
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
     private static WebApplicationFactory<Program> GatewayFor(Uri ingest, IReadOnlyDictionary<string, string>? settings = null) =>
-        new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
-        {
-            web.UseSetting("services:ingest:http:0", ingest.ToString().TrimEnd('/'));
-            web.UseSetting("services:labeling-bridge:http:0", ingest.ToString().TrimEnd('/'));
-            foreach (var (key, value) in settings ?? new Dictionary<string, string>())
-            {
-                web.UseSetting(key, value);
-            }
-        });
+        TestGateway.Create([ingest], settings: settings);
 
     [Fact]
     [Trait("Req", "OBS-4")]
@@ -35,7 +27,7 @@ public sealed class TelemetryTests
     {
         await using var ingest = await RecordingBackend.StartAsync("ingest-0");
         await using var gateway = GatewayFor(ingest.Url);
-        using var client = gateway.CreateClient();
+        using var client = gateway.CreateKeyedClient();
 
         // /metrics on the gateway is the gateway's own scrape endpoint, never forwarded.
         using var own = await client.GetAsync(new Uri("/metrics", UriKind.Relative));
@@ -62,7 +54,7 @@ public sealed class TelemetryTests
         await using var collector = await OtlpCollector.StartAsync();
         await using var ingest = await RecordingBackend.StartAsync("ingest-0");
         await using var gateway = GatewayFor(ingest.Url, collector.EnvironmentFor("gateway"));
-        using var client = gateway.CreateClient();
+        using var client = gateway.CreateKeyedClient();
 
         // The client's own trace context: the gateway continues it.
         var traceId = ActivityTraceId.CreateRandom();
@@ -101,7 +93,7 @@ public sealed class TelemetryTests
         {
             ["ReverseProxy:Clusters:ingest:HttpRequest:ActivityTimeout"] = "00:00:01",
         });
-        using var client = gateway.CreateClient();
+        using var client = gateway.CreateKeyedClient();
 
         var traceId = ActivityTraceId.CreateRandom();
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/api/documents/abc", UriKind.Relative));

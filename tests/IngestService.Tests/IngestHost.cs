@@ -100,23 +100,24 @@ public sealed class IngestHost : IAsyncDisposable
 /// <summary>Requests and checks shared by the test classes.</summary>
 public static class Api
 {
+    /// <summary>Uploads as multipart; <paramref name="query"/> (e.g. <c>priority=batch</c>) is sent as it is.</summary>
     public static async Task<HttpResponseMessage> UploadAsync(
-        HttpClient client, byte[] content, string fileName, string contentType = "application/pdf", string partName = "file")
+        HttpClient client, byte[] content, string fileName, string contentType = "application/pdf", string partName = "file", string? query = null)
     {
         using var form = new MultipartFormDataContent();
         var file = new ByteArrayContent(content);
         file.Headers.ContentType = new MediaTypeHeaderValue(contentType);
         form.Add(file, partName, fileName);
-        return await client.PostAsync("/api/documents", form);
+        return await client.PostAsync("/api/documents" + (query is null ? "" : "?" + query), form);
     }
 
     public static async Task<HttpResponseMessage> UploadCorpusAsync(HttpClient client, string corpusName) =>
         await UploadAsync(client, await File.ReadAllBytesAsync(RepoPaths.CorpusFile(corpusName)), corpusName);
 
     /// <summary>Uploads and returns the new document's id, asserting 202.</summary>
-    public static async Task<string> UploadOkAsync(HttpClient client, byte[] content, string fileName)
+    public static async Task<string> UploadOkAsync(HttpClient client, byte[] content, string fileName, string? query = null)
     {
-        using var response = await UploadAsync(client, content, fileName);
+        using var response = await UploadAsync(client, content, fileName, query: query);
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == System.Net.HttpStatusCode.Accepted, $"upload answered {(int)response.StatusCode}: {body}");
         return JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!;
@@ -141,10 +142,10 @@ public static class Api
         return problem;
     }
 
-    /// <summary>The stream entries of the jobs stream that name <paramref name="documentId"/>.</summary>
-    public static async Task<StreamEntry[]> JobEntriesAsync(IConnectionMultiplexer redis, string documentId)
+    /// <summary>The entries of a jobs stream (the interactive one unless told) that name <paramref name="documentId"/>.</summary>
+    public static async Task<StreamEntry[]> JobEntriesAsync(IConnectionMultiplexer redis, string documentId, string stream = JobStreams.Jobs)
     {
-        var entries = await redis.GetDatabase().StreamRangeAsync(JobStreams.Jobs, "-", "+");
+        var entries = await redis.GetDatabase().StreamRangeAsync(stream, "-", "+");
         return entries.Where(e => e[JobStreams.DocumentIdField] == documentId).ToArray();
     }
 

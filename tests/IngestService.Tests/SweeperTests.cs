@@ -109,6 +109,33 @@ public sealed class SweeperTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait("Req", "LS-2")]
+    [Trait("Req", "JOB-4")]
+    public async Task A_lost_batch_job_is_queued_again_on_the_batch_stream_and_a_waiting_batch_job_is_left_alone()
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        var db = redis.GetDatabase();
+        var lost = await Api.UploadOkAsync(_host.Client, Api.MinimalPdf, "lost-batch.pdf", "priority=batch");
+        var present = await Api.UploadOkAsync(_host.Client, Api.MinimalPdf, "present-batch.pdf", "priority=batch");
+        // The upload's own XADD (500 ms here) may time out on a loaded machine; then the sweeper adds the job.
+        var lostEntry = await Eventually.ValueAsync(async () => (await Api.JobEntriesAsync(redis, lost, JobStreams.BatchJobs)).SingleOrDefault() is { IsNull: false } e ? e.Id.ToString() : null,
+            TimeSpan.FromSeconds(10), "the lost document's job is in the batch stream first");
+        await db.StreamDeleteAsync(JobStreams.BatchJobs, [lostEntry]);
+
+        await Eventually.UntilAsync(async () => (await Api.JobEntriesAsync(redis, lost, JobStreams.BatchJobs)).Length == 1,
+            TimeSpan.FromSeconds(20), "the sweeper queues the lost batch job again, on the batch stream");
+        Assert.Equal("batch", (await Api.JobEntriesAsync(redis, lost, JobStreams.BatchJobs))[0][JobStreams.PriorityField].ToString());
+
+        // A negative check: over several more verification rounds (every 1 s, both documents inactive past the 2 s
+        // limit) the batch job still waiting in its stream counts as present, and nothing lands on the interactive stream.
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        Assert.Single(await Api.JobEntriesAsync(redis, present, JobStreams.BatchJobs));
+        Assert.Single(await Api.JobEntriesAsync(redis, lost, JobStreams.BatchJobs));
+        Assert.Empty(await Api.JobEntriesAsync(redis, present, JobStreams.Jobs));
+        Assert.Empty(await Api.JobEntriesAsync(redis, lost, JobStreams.Jobs));
+    }
+
+    [Fact]
     [Trait("Req", "SU-6")]
     [Trait("Req", "JOB-4")]
     public async Task A_service_started_while_redis_is_down_creates_the_consumer_group_once_redis_is_up_without_waiting_for_an_upload()
@@ -135,8 +162,9 @@ public sealed class SweeperTests : IAsyncLifetime
         await using var redis = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
         await Eventually.UntilAsync(async () =>
             await redis.GetDatabase().KeyExistsAsync(JobStreams.Jobs)
-            && (await redis.GetDatabase().StreamGroupInfoAsync(JobStreams.Jobs)).Any(g => g.Name == JobStreams.ConsumerGroup),
-            TimeSpan.FromSeconds(20), "the consumer group is created again once Redis is reachable");
+            && (await redis.GetDatabase().StreamGroupInfoAsync(JobStreams.Jobs)).Any(g => g.Name == JobStreams.ConsumerGroup)
+            && (await redis.GetDatabase().StreamGroupInfoAsync(JobStreams.BatchJobs)).Any(g => g.Name == JobStreams.ConsumerGroup),
+            TimeSpan.FromSeconds(20), "the consumer group is created again on both jobs streams once Redis is reachable");
     }
 
     private string? EnqueuedAt(string id)

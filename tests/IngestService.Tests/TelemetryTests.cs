@@ -57,9 +57,11 @@ public sealed class TelemetryTests : IAsyncLifetime
     {
         await using var redis = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
         await Eventually.UntilAsync(async () => (await redis.GetDatabase().StreamGroupInfoAsync(JobStreams.Jobs)).Length > 0, Wait, "the consumer group exists");
-        // Two queued jobs (no worker runs here), one in the retry set, one dead letter, and one refused upload.
+        // Three queued jobs (no worker runs here): two interactive, one batch; one in the retry set, one dead letter,
+        // and one refused upload.
         await Api.UploadOkAsync(_host.Client, Api.MinimalPdf, "one.pdf");
         await Api.UploadOkAsync(_host.Client, Api.MinimalPdf, "two.pdf");
+        await Api.UploadOkAsync(_host.Client, Api.MinimalPdf, "three.pdf", "priority=batch");
         await redis.GetDatabase().SortedSetAddAsync(JobStreams.Delayed, "{\"documentId\":\"later\"}", 1);
         await redis.GetDatabase().StreamAddAsync(JobStreams.DeadLetters, JobStreams.DocumentIdField, "dead");
         using (var refused = await Api.UploadAsync(_host.Client, "not a pdf"u8.ToArray(), "x.pdf"))
@@ -69,13 +71,19 @@ public sealed class TelemetryTests : IAsyncLifetime
 
         var lines = await ScrapeAsync();
 
-        Assert.Equal(2, Value(lines, "suite_queue_length"));
-        Assert.Equal(2, Value(lines, "suite_queue_waiting"));
-        Assert.Equal(0, Value(lines, "suite_queue_pending"));
+        // The stream gauges per priority (Req LS-2): the interactive stream and the batch stream.
+        foreach (var (priority, jobs) in new[] { ("interactive", 2), ("batch", 1) })
+        {
+            var label = $"priority=\"{priority}\"";
+            Assert.Equal(jobs, Value(lines, "suite_queue_length", label));
+            Assert.Equal(jobs, Value(lines, "suite_queue_waiting", label));
+            Assert.Equal(0, Value(lines, "suite_queue_pending", label));
+            Assert.InRange(Value(lines, "suite_queue_oldest_age_seconds", label), 0, 60);
+            Assert.Equal(0, Value(lines, "suite_queue_oldest_pending_age_seconds", label));
+        }
+
         Assert.Equal(1, Value(lines, "suite_queue_retry_set_size"));
         Assert.Equal(1, Value(lines, "suite_queue_dead_letters"));
-        Assert.InRange(Value(lines, "suite_queue_oldest_age_seconds"), 0, 60);
-        Assert.Equal(0, Value(lines, "suite_queue_oldest_pending_age_seconds"));
         Assert.Contains(lines, l => l.StartsWith("suite_http_problems_total{", StringComparison.Ordinal)
                                     && l.Contains("code=\"not_pdf\"", StringComparison.Ordinal)
                                     && l.Contains("status=\"415\"", StringComparison.Ordinal)
@@ -170,9 +178,10 @@ public sealed class TelemetryTests : IAsyncLifetime
     }
 
     /// <summary>The value of an unlabelled-by-us metric line (the exporter may add scope labels).</summary>
-    private static double Value(IReadOnlyList<string> lines, string name)
+    private static double Value(IReadOnlyList<string> lines, string name, string? label = null)
     {
-        var line = lines.FirstOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal) || l.StartsWith(name + "{", StringComparison.Ordinal))
+        var line = lines.FirstOrDefault(l => (l.StartsWith(name + " ", StringComparison.Ordinal) || l.StartsWith(name + "{", StringComparison.Ordinal))
+                                             && (label is null || l.Contains(label, StringComparison.Ordinal)))
             ?? throw new Xunit.Sdk.XunitException($"no metric {name} in the scrape:\n" + string.Join("\n", lines.Where(l => l.StartsWith("suite_", StringComparison.Ordinal))));
         return double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }

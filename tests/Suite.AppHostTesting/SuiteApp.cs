@@ -98,6 +98,14 @@ public sealed class SuiteApp : IAsyncDisposable
     /// <summary>The http endpoint of a resource (for replicas: Aspire's proxy in front of them).</summary>
     public Uri GetEndpoint(string resource) => App.GetEndpoint(resource, "http");
 
+    /// <summary>A client of the gateway that sends the development API key the AppHost gives the gateway by default.</summary>
+    public HttpClient CreateGatewayClient(string apiKey = GatewayApiKeyExtensions.DevelopmentKey, TimeSpan? timeout = null)
+    {
+        var client = new HttpClient { BaseAddress = GetEndpoint("gateway"), Timeout = timeout ?? TimeSpan.FromSeconds(60) };
+        client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        return client;
+    }
+
     /// <summary>One replica's own address (not the proxy): the URL its process was told to listen on.</summary>
     public async Task<Uri> GetReplicaEndpointAsync(string resource, int index)
     {

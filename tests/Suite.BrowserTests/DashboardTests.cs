@@ -47,7 +47,7 @@ public sealed partial class DashboardTests(ITestOutputHelper output)
         var dashboard = app.GetDashboardEndpoint();
         output.WriteLine($"Dashboard: {dashboard}");
         await WaitUntilServingAsync(dashboard);
-        using var gateway = new HttpClient { BaseAddress = app.GetEndpoint("gateway"), Timeout = TimeSpan.FromSeconds(60) };
+        using var gateway = app.CreateGatewayClient();
 
         try
         {

@@ -164,16 +164,18 @@ public sealed class ChaosApp : RunningSuite
         return json.RootElement.GetProperty("leaseToken").GetInt64();
     }
 
-    /// <summary>Waits until Redis holds no job at all: the stream empty (acknowledged entries are deleted), nothing pending, no retry waiting.</summary>
+    /// <summary>Waits until Redis holds no job at all: both jobs streams empty (acknowledged entries are deleted), nothing pending, no retry waiting.</summary>
     public async Task WaitUntilQueueDrainedAsync(TimeSpan timeout)
     {
         await using var redis = await ConnectRedisAsync();
         var db = redis.GetDatabase();
+        async Task<bool> EmptyAsync(string stream) =>
+            await db.StreamLengthAsync(stream) == 0
+            && (!await db.KeyExistsAsync(stream) || (await db.StreamPendingAsync(stream, JobStreams.ConsumerGroup)).PendingMessageCount == 0);
         await Eventually.UntilAsync(async () =>
-            await db.StreamLengthAsync(JobStreams.Jobs) == 0
-            && (await db.StreamPendingAsync(JobStreams.Jobs, JobStreams.ConsumerGroup)).PendingMessageCount == 0
+            await EmptyAsync(JobStreams.Jobs) && await EmptyAsync(JobStreams.BatchJobs)
             && await db.SortedSetLengthAsync(JobStreams.Delayed) == 0,
-            timeout, "no job left in Redis (stream, pending list, retry set)");
+            timeout, "no job left in Redis (jobs streams, pending lists, retry set)");
     }
 
     protected override bool ExplainsFailures(string resource) => resource is "ingest" or Workers;

@@ -39,7 +39,7 @@ public class RunningSuite : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(builder);
         _app = await builder.StartAsync();
-        _gateway = new HttpClient { BaseAddress = _app.GetEndpoint("gateway"), Timeout = TimeSpan.FromSeconds(60) };
+        _gateway = _app.CreateGatewayClient();
     }
 
     /// <summary>Uploads a file through the gateway as multipart part "file" and returns the response as it is.</summary>
