@@ -4,12 +4,14 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddFrontDoor();
 builder.AddDocumentProxy();
+builder.AddPublicApiReference();
 
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.UseFrontDoor();
 app.MapDocumentProxy();
+app.MapPublicApiReference();
 
 app.Run();
 

@@ -11,6 +11,7 @@ builder.AddJobQueue();
 builder.AddMalwareScanning();
 builder.AddIngestApi();
 builder.AddUploadAdmission();
+builder.AddPublicApiDocument("Ingest", "Upload PDFs, follow their processing, fetch their results.");
 builder.AddArtifactStorage();
 
 var app = builder.Build();
@@ -19,6 +20,7 @@ app.MapDefaultEndpoints();
 app.MapDocumentEndpoints();
 app.MapWorkerEndpoints();
 app.MapArtifactEndpoints();
+app.MapPublicApiDocument();
 
 app.Run();
 

@@ -6,6 +6,7 @@ builder.AddLabelStudioClient();
 builder.AddIngestDocuments();
 builder.AddExports();
 builder.AddAnnotations();
+builder.AddPublicApiDocument("Labeling bridge", "Export completed documents to Label Studio and read the annotations that come back.");
 
 var app = builder.Build();
 
@@ -13,6 +14,7 @@ app.MapDefaultEndpoints();
 app.MapExportEndpoints();
 app.MapAnnotationEndpoints();
 app.MapWebhookEndpoints();
+app.MapPublicApiDocument();
 
 app.Run();
 

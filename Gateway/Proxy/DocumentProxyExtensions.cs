@@ -9,6 +9,14 @@ public static class DocumentProxyExtensions
     /// <summary>Header carrying the authenticated client's name to the services (set by the gateway only).</summary>
     public const string ClientHeader = "X-Suite-Client";
 
+    /// <summary>The problems the gateway itself answers on any proxied route (also declared in the public API document).</summary>
+    internal static readonly IReadOnlyList<(int Status, string Code)> ForwarderProblems =
+        [(502, UpstreamFailed), (503, UpstreamUnavailable), (504, UpstreamTimeout)];
+
+    private const string UpstreamFailed = "upstream_failed";
+    private const string UpstreamUnavailable = "upstream_unavailable";
+    private const string UpstreamTimeout = "upstream_timeout";
+
     /// <summary>
     /// YARP with routes and clusters from the ReverseProxy configuration section; cluster addresses are logical service
     /// names resolved through service discovery. Only public API routes are configured, so the services' internal
@@ -84,13 +92,13 @@ public static class DocumentProxyExtensions
 
         var (status, code, detail) = error.Error switch
         {
-            ForwarderError.NoAvailableDestinations => (503, "upstream_unavailable",
+            ForwarderError.NoAvailableDestinations => (503, UpstreamUnavailable,
                 "No instance of the service behind this route is available right now. Retry in a few seconds."),
-            ForwarderError.RequestTimedOut => (504, "upstream_timeout",
+            ForwarderError.RequestTimedOut => (504, UpstreamTimeout,
                 "The service behind this route did not answer in time. Retry; if it persists, check the service's health."),
             ForwarderError.RequestBodyClient or ForwarderError.RequestBodyCanceled or ForwarderError.RequestCanceled => (400, "request_aborted",
                 "The request body could not be read from the client. Send the request again."),
-            _ => (502, "upstream_failed",
+            _ => (502, UpstreamFailed,
                 "The service behind this route could not be reached or failed while answering. Retry in a few seconds."),
         };
         context.Response.Clear();

@@ -26,9 +26,18 @@ internal static class ArtifactEndpoints
         internalGroup.MapPut("pictures/{pictureId}", PutPictureAsync);
         internalGroup.MapGet("pictures/{pictureId}", GetPictureAsync);
 
-        var publicGroup = app.MapGroup(DocumentRoutes.Prefix + "/{id}").AddEndpointFilter<StorageFailureFilter>().WithTags("documents");
-        publicGroup.MapGet("pages/{page}/image", GetPageAsync);
-        publicGroup.MapGet("pictures/{pictureId}", GetPictureAsync);
+        var publicGroup = app.MapGroup(DocumentRoutes.Prefix + "/{id}").AddEndpointFilter<StorageFailureFilter>().WithTags("documents")
+            .ProducesStorageProblems();
+        publicGroup.MapGet("pages/{page}/image", GetPageAsync)
+            .WithName("GetPageImage")
+            .WithSummary("Get the image of a page (PNG)")
+            .Produces(StatusCodes.Status200OK, typeof(Stream), "image/png")
+            .ProducesApiProblem(404, "document_not_found", "page_image_not_found");
+        publicGroup.MapGet("pictures/{pictureId}", GetPictureAsync)
+            .WithName("GetPicture")
+            .WithSummary("Get a picture cut out of a page")
+            .Produces(StatusCodes.Status200OK, typeof(Stream), "image/png", "image/jpeg")
+            .ProducesApiProblem(404, "document_not_found", "picture_not_found");
         return app;
     }
 

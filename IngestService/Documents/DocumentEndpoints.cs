@@ -15,14 +15,53 @@ internal static class DocumentEndpoints
 {
     public static WebApplication MapDocumentEndpoints(this WebApplication app)
     {
-        var group = app.MapGroup(DocumentRoutes.Prefix).AddEndpointFilter<StorageFailureFilter>().WithTags("documents");
+        var group = app.MapGroup(DocumentRoutes.Prefix).AddEndpointFilter<StorageFailureFilter>().WithTags("documents")
+            .ProducesStorageProblems();
         group.MapPost("", ([FromServices] UploadHandler handler, HttpContext http) => handler.UploadAsync(http))
-            .DisableAntiforgery();
-        group.MapGet("", ListAsync);
-        group.MapGet("{id}", GetAsync);
-        group.MapGet("{id}/result", GetResultAsync);
-        group.MapDelete("{id}", CancelAsync);
-        group.MapPost("{id}/retry", RetryAsync);
+            .DisableAntiforgery()
+            .WithName("UploadDocument")
+            .WithSummary("Upload a PDF for processing")
+            .WithDescription("Streams the PDF (multipart/form-data, part `file`) to storage, has it scanned for malware, catalogues it " +
+                             "and enqueues it (status queued); while the scanner is down it is held as awaiting_scan and processed once " +
+                             "scanned. Poll the document (Location header) until its status is completed, then fetch its result.")
+            .WithUploadOptions()
+            .Produces<UploadAccepted>(StatusCodes.Status202Accepted)
+            .ProducesApiProblem(400, "missing_file", "malformed_multipart", "empty_file")
+            .ProducesApiProblem(413, "file_too_large")
+            .ProducesApiProblem(415, "not_pdf")
+            .ProducesApiProblem(422, "malware_detected")
+            .ProducesApiProblem(503, "scanner_unavailable");
+        group.MapGet("", ListAsync)
+            .WithName("ListDocuments")
+            .WithSummary("List documents, newest first")
+            .WithDescription("Keyset pagination: pass the page's nextCursor as cursor to get the next page; nextCursor is null on the last page.")
+            .WithPageOptions()
+            .Produces<DocumentPage>()
+            .ProducesApiProblem(400, "invalid_limit", "invalid_cursor");
+        group.MapGet("{id}", GetAsync)
+            .WithName("GetDocument")
+            .WithSummary("Get a document's status and stages")
+            .Produces<DocumentDetail>()
+            .ProducesApiProblem(404, "document_not_found");
+        group.MapGet("{id}/result", GetResultAsync)
+            .WithName("GetDocumentResult")
+            .WithSummary("Download a completed document's result")
+            .WithResultOptions()
+            .ProducesApiProblem(400, "invalid_format")
+            .ProducesApiProblem(404, "document_not_found")
+            .ProducesApiProblem(409, "result_not_ready", "no_result");
+        group.MapDelete("{id}", CancelAsync)
+            .WithName("CancelDocument")
+            .WithSummary("Cancel a queued or processing document")
+            .Produces<DocumentDetail>()
+            .ProducesApiProblem(404, "document_not_found")
+            .ProducesApiProblem(409, "cannot_cancel");
+        group.MapPost("{id}/retry", RetryAsync)
+            .WithName("RetryDocument")
+            .WithSummary("Queue a failed or cancelled document again")
+            .Produces<DocumentDetail>(StatusCodes.Status202Accepted)
+            .ProducesApiProblem(404, "document_not_found")
+            .ProducesApiProblem(409, "not_retryable");
         return app;
     }
 

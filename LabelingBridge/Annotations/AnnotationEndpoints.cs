@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using LabelingBridge.Annotations;
 using LabelingBridge.Configuration;
 using LabelingBridge.LabelStudio;
@@ -20,14 +21,31 @@ public static partial class AnnotationEndpoints
     public static WebApplication MapWebhookEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapPost(WebhookPath, ReceiveAsync);
+        app.MapPost(WebhookPath, ReceiveAsync)
+            .WithTags("webhooks")
+            .WithName("ReceiveLabelStudioWebhook")
+            .WithSummary("Receive a Label Studio webhook (annotation created, updated or deleted)")
+            .WithDescription("Called by Label Studio, which the bridge configures with the shared secret header itself; " +
+                             "a replayed webhook changes nothing.")
+            .WithHeaderParameter(BridgeOptions.DefaultWebhookSecretHeader,
+                "The shared secret (Bridge:WebhookSecret), in this header unless Bridge:WebhookSecretHeader names another.")
+            .AcceptsJsonObject("Label Studio's webhook payload: action, project, and the annotation and task (or the deleted annotations).")
+            .Produces<WebhookReceipt>()
+            .ProducesApiProblem(400, "invalid_webhook_payload")
+            .ProducesApiProblem(401, "webhook_unauthorized")
+            .ProducesApiProblem(503, "label_studio_disabled");
         return app;
     }
 
     public static WebApplication MapAnnotationEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapGet("/api/documents/{id}/annotations", ListAsync);
+        app.MapGet("/api/documents/{id}/annotations", ListAsync)
+            .WithTags("annotations")
+            .WithName("ListDocumentAnnotations")
+            .WithSummary("List a document's annotations from Label Studio, with regions in PDF points")
+            .Produces<DocumentAnnotations>()
+            .ProducesApiProblem(400, "invalid_document_id");
         return app;
     }
 
@@ -41,7 +59,7 @@ public static partial class AnnotationEndpoints
         var annotations = await store.ListForDocumentAsync(id, cancellationToken);
         var pages = await outbox.PageSizesAsync(id, cancellationToken);
         var views = annotations.Select(a => AnnotationMapping.ToView(a, pages.TryGetValue(a.PageNo, out var size) ? size : null, bridge.Value.RenderScale)).ToList();
-        return TypedResults.Ok(new { documentId = id, count = views.Count, annotations = views });
+        return TypedResults.Ok(new DocumentAnnotations(id, views.Count, views));
     }
 
     private static async Task<IResult> ReceiveAsync(
@@ -93,7 +111,7 @@ public static partial class AnnotationEndpoints
                         : AnnotationMapping.ToStored(annotation, task, projectId, AnnotationSources.Webhook, time.GetUtcNow());
                     if (stored is null)
                     {
-                        return TypedResults.Ok(new { status = "ignored", reason = "the task is not a page exported by this bridge" });
+                        return TypedResults.Ok(new WebhookReceipt("ignored", Reason: "the task is not a page exported by this bridge"));
                     }
 
                     var outcome = await store.UpsertAsync(stored, context.RequestAborted);
@@ -103,14 +121,14 @@ public static partial class AnnotationEndpoints
                     }
 
                     LogStored(logger, action, stored.AnnotationId, stored.DocumentId, stored.PageNo, outcome.ToString());
-                    return TypedResults.Ok(new { status = outcome.ToString().ToLowerInvariant(), annotationId = stored.AnnotationId });
+                    return TypedResults.Ok(new WebhookReceipt(outcome.ToString().ToLowerInvariant(), AnnotationId: stored.AnnotationId));
                 case "ANNOTATIONS_DELETED":
                     var ids = (payload["annotations"] as JsonArray ?? [])
                         .Select(a => a?["id"] is JsonValue v && v.TryGetValue<long>(out var id) ? id : 0).Where(id => id > 0).ToList();
                     var deleted = await store.DeleteAsync(ids, context.RequestAborted);
-                    return TypedResults.Ok(new { status = "deleted", count = deleted });
+                    return TypedResults.Ok(new WebhookReceipt("deleted", Count: deleted));
                 default:
-                    return TypedResults.Ok(new { status = "ignored", reason = $"action {action} is not used by the bridge" });
+                    return TypedResults.Ok(new WebhookReceipt("ignored", Reason: $"action {action} is not used by the bridge"));
             }
         }
         catch (JsonException ex)
@@ -130,3 +148,13 @@ public static partial class AnnotationEndpoints
     [LoggerMessage(Level = LogLevel.Information, Message = "Webhook {Action}: annotation {AnnotationId} of document {DocumentId} page {PageNo} {Outcome}")]
     private static partial void LogStored(ILogger logger, string action, long annotationId, string documentId, int pageNo, string outcome);
 }
+
+/// <summary>GET /api/documents/{id}/annotations.</summary>
+public sealed record DocumentAnnotations(string DocumentId, int Count, IReadOnlyList<AnnotationView> Annotations);
+
+/// <summary>What the bridge did with a webhook: stored (created, updated, unchanged), deleted (with a count) or ignored (with the reason).</summary>
+public sealed record WebhookReceipt(
+    string Status,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? AnnotationId = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Count = null);

@@ -19,9 +19,30 @@ public static partial class ExportEndpoints
     public static WebApplication MapExportEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapPost("/api/documents/{id}/exports/label-studio", CreateAsync);
-        app.MapGet("/api/exports/{exportId}", GetAsync);
-        app.MapGet("/api/documents/{id}/exports", ListAsync);
+        app.MapPost("/api/documents/{id}/exports/label-studio", CreateAsync)
+            .WithTags("exports")
+            .WithName("ExportToLabelStudio")
+            .WithSummary("Export a completed document to Label Studio")
+            .WithDescription("Stores the export before answering 202 and delivers it in the background (one task per page), " +
+                             "also while Label Studio is down. Follow it at links.self.")
+            .Produces<ExportView>(StatusCodes.Status202Accepted)
+            .ProducesApiProblem(400, "invalid_document_id")
+            .ProducesApiProblem(404, "document_not_found")
+            .ProducesApiProblem(409, "document_not_ready")
+            .ProducesApiProblem(503, "label_studio_disabled", "label_studio_credentials_rejected", "ingest_unavailable", "outbox_unavailable")
+            .ProducesApiProblem(507, "outbox_full");
+        app.MapGet("/api/exports/{exportId}", GetAsync)
+            .WithTags("exports")
+            .WithName("GetExport")
+            .WithSummary("Follow an export")
+            .Produces<ExportView>()
+            .ProducesApiProblem(404, "export_not_found");
+        app.MapGet("/api/documents/{id}/exports", ListAsync)
+            .WithTags("exports")
+            .WithName("ListDocumentExports")
+            .WithSummary("List a document's exports, newest first")
+            .Produces<DocumentExports>()
+            .ProducesApiProblem(400, "invalid_document_id");
         return app;
     }
 
@@ -107,7 +128,7 @@ public static partial class ExportEndpoints
         }
 
         var exports = await outbox.ListForDocumentAsync(id, 50, cancellationToken);
-        return TypedResults.Ok(new { documentId = id, exports = exports.Select(ExportView.From) });
+        return TypedResults.Ok(new DocumentExports(id, exports.Select(ExportView.From).ToList()));
     }
 
     /// <summary>Why an export cannot be accepted right now, as a problem; null when it can.</summary>
@@ -181,6 +202,9 @@ public sealed record ExportView(
             new ExportLinks("/api/exports/" + e.Id, "/api/documents/" + e.DocumentId + "/annotations"));
     }
 }
+
+/// <summary>GET /api/documents/{id}/exports.</summary>
+public sealed record DocumentExports(string DocumentId, IReadOnlyList<ExportView> Exports);
 
 public sealed record ExportErrorView(string Code, string Message, DateTimeOffset? At);
 

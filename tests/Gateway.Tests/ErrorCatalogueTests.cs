@@ -66,6 +66,12 @@ public sealed partial class ErrorCatalogueTests
                     codes[tuple.Groups["code"].Value] = int.Parse(tuple.Groups["status"].Value, System.Globalization.CultureInfo.InvariantCulture);
                 }
 
+                // Codes held in constants (the forwarder's), paired with their status where the file pairs them.
+                foreach (Match constant in StringConstant().Matches(text))
+                {
+                    codes.TryAdd(constant.Groups["value"].Value, null);
+                }
+
                 foreach (Match fallback in FallbackCode().Matches(text))
                 {
                     codes.TryAdd(fallback.Groups["code"].Value, 500);

@@ -32,6 +32,9 @@ internal sealed class RecordingBackend : IAsyncDisposable
     /// <summary>Every request's headers, as "Name: value" lines.</summary>
     public ConcurrentQueue<string> Headers { get; } = new();
 
+    /// <summary>JSON bodies answered (200, application/json) on these paths instead of the echo.</summary>
+    public ConcurrentDictionary<string, string> Json { get; } = new(StringComparer.Ordinal);
+
     /// <summary>When set, the backend accepts requests and never answers them (a black hole).</summary>
     public bool Hang { get; set; }
 
@@ -54,6 +57,13 @@ internal sealed class RecordingBackend : IAsyncDisposable
             }
 
             context.Response.Headers["X-Backend"] = name;
+            if (backend.Json.TryGetValue(context.Request.Path, out var json))
+            {
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync(json);
+                return;
+            }
+
             await context.Response.WriteAsync($"{name}:{context.Request.Method}:{context.Request.Path}");
         });
         await app.StartAsync();

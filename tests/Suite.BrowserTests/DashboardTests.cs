@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
@@ -17,7 +16,8 @@ namespace Suite.BrowserTests;
 /// instrument, and a worker killed with SIGKILL shown restarted and Running again with its console logs. Each step
 /// leaves a screenshot in the folder the test output names (also when it fails). Waits are Playwright's or bounded polls.
 /// </summary>
-public sealed partial class DashboardTests(ITestOutputHelper output)
+[Collection("suite-with-dashboard")]
+public sealed partial class DashboardTests(SuiteWithDashboard suite, ITestOutputHelper output)
 {
     /// <summary>A wait for something the dashboard shows: generous, as a loaded 2-core machine renders slowly.</summary>
     private static readonly TimeSpan Shown = TimeSpan.FromSeconds(45);
@@ -28,7 +28,7 @@ public sealed partial class DashboardTests(ITestOutputHelper output)
     private const string Worker = "pipeline-worker";
 
     /// <summary>Where this run's screenshots go.</summary>
-    private readonly string _artifacts = ArtifactsDirectory();
+    private readonly string _artifacts = TestArtifacts.NewDirectory();
 
     private int _step;
 
@@ -40,8 +40,7 @@ public sealed partial class DashboardTests(ITestOutputHelper output)
         output.WriteLine($"Screenshots: {_artifacts}");
         SetDefaultExpectTimeout(Ms(Shown));
 
-        var builder = await SuiteAppBuilder.CreateAsync(dashboard: true);
-        await using var app = await builder.StartAsync();
+        var app = suite.App;
         await using var chromium = await Chromium.LaunchAsync();
         var page = await chromium.NewPageAsync(Shown);
         var dashboard = app.GetDashboardEndpoint();
@@ -271,17 +270,6 @@ public sealed partial class DashboardTests(ITestOutputHelper output)
         {
             output.WriteLine($"no screenshot {path}: {ex.Message}");
         }
-    }
-
-    /// <summary>SUITE_TEST_ARTIFACTS, else TestResults/Suite.BrowserTests/&lt;UTC time&gt; in the repository.</summary>
-    private static string ArtifactsDirectory()
-    {
-        var root = Environment.GetEnvironmentVariable("SUITE_TEST_ARTIFACTS") is { Length: > 0 } configured
-            ? configured
-            : Path.Combine(RepoPaths.RepoRoot, "TestResults", "Suite.BrowserTests");
-        var directory = Path.Combine(root, DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
-        Directory.CreateDirectory(directory);
-        return directory;
     }
 
     /// <summary>How the resources page names a resource's rows: its name, or each replica's id when it has several.</summary>

@@ -1,0 +1,54 @@
+using IngestService.Documents;
+using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
+using Suite.Contracts;
+using Suite.ServiceDefaults.Http;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>
+/// The request options of the public document API as its OpenAPI document describes them: those the handlers read by
+/// hand (the upload's body, header and query) and the limits of those they bind.
+/// </summary>
+internal static class DocumentApiDescription
+{
+    public const string PriorityParameter = "priority";
+
+    /// <summary>Storage and catalog failures (StorageFailureFilter) that any document endpoint can answer.</summary>
+    public static RouteGroupBuilder ProducesStorageProblems(this RouteGroupBuilder group) => group
+        .ProducesApiProblem(503, "catalog_unavailable", "catalog_busy", "storage_unavailable")
+        .ProducesApiProblem(507, "insufficient_storage");
+
+    /// <summary>The multipart body with its <c>file</c> part, and the optional Idempotency-Key header and priority.</summary>
+    public static RouteHandlerBuilder WithUploadOptions(this RouteHandlerBuilder builder) => builder
+        .AcceptsFilePart(IngestService.Api.IngestProblems.FilePart,
+            "The PDF. Recognised by its %PDF- signature, not by its name or declared type; its size is limited by Ingest:MaxUploadBytes.")
+        .WithHeaderParameter(DependencyResilienceExtensions.IdempotencyKeyHeader,
+            "Optional. A key chosen by the client for this upload: sending the upload again with the same key (after a time-out, say) " +
+            "does not store the file a second time.")
+        .WithQueryParameter(PriorityParameter,
+            "Optional. interactive or batch: interactive jobs are processed before batch jobs.", "interactive", "batch");
+
+    /// <summary>limit (bounded by Ingest:MaxPageSize) and cursor.</summary>
+    public static RouteHandlerBuilder WithPageOptions(this RouteHandlerBuilder builder) => builder
+        .WithIntegerQueryParameter("limit",
+            "Page size, from 1 to Ingest:MaxPageSize (100 by default); Ingest:DefaultPageSize (20 by default) without it.",
+            1, services => services.GetRequiredService<IOptions<IngestOptions>>().Value.MaxPageSize)
+        .WithQueryParameter("cursor",
+            "The nextCursor of the previous page, unchanged; leave it out to start from the newest document.");
+
+    /// <summary>format, and the result in each of its formats: the DocumentResult as JSON, or text.</summary>
+    public static RouteHandlerBuilder WithResultOptions(this RouteHandlerBuilder builder) => builder
+        .WithQueryParameter("format", "The result's format: json (default), markdown or text.", "json", "markdown", "text")
+        .Produces<DocumentResult>(StatusCodes.Status200OK, "application/json")
+        .AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            if (operation.Responses?.TryGetValue("200", out var ok) == true && ok is OpenApiResponse { Content: { } content })
+            {
+                content["text/markdown"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "format=markdown" } };
+                content["text/plain"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "format=text" } };
+            }
+
+            return Task.CompletedTask;
+        });
+}

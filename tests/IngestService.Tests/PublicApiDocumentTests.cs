@@ -1,0 +1,103 @@
+using System.Net;
+using Microsoft.OpenApi;
+using Suite.Testing.OpenApi;
+
+namespace IngestService.Tests;
+
+/// <summary>
+/// The service's public OpenAPI document (GET /openapi/v1.json), read with Microsoft.OpenApi: valid OpenAPI 3, exactly
+/// the endpoints the service routes under /api (none of /internal), and the request options and problems of each.
+/// </summary>
+[Collection("ingest")]
+public sealed class PublicApiDocumentTests(IngestFixture fixture)
+{
+    private async Task<OpenApiDocument> DocumentAsync()
+    {
+        using var response = await fixture.Client.GetAsync("/openapi/v1.json");
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {text}");
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        return OpenApiDocuments.Parse(text);
+    }
+
+    [Fact]
+    public async Task The_document_lists_every_public_endpoint_with_its_methods_and_no_internal_one()
+    {
+        var document = await DocumentAsync();
+
+        var described = OpenApiDocuments.Operations(document);
+        var routed = OpenApiDocuments.RoutedOperations(fixture.Host.Services, "/api");
+        Assert.Equal(routed, described);
+        Assert.Contains("POST /api/documents", described);
+        Assert.Contains("GET /api/documents/{id}/pages/{page}/image", described);
+
+        // The internal worker and artifact APIs exist, and are left out.
+        Assert.NotEmpty(OpenApiDocuments.RoutedOperations(fixture.Host.Services, "/internal"));
+        Assert.All(document.Paths.Keys, path => Assert.StartsWith("/api/", path + "/", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Every_operation_is_named_summarised_and_declares_its_problems()
+    {
+        var document = await DocumentAsync();
+
+        OpenApiDocuments.AssertDescribed(document);
+        var get = document.Paths["/api/documents/{id}"].Operations![HttpMethod.Get];
+        Assert.Equal("GetDocument", get.OperationId);
+        Assert.Contains("`document_not_found`", get.Responses!["404"].Description, StringComparison.Ordinal);
+        Assert.Contains("`storage_unavailable`", get.Responses["503"].Description, StringComparison.Ordinal);
+        Assert.Contains("`internal_error`", get.Responses["500"].Description, StringComparison.Ordinal);
+        Assert.True(get.Responses["200"].Content!["application/json"].Schema is OpenApiSchemaReference { Reference.Id: "DocumentDetail" });
+    }
+
+    [Fact]
+    public async Task The_upload_describes_its_file_part_idempotency_key_and_priority()
+    {
+        var document = await DocumentAsync();
+
+        var upload = document.Paths["/api/documents"].Operations![HttpMethod.Post];
+        Assert.Equal("Upload a PDF for processing", upload.Summary);
+        var body = upload.RequestBody!.Content!["multipart/form-data"].Schema!;
+        Assert.Contains("file", body.Required ?? new HashSet<string>());
+        Assert.Equal("binary", body.Properties!["file"].Format);
+        Assert.False(OpenApiDocuments.Parameter(upload, ParameterLocation.Header, "Idempotency-Key").Required);
+        var priority = OpenApiDocuments.Parameter(upload, ParameterLocation.Query, "priority");
+        Assert.False(priority.Required);
+        Assert.Equal(["interactive", "batch"], priority.Schema!.Enum!.Select(v => v!.GetValue<string>()));
+        Assert.True(upload.Responses!["202"].Content!["application/json"].Schema is OpenApiSchemaReference { Reference.Id: "UploadAccepted" });
+        Assert.Equal(["400", "413", "415", "500", "503", "507"], upload.Responses.Keys.Where(k => k[0] is '4' or '5').Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task List_and_result_describe_their_query_options()
+    {
+        var document = await DocumentAsync();
+
+        var list = document.Paths["/api/documents"].Operations![HttpMethod.Get];
+        var limit = OpenApiDocuments.Parameter(list, ParameterLocation.Query, "limit").Schema!;
+        Assert.Equal(JsonSchemaType.Integer, limit.Type);
+        Assert.Equal("1", limit.Minimum);
+        Assert.Equal("100", limit.Maximum);
+        Assert.False(OpenApiDocuments.Parameter(list, ParameterLocation.Query, "cursor").Required);
+
+        var result = document.Paths["/api/documents/{id}/result"].Operations![HttpMethod.Get];
+        var format = OpenApiDocuments.Parameter(result, ParameterLocation.Query, "format").Schema!;
+        Assert.Equal(["json", "markdown", "text"], format.Enum!.Select(v => v!.GetValue<string>()));
+        Assert.Equal(["application/json", "text/markdown", "text/plain"], result.Responses!["200"].Content!.Keys.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_api_key_schemes_are_declared_for_every_operation()
+    {
+        var document = await DocumentAsync();
+
+        var schemes = document.Components!.SecuritySchemes!;
+        Assert.Equal(SecuritySchemeType.ApiKey, schemes["ApiKey"].Type);
+        Assert.Equal(ParameterLocation.Header, schemes["ApiKey"].In);
+        Assert.Equal("X-Api-Key", schemes["ApiKey"].Name);
+        Assert.Equal(SecuritySchemeType.Http, schemes["Bearer"].Type);
+        Assert.Equal("bearer", schemes["Bearer"].Scheme);
+        Assert.Equal(2, document.Security!.Count);
+    }
+
+}
