@@ -1,11 +1,15 @@
-// The suite's topology. What Aspire does not do on a machine without a container engine (redis-server as an
-// executable, restarting crashed replicas) lives in the named extensions under Hosting/.
+// The suite's topology. What Aspire does not do on a machine without a container engine (redis-server and clamd as
+// executables, restarting crashed replicas) lives in the named extensions under Hosting/.
 var builder = DistributedApplication.CreateBuilder(args);
 
 var redis = builder.AddRedisServer("redis");
 
+// clamd with the shipped test signatures (or freshclam's databases, or an external clamd); ingest does not wait for it.
+var clamav = builder.AddClamAv("clamav");
+
 var ingest = builder.AddProject<Projects.IngestService>("ingest")
     .WithReference(redis).WaitFor(redis)
+    .WithMalwareScanner(clamav)
     .WithEnvironment("Storage__Root", builder.DataPath("ingest"))
     .WithSuiteDefaults();
 

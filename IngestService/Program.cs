@@ -8,6 +8,7 @@ builder.AddResilientRedisClient("redis");
 builder.AddIngestStorage();
 builder.AddIngestCatalog();
 builder.AddJobQueue();
+builder.AddMalwareScanning();
 builder.AddIngestApi();
 builder.AddUploadAdmission();
 builder.AddPublicApiDocument("Ingest", "Upload PDFs, follow their processing, fetch their results.");

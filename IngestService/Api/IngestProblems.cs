@@ -28,6 +28,28 @@ internal static class IngestProblems
         "nothing was stored. Upload a smaller file or split the document.",
         extensions: new Dictionary<string, object?> { ["maxBytes"] = maxBytes });
 
+    public static IResult MalwareDetected(string id, string signature) => ApiProblem.Result(422, "malware_detected", "Malware found in the upload",
+        $"The malware scanner found '{Clip(signature)}' in the uploaded file. The file was deleted and document {id} is rejected: it will not be " +
+        "processed. Upload a clean file; if this file is clean, report the signature name to the operators.",
+        extensions: new Dictionary<string, object?>
+        {
+            ["documentId"] = id,
+            ["status"] = Suite.Contracts.DocumentStatus.Rejected,
+            ["signature"] = signature,
+            ["links"] = DocumentLinks.For(id),
+        });
+
+    public static IResult ScannerUnavailable(string reason, TimeSpan retryAfter) => ApiProblem.Result(503, "scanner_unavailable", "Malware scanner unavailable",
+        $"Every upload is scanned for malware before it is accepted, and the scanner cannot answer now ({reason}). Nothing was stored. " +
+        "Upload the file again after the Retry-After delay.",
+        retryable: true, retryAfter: retryAfter);
+
+    public static IResult DocumentNotScanned(string id) => ApiProblem.Result(409, "document_not_scanned", "Document not scanned yet",
+        $"Document {id} is awaiting its malware scan and cannot be processed before it is found clean. Put the job back: " +
+        "the document is enqueued again once it is clean (or rejected).",
+        retryable: true, retryAfter: TimeSpan.FromSeconds(30),
+        extensions: new Dictionary<string, object?> { ["status"] = Suite.Contracts.DocumentStatus.AwaitingScan });
+
     public static IResult DocumentNotFound(string id) => ApiProblem.Result(404, "document_not_found", "Document not found",
         $"No document has the id '{Clip(id)}'. Use the id returned by the upload (32 lowercase hex characters).");
 
@@ -56,7 +78,9 @@ internal static class IngestProblems
 
     public static IResult NoResult(string id, string status, string? code, string? message) => ApiProblem.Result(409, "no_result", "No result",
         $"Document {id} is {status} and has no result" + (code is null ? "." : $": {code}: {message}") +
-        $" Fix the cause and POST {DocumentRoutes.Self(id)}/retry (it resumes from its last valid checkpoint), or upload the document again.",
+        (status == Suite.Contracts.DocumentStatus.Rejected
+            ? " A rejected document is never processed. Upload a clean file."
+            : $" Fix the cause and POST {DocumentRoutes.Self(id)}/retry (it resumes from its last valid checkpoint), or upload the document again."),
         extensions: new Dictionary<string, object?>
         {
             ["status"] = status,
@@ -111,9 +135,13 @@ internal static class IngestProblems
         extensions: new Dictionary<string, object?> { ["status"] = status });
 
     public static IResult NotRetryable(string id, string status) => ApiProblem.Result(409, "not_retryable", "Document cannot be retried",
-        status is Suite.Contracts.DocumentStatus.Completed
-            ? $"Document {id} is completed; there is nothing to retry. Fetch its result."
-            : $"Document {id} is {status}: it is still in the queue or being processed. Retry only a failed or cancelled document.",
+        status switch
+        {
+            Suite.Contracts.DocumentStatus.Completed => $"Document {id} is completed; there is nothing to retry. Fetch its result.",
+            Suite.Contracts.DocumentStatus.Rejected => $"Document {id} was rejected by the malware scan; it is never processed. Upload a clean file.",
+            Suite.Contracts.DocumentStatus.AwaitingScan => $"Document {id} is awaiting its malware scan; it is processed once found clean. Nothing to retry.",
+            _ => $"Document {id} is {status}: it is still in the queue or being processed. Retry only a failed or cancelled document.",
+        },
         extensions: new Dictionary<string, object?> { ["status"] = status });
 
     public static IResult CatalogUnavailable(string reason) => ApiProblem.Result(503, "catalog_unavailable", "Catalog unavailable",

@@ -110,6 +110,14 @@ internal static class CatalogMigrations
         CREATE INDEX ix_upload_keys_created ON upload_keys (created_at);
         CREATE INDEX ix_documents_sha256 ON documents (sha256, created_at);
         """,
+
+        // 7: the malware scan: its verdict (clean, infected, not_scanned when scanning is switched off; NULL while
+        // none was given) and when; documents awaiting their scan are found oldest first by status.
+        """
+        ALTER TABLE documents ADD COLUMN scan_result TEXT NULL;
+        ALTER TABLE documents ADD COLUMN scanned_at TEXT NULL;
+        CREATE INDEX ix_documents_status_created ON documents (status, created_at);
+        """,
     ];
 
     public static int LatestVersion => All.Count;

@@ -11,10 +11,11 @@ namespace IngestService.Catalog;
 internal sealed class DocumentCatalog(CatalogDb db, TimeProvider time)
 {
     /// <summary>
-    /// Inserts a queued document with all stages pending, its job priority and the current W3C trace context (the
-    /// upload request's); returns its creation time.
+    /// Inserts a document (queued unless <paramref name="status"/> says otherwise: uploads start awaiting_scan) with all
+    /// stages pending, its job priority and the current W3C trace context (the upload request's); returns its creation time.
     /// </summary>
-    public Task<DateTimeOffset> InsertAsync(string id, string fileName, string sha256, long sizeBytes, string priority, CancellationToken cancellationToken) =>
+    public Task<DateTimeOffset> InsertAsync(
+        string id, string fileName, string sha256, long sizeBytes, string priority, CancellationToken cancellationToken, string status = DocumentStatus.Queued) =>
         db.WriteAsync(async (connection, transaction, ct) =>
         {
             var now = Now();
@@ -24,7 +25,7 @@ internal sealed class DocumentCatalog(CatalogDb db, TimeProvider time)
                 insert.Parameters.AddWithValue("@file_name", fileName);
                 insert.Parameters.AddWithValue("@sha256", sha256);
                 insert.Parameters.AddWithValue("@size_bytes", sizeBytes);
-                insert.Parameters.AddWithValue("@status", DocumentStatus.Queued);
+                insert.Parameters.AddWithValue("@status", status);
                 insert.Parameters.AddWithValue("@now", now);
                 insert.Parameters.AddWithValue("@trace_parent", (object?)Activity.Current?.Id ?? DBNull.Value);
                 insert.Parameters.AddWithValue("@priority", priority);
@@ -195,8 +196,8 @@ internal sealed class DocumentCatalog(CatalogDb db, TimeProvider time)
         }, cancellationToken);
 
     /// <summary>
-    /// A new lease for a worker: the token is incremented and the document moves to processing. A terminal document
-    /// is returned as it is, untouched. With <paramref name="leaseSeconds"/> &gt; 0 the lease expires unless renewed,
+    /// A new lease for a worker: the token is incremented and the document moves to processing. A document that is
+    /// not queued or processing (terminal, or still awaiting its malware scan) is returned as it is, untouched. With <paramref name="leaseSeconds"/> &gt; 0 the lease expires unless renewed,
     /// and a live lease of another worker refuses the claim (nothing changes). Null when the document does not exist.
     /// </summary>
     public Task<ClaimResult?> ClaimAsync(string id, string workerId, int leaseSeconds, CancellationToken cancellationToken) =>
@@ -209,7 +210,7 @@ internal sealed class DocumentCatalog(CatalogDb db, TimeProvider time)
             }
 
             var checkpointed = await CheckpointStagesAsync(connection, transaction, id, ct);
-            if (DocumentStatus.IsTerminal(document.Status))
+            if (!DocumentStatus.IsClaimable(document.Status))
             {
                 return new ClaimResult(document, checkpointed);
             }
@@ -322,7 +323,7 @@ internal sealed class DocumentCatalog(CatalogDb db, TimeProvider time)
         }, cancellationToken);
 
     /// <summary>
-    /// Cancels a queued or processing document at once: it ends cancelled, its unfinished stages skipped. The worker
+    /// Cancels a document awaiting its scan, queued or processing at once: it ends cancelled, its unfinished stages skipped. The worker
     /// holding it learns it from its next renewal or write (409 document_terminal) and stops. Null when unknown.
     /// </summary>
     public Task<(LeaseWrite Outcome, DocumentRecord Document)?> CancelAsync(string id, CancellationToken cancellationToken) =>
@@ -338,7 +339,7 @@ internal sealed class DocumentCatalog(CatalogDb db, TimeProvider time)
             {
                 case DocumentStatus.Cancelled:
                     return (LeaseWrite.AlreadyDone, document);
-                case DocumentStatus.Completed or DocumentStatus.Failed:
+                case DocumentStatus.Completed or DocumentStatus.Failed or DocumentStatus.Rejected:
                     return (LeaseWrite.Terminal, document);
             }
 

@@ -2,6 +2,7 @@ using IngestService.Api;
 using IngestService.Catalog;
 using IngestService.Documents;
 using IngestService.Queue;
+using IngestService.Scanning;
 using IngestService.Storage;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -20,13 +21,16 @@ internal static class DocumentEndpoints
             .DisableAntiforgery()
             .WithName("UploadDocument")
             .WithSummary("Upload a PDF for processing")
-            .WithDescription("Streams the PDF (multipart/form-data, part `file`) to storage, catalogues it as queued and enqueues it. " +
-                             "Poll the document (Location header) until its status is completed, then fetch its result.")
+            .WithDescription("Streams the PDF (multipart/form-data, part `file`) to storage, has it scanned for malware, catalogues it " +
+                             "and enqueues it (status queued); while the scanner is down it is held as awaiting_scan and processed once " +
+                             "scanned. Poll the document (Location header) until its status is completed, then fetch its result.")
             .WithUploadOptions()
             .Produces<UploadAccepted>(StatusCodes.Status202Accepted)
             .ProducesApiProblem(400, "missing_file", "malformed_multipart", "empty_file")
             .ProducesApiProblem(413, "file_too_large")
-            .ProducesApiProblem(415, "not_pdf");
+            .ProducesApiProblem(415, "not_pdf")
+            .ProducesApiProblem(422, "malware_detected")
+            .ProducesApiProblem(503, "scanner_unavailable");
         group.MapGet("", ListAsync)
             .WithName("ListDocuments")
             .WithSummary("List documents, newest first")
@@ -62,7 +66,7 @@ internal static class DocumentEndpoints
     }
 
     /// <summary>
-    /// Cancels a queued or processing document (Req JOB-5): it is cancelled at once and durably; a worker holding it
+    /// Cancels a document awaiting its scan, queued or processing (Req JOB-5): it is cancelled at once and durably; a worker holding it
     /// stops within its next lease renewal (a few seconds) and can write nothing more. Repeating it is harmless.
     /// </summary>
     private static async Task<IResult> CancelAsync(string id, [FromServices] DocumentCatalog catalog, CancellationToken cancellationToken)
@@ -90,8 +94,16 @@ internal static class DocumentEndpoints
     /// so it resumes from the last valid one. 202 like an upload; the job is enqueued now or by the sweeper.
     /// </summary>
     private static async Task<IResult> RetryAsync(
-        string id, [FromServices] DocumentCatalog catalog, [FromServices] JobEnqueuer enqueuer, CancellationToken cancellationToken)
+        string id, [FromServices] DocumentCatalog catalog, [FromServices] JobEnqueuer enqueuer, [FromServices] ScanGate scanGate, CancellationToken cancellationToken)
     {
+        // Never found clean (cancelled while awaiting its scan): back to awaiting_scan, scanned before it is queued.
+        if (DocumentId.IsValid(id) && await scanGate.RetryThroughScanAsync(id, cancellationToken))
+        {
+            IngestTelemetry.Retries.Add(1);
+            var held = await catalog.FindWithStagesAsync(id, CancellationToken.None);
+            return TypedResults.Accepted(DocumentRoutes.Self(id), DocumentDetail.From(held!.Value.Document, held.Value.Stages));
+        }
+
         if (!DocumentId.IsValid(id) || await catalog.RetryAsync(id, cancellationToken) is not { } retried)
         {
             return IngestProblems.DocumentNotFound(id);
@@ -180,7 +192,7 @@ internal static class DocumentEndpoints
                 return File.Exists(path)
                     ? TypedResults.PhysicalFile(path, resultFormat.ContentType)
                     : IngestProblems.ResultMissing(id);
-            case DocumentStatus.Failed or DocumentStatus.Cancelled:
+            case DocumentStatus.Failed or DocumentStatus.Cancelled or DocumentStatus.Rejected:
                 return IngestProblems.NoResult(id, document.Status, document.ErrorCode, document.ErrorMessage);
             default:
                 return IngestProblems.ResultNotReady(id, document.Status);

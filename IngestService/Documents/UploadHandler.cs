@@ -1,7 +1,7 @@
 using IngestService.Admission;
 using IngestService.Api;
 using IngestService.Catalog;
-using IngestService.Queue;
+using IngestService.Scanning;
 using IngestService.Storage;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
@@ -14,14 +14,15 @@ namespace IngestService.Documents;
 
 /// <summary>
 /// POST /api/documents: streams the multipart part "file" to a temp file (size limit enforced while streaming, magic
-/// bytes checked, SHA-256 computed), renames it into uploads/{id}.pdf, inserts the catalog row and enqueues the job.
+/// bytes checked, SHA-256 computed), has clamd scan it, renames it into uploads/{id}.pdf, inserts the catalog row
+/// (awaiting_scan) and applies the verdict: clean → queued and enqueued, infected → rejected (422), none → held.
 /// The body is read with MultipartReader, never buffered whole and never bound to IFormFile.
 /// </summary>
 internal sealed partial class UploadHandler(
     BlobStore blobs,
     DocumentCatalog catalog,
     CatalogState catalogState,
-    JobEnqueuer enqueuer,
+    ScanGate scanGate,
     AdmissionControl admission,
     UploadKeys keys,
     IOptions<IngestOptions> options,
@@ -125,6 +126,13 @@ internal sealed partial class UploadHandler(
                     return IngestProblems.NotPdf();
             }
 
+            // The malware scan, before anything is stored (policy Refuse stores nothing without a verdict).
+            var scan = await scanGate.ScanAsync(tempPath, cancellationToken);
+            if (scanGate.Refuses(scan))
+            {
+                return IngestProblems.ScannerUnavailable(scan.Reason!, scanGate.RetryAfter);
+            }
+
             var id = DocumentId.New();
             var client = http.Request.Headers[ClientHeader].ToString();
             if (idempotencyKey is not null
@@ -141,7 +149,7 @@ internal sealed partial class UploadHandler(
             {
                 storedPath = blobs.UploadPath(id);
                 File.Move(tempPath, storedPath);
-                createdAt = await catalog.InsertAsync(id, fileName, written.Sha256, written.SizeBytes, priority, cancellationToken);
+                createdAt = await catalog.InsertAsync(id, fileName, written.Sha256, written.SizeBytes, priority, cancellationToken, DocumentStatus.AwaitingScan);
                 committed = true;
             }
             finally
@@ -154,15 +162,20 @@ internal sealed partial class UploadHandler(
 
             IngestTelemetry.UploadedBytes.Add(written.SizeBytes);
 
-            // The file and the row are durable now: the client gets 202 whatever happens to the enqueue, and a
-            // failed enqueue is picked up by the sweeper. So the client hanging up must not cancel it either.
-            var entryId = await enqueuer.EnqueueAsync(id, priority, "upload");
+            // The file and the row are durable now: the verdict is applied (clean: queued and enqueued, a failed
+            // enqueue left to the sweeper; infected: rejected, file deleted; none: held) whatever the client does.
+            var settled = await scanGate.SettleAsync(id, storedPath, scan, priority, "upload");
+            if (settled.Status == DocumentStatus.Rejected)
+            {
+                return IngestProblems.MalwareDetected(id, scan.Signature ?? "unnamed signature");
+            }
+
             var duplicateOf = await FindSameContentAsync(written.Sha256, id);
 
-            LogAccepted(id, written.SizeBytes, entryId ?? "(sweeper)");
+            LogAccepted(id, written.SizeBytes, settled.Status ?? DocumentStatus.AwaitingScan, settled.EntryId ?? "-");
             return TypedResults.Accepted(
                 DocumentRoutes.Self(id),
-                new UploadAccepted(id, fileName, DocumentStatus.Queued, written.SizeBytes, written.Sha256,
+                new UploadAccepted(id, fileName, settled.Status ?? DocumentStatus.AwaitingScan, written.SizeBytes, written.Sha256,
                     createdAt, DocumentLinks.For(id), priority, duplicateOf));
         }
         finally
@@ -264,6 +277,6 @@ internal sealed partial class UploadHandler(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not look for earlier copies of document {DocumentId}: {Reason}")]
     private partial void LogDuplicateLookupFailed(string documentId, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Accepted document {DocumentId} ({SizeBytes} bytes), job {EntryId}")]
-    private partial void LogAccepted(string documentId, long sizeBytes, string entryId);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Accepted document {DocumentId} ({SizeBytes} bytes) as {Status}, job {EntryId}")]
+    private partial void LogAccepted(string documentId, long sizeBytes, string status, string entryId);
 }

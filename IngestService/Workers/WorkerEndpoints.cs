@@ -75,6 +75,12 @@ internal static partial class WorkerEndpoints
         }
 
         var d = claim.Document;
+        if (d.Status == DocumentStatus.AwaitingScan)
+        {
+            // Never processed before it is found clean (Req AV-1); the scan enqueues it again.
+            return IngestProblems.DocumentNotScanned(id);
+        }
+
         return TypedResults.Ok(new ClaimResponse(d.Id, d.FileName, d.Status, d.LeaseToken, d.SizeBytes, claim.CheckpointedStages, d.LastError, d.ProcessingMs));
     }
 
@@ -131,9 +137,17 @@ internal static partial class WorkerEndpoints
 
     private static async Task<IResult> GetContentAsync(string id, [FromServices] DocumentCatalog catalog, [FromServices] BlobStore blobs, CancellationToken cancellationToken)
     {
-        if (!DocumentId.IsValid(id) || await catalog.FindAsync(id, cancellationToken) is null)
+        if (!DocumentId.IsValid(id) || await catalog.FindAsync(id, cancellationToken) is not { } document)
         {
             return IngestProblems.DocumentNotFound(id);
+        }
+
+        switch (document.Status)
+        {
+            case DocumentStatus.AwaitingScan:
+                return IngestProblems.DocumentNotScanned(id);
+            case DocumentStatus.Rejected:
+                return IngestProblems.DocumentTerminal(id, document.Status);
         }
 
         var path = blobs.UploadPath(id);

@@ -86,7 +86,7 @@ public static partial class ExportEndpoints
         {
             return ApiProblem.Result(409, "document_not_ready", "Document not completed",
                 $"Document '{id}' is {document.Status}; only completed documents can be exported to Label Studio. Try again once its status is completed.",
-                retryable: document.Status is DocumentStatus.Queued or DocumentStatus.Processing);
+                retryable: document.Status is DocumentStatus.AwaitingScan or DocumentStatus.Queued or DocumentStatus.Processing);
         }
 
         ExportRecord export;

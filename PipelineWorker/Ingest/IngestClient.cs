@@ -38,6 +38,13 @@ internal sealed class IngestClient(HttpClient http)
             {
                 throw new LeaseHeldException(documentId, detail, response.Headers.RetryAfter?.Delta);
             }
+
+            if (code == "document_not_scanned")
+            {
+                // Awaiting its malware scan: never processed before it is clean. The job waits (no attempt counted);
+                // the scan enqueues the document again once it is clean.
+                throw new IngestRejectedException($"IngestService refused the claim of document {documentId}: {code} {detail}", response.StatusCode, code);
+            }
         }
 
         await EnsureSuccessAsync(response, documentId, "claim", cancellationToken);

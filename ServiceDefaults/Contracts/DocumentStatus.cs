@@ -3,13 +3,22 @@ namespace Suite.Contracts;
 /// <summary>Lifecycle of a document as the public API reports it.</summary>
 public static class DocumentStatus
 {
+    /// <summary>Accepted and stored, waiting for its malware scan (the scanner was unavailable); never processed before it is clean.</summary>
+    public const string AwaitingScan = "awaiting_scan";
+
     public const string Queued = "queued";
     public const string Processing = "processing";
     public const string Completed = "completed";
     public const string Failed = "failed";
     public const string Cancelled = "cancelled";
 
-    public static bool IsTerminal(string status) => status is Completed or Failed or Cancelled;
+    /// <summary>Refused after upload (malware found): its file is deleted and it is never processed or retried.</summary>
+    public const string Rejected = "rejected";
+
+    public static bool IsTerminal(string status) => status is Completed or Failed or Cancelled or Rejected;
+
+    /// <summary>Statuses a worker may claim: anything else (not yet scanned, or finished) is never processed.</summary>
+    public static bool IsClaimable(string status) => status is Queued or Processing;
 }
 
 /// <summary>Status of one pipeline stage of one document.</summary>

@@ -107,6 +107,15 @@ public static class DocumentEventKinds
     public const string Cancelled = "cancelled";
     public const string Retried = "retried";
     public const string Requeued = "requeued";
+
+    /// <summary>The malware scan found the file clean; the document is queued.</summary>
+    public const string Scanned = "scanned";
+
+    /// <summary>The malware scanner could not answer; the document waits for its scan.</summary>
+    public const string ScanHeld = "scan_held";
+
+    /// <summary>The malware scan found a signature; the document is rejected and its file deleted.</summary>
+    public const string Rejected = "rejected";
 }
 
 /// <summary>Error codes a document can end with that come from delivery rather than from a stage.</summary>
@@ -117,4 +126,7 @@ public static class DeliveryErrorCodes
 
     /// <summary>The job used up its deliveries and was moved to the dead-letter stream.</summary>
     public const string DeadLettered = "dead_lettered";
+
+    /// <summary>Not from delivery but from intake: the malware scan found a signature; the document is rejected, its file deleted.</summary>
+    public const string MalwareDetected = "malware_detected";
 }

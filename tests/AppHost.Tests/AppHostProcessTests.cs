@@ -28,8 +28,8 @@ public sealed partial class AppHostProcessTests : IDisposable
             await Eventually.UntilAsync(() =>
             {
                 pids = SuiteProcesses(host.Process.Id);
-                return pids.Count(IsService) == 7;
-            }, TimeSpan.FromSeconds(150), "redis-server and the six services (two workers) run", TimeSpan.FromMilliseconds(500));
+                return pids.Count(IsService) == 8;
+            }, TimeSpan.FromSeconds(150), "redis-server, clamd and the six services (two workers) run", TimeSpan.FromMilliseconds(500));
 
             var target = toProcessGroup ? -host.Process.Id : host.Process.Id;
             await ProcessTree.SignalAsync(target, signal);
@@ -104,7 +104,8 @@ public sealed partial class AppHostProcessTests : IDisposable
     }
 
     private static bool IsService(int pid) =>
-        CommandLine(pid) is var c && (c.StartsWith("redis-server", StringComparison.Ordinal) || c.Contains("/artifacts/bin/", StringComparison.Ordinal) && !c.Contains("AppHost", StringComparison.Ordinal));
+        CommandLine(pid) is var c && (c.StartsWith("redis-server", StringComparison.Ordinal) || c.Contains("clamd --config-file=", StringComparison.Ordinal)
+            || c.Contains("/artifacts/bin/", StringComparison.Ordinal) && !c.Contains("AppHost", StringComparison.Ordinal));
 
     private static string CommandLine(int pid)
     {

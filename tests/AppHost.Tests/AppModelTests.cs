@@ -77,6 +77,54 @@ public sealed class AppModelTests
     }
 
     [Fact]
+    [Trait("Req", "AV-1")]
+    [Trait("Req", "AV-2")]
+    public async Task Clamav_is_clamd_on_a_generated_config_with_the_shipped_signatures_and_ingest_references_it_without_waiting()
+    {
+        var builder = await SuiteAppBuilder.CreateAsync();
+        var resources = builder.Builder.Resources;
+
+        var clamav = Assert.IsType<ClamAvResource>(resources.Single(r => r.Name == "clamav"));
+        Assert.Equal("clamd", Path.GetFileName(clamav.Command));
+        Assert.Equal(["--config-file=" + clamav.ConfigFile], await ArgumentsOf(clamav));
+        Assert.True(clamav.TryGetLastAnnotation<RestartOnCrashAnnotation>(out _), "clamd is restarted after a crash");
+        Assert.Contains(clamav.Annotations.OfType<HealthCheckAnnotation>(), _ => true);
+
+        // The config the AppHost wrote: foreground, loopback TCP on a chosen port, the shipped signatures, the upload limit.
+        var config = File.ReadAllLines(clamav.ConfigFile).Where(l => !l.StartsWith('#')).ToDictionary(l => l.Split(' ')[0], l => l[(l.IndexOf(' ', StringComparison.Ordinal) + 1)..]);
+        Assert.Equal(Path.Combine(builder.DataDirectory, "clamav", "clamd.conf"), clamav.ConfigFile);
+        Assert.Equal("yes", config["Foreground"]);
+        Assert.Equal("127.0.0.1", config["TCPAddr"]);
+        Assert.NotEqual("3310", config["TCPSocket"]);
+        Assert.Equal(Path.Combine(builder.DataDirectory, "clamav", "db"), config["DatabaseDirectory"]);
+        Assert.Equal(["suite-test.ndb"], Directory.GetFiles(config["DatabaseDirectory"]).Select(Path.GetFileName));
+        Assert.True(long.Parse(config["StreamMaxLength"], System.Globalization.CultureInfo.InvariantCulture) >= 100L * 1024 * 1024);
+        Assert.Equal(config["StreamMaxLength"], config["MaxFileSize"]);
+
+        // Ingest gets its connection string but does not wait for it: uploads go on while the scanner is down.
+        var ingest = resources.Single(r => r.Name == "ingest");
+        Assert.Contains("ConnectionStrings__clamav", (await EnvironmentOf(ingest)).Keys);
+        Assert.DoesNotContain(ingest.Annotations.OfType<WaitAnnotation>(), w => w.Resource.Name == "clamav");
+        Assert.Contains(ingest.Annotations.OfType<WaitAnnotation>(), w => w.Resource.Name == "redis");
+    }
+
+    [Fact]
+    [Trait("Req", "AV-1")]
+    public async Task In_publish_mode_or_given_a_connection_string_clamav_is_an_external_clamd()
+    {
+        await using var publish = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+            ["--operation", "publish", "--publisher", "manifest", $"--Suite:DataDir={Path.GetTempPath()}suite-model"]);
+        var published = publish.Resources.Single(r => r.Name == "clamav");
+        Assert.IsNotType<ClamAvResource>(published);
+        Assert.IsAssignableFrom<IResourceWithConnectionString>(published);
+
+        var external = await SuiteAppBuilder.CreateAsync(["--ConnectionStrings:clamav=tcp://clamav.example:3310"]);
+        var resource = external.Builder.Resources.Single(r => r.Name == "clamav");
+        Assert.IsNotType<ClamAvResource>(resource);
+        Assert.Equal("tcp://clamav.example:3310", await ((IResourceWithConnectionString)resource).GetConnectionStringAsync());
+    }
+
+    [Fact]
     public void Restart_delays_double_from_1_s_up_to_30_s()
     {
         var policy = new RestartOnCrashAnnotation();

@@ -6,7 +6,7 @@ namespace AppHost.Tests;
 /// <summary>The real suite under DCP: every resource healthy, crashed replicas restarted, a deliberate stop respected.</summary>
 public sealed class SupervisionTests
 {
-    private static readonly string[] Topology = ["redis", "ingest", "pipeline-worker", "labelstudio", "labeling-bridge", "gateway"];
+    private static readonly string[] Topology = ["redis", "clamav", "ingest", "pipeline-worker", "labelstudio", "labeling-bridge", "gateway"];
 
     [Fact]
     [Trait("Req", "HC-5")]
@@ -19,7 +19,7 @@ public sealed class SupervisionTests
             // Every resource of the topology is Running and Healthy, in one place (Aspire's resource states).
             Assert.Equal(Topology, app.Resources);
             var replicas = Topology.SelectMany(app.GetReplicas).ToList();
-            Assert.Equal(7, replicas.Count);
+            Assert.Equal(8, replicas.Count);
             Assert.All(replicas, r => Assert.True(r.IsHealthy, r.ToString()));
             pids.AddRange(replicas.Select(r => r.ProcessId!.Value));
 

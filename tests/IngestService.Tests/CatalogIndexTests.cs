@@ -26,6 +26,12 @@ public sealed class CatalogIndexTests(IngestFixture fixture)
         { nameof(CatalogSql.ResetStagesWithStatus), CatalogSql.ResetStagesWithStatus },
         { nameof(CatalogSql.SkipUnfinishedStages), CatalogSql.SkipUnfinishedStages },
         { nameof(CatalogSql.ResetStagesWithoutCheckpoint), CatalogSql.ResetStagesWithoutCheckpoint },
+        { nameof(IngestService.Scanning.ScanSql.SelectHeld), IngestService.Scanning.ScanSql.SelectHeld },
+        { nameof(IngestService.Scanning.ScanSql.CountHeld), IngestService.Scanning.ScanSql.CountHeld },
+        { nameof(IngestService.Scanning.ScanSql.SelectScanState), IngestService.Scanning.ScanSql.SelectScanState },
+        { nameof(IngestService.Scanning.ScanSql.MarkScanned), IngestService.Scanning.ScanSql.MarkScanned },
+        { nameof(IngestService.Scanning.ScanSql.Reject), IngestService.Scanning.ScanSql.Reject },
+        { nameof(IngestService.Scanning.ScanSql.NoteHeld), IngestService.Scanning.ScanSql.NoteHeld },
     };
 
     [Theory]

@@ -59,11 +59,17 @@ public sealed class IngestHost : IAsyncDisposable
         return connection;
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops the service but keeps its storage root, for a test that starts another host on it (a restart).</summary>
+    public async ValueTask StopKeepingRootAsync()
     {
         Client?.Dispose();
         await _factory.DisposeAsync();
         SqliteConnection.ClearAllPools();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopKeepingRootAsync();
         try
         {
             Directory.Delete(Root, recursive: true);
@@ -81,6 +87,8 @@ public sealed class IngestHost : IAsyncDisposable
             builder.UseSetting("ConnectionStrings:redis", redisConnection);
             builder.UseSetting("Storage:Root", root);
             builder.UseSetting("Logging:LogLevel:Default", "Warning");
+            // No clamd unless a test starts one (ClamdServer) and sets Scanner:Enabled and ConnectionStrings:clamav.
+            builder.UseSetting("Scanner:Enabled", "false");
             foreach (var (key, value) in settings)
             {
                 builder.UseSetting(key, value);

@@ -65,7 +65,7 @@ public sealed class PublicApiDocumentTests(IngestFixture fixture)
         Assert.False(priority.Required);
         Assert.Equal(["interactive", "batch"], priority.Schema!.Enum!.Select(v => v!.GetValue<string>()));
         Assert.True(upload.Responses!["202"].Content!["application/json"].Schema is OpenApiSchemaReference { Reference.Id: "UploadAccepted" });
-        Assert.Equal(["400", "413", "415", "500", "503", "507"], upload.Responses.Keys.Where(k => k[0] is '4' or '5').Order(StringComparer.Ordinal));
+        Assert.Equal(["400", "413", "415", "422", "500", "503", "507"], upload.Responses.Keys.Where(k => k[0] is '4' or '5').Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -247,6 +247,37 @@ public sealed class DeliveryTests
         Assert.Contains(message, output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    [Trait("Req", "AV-1")]
+    [Trait("Req", "AV-2")]
+    public async Task A_job_for_a_document_awaiting_its_malware_scan_is_never_processed_and_waits_until_the_document_is_queued()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var ingest = await FakeIngest.StartAsync();
+        ingest.Add("doc-unscanned", "held.pdf", await File.ReadAllBytesAsync(RepoPaths.CorpusFile("sf__minimal-document.pdf"))).Status = DocumentStatus.AwaitingScan;
+        await using var mux = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var db = mux.GetDatabase();
+        await TestJobs.EnqueueAsync(db, "doc-unscanned");
+
+        await using var worker = await WorkerProcess.StartAsync(redis.ConnectionString, ingest.BaseAddress, "pipeline-worker-s1", new Dictionary<string, string>
+        {
+            ["Worker__RetryBaseDelayMs"] = "200",
+            ["Worker__RetryMaxDelayMs"] = "400",
+            ["Worker__MaxDeliveries"] = "2",
+        });
+
+        // Refused again and again (more times than MaxDeliveries: waiting counts no attempt), never claimed or read.
+        await Eventually.UntilAsync(() => ingest.Read("doc-unscanned", d => d.NotScannedClaims >= 4), Patience, "the worker tried to claim it several times\n" + worker.Output);
+        Assert.Empty(ingest.Document("doc-unscanned").Claims);
+        Assert.Empty(ingest.Document("doc-unscanned").StageReports);
+        Assert.Null(ingest.Document("doc-unscanned").Failure);
+
+        // Found clean: the waiting job gets it processed.
+        ingest.Read("doc-unscanned", d => d.Status = DocumentStatus.Queued);
+        await Eventually.UntilAsync(() => ingest.Read("doc-unscanned", d => d.Result is not null), Patience, "the document is processed once queued\n" + worker.Output);
+        Assert.Equal(DocumentStatus.Completed, ingest.Document("doc-unscanned").Status);
+    }
+
     private static Dictionary<string, string> Faults(Dictionary<string, string> settings)
     {
         settings["SUITE_ALLOW_FAULT_INJECTION"] = "1";

@@ -95,6 +95,13 @@ internal sealed class FakeIngest : IAsyncDisposable
                     return Problem(404, "document_not_found");
                 }
 
+                if (d.Status == DocumentStatus.AwaitingScan)
+                {
+                    // As IngestService: a document awaiting its malware scan is never claimed.
+                    d.NotScannedClaims++;
+                    return Problem(409, "document_not_scanned");
+                }
+
                 if (!DocumentStatus.IsTerminal(d.Status))
                 {
                     d.LeaseToken++;
@@ -297,6 +304,9 @@ internal sealed class FakeDocument(string id, string fileName, byte[] content)
     public int StaleWrites { get; set; }
 
     public int Heartbeats { get; set; }
+
+    /// <summary>Claims refused with 409 document_not_scanned while the document was awaiting its scan.</summary>
+    public int NotScannedClaims { get; set; }
 
     public List<ReleaseReport> Releases { get; } = [];
 
