@@ -23,6 +23,8 @@ internal sealed partial class CatalogDb
     private readonly ILogger<CatalogDb> _logger;
     private readonly DatabaseMetrics? _databaseMetrics;
     private readonly ResilienceMetrics? _resilienceMetrics;
+    private readonly SQLitePCL.strdelegate_trace _countStatement;
+    private long _statements;
 
     public CatalogDb(string path, CatalogState state, ILogger<CatalogDb> logger, DatabaseMetrics? databaseMetrics = null, ResilienceMetrics? resilienceMetrics = null)
     {
@@ -31,6 +33,12 @@ internal sealed partial class CatalogDb
         _logger = logger;
         _databaseMetrics = databaseMetrics;
         _resilienceMetrics = resilienceMetrics;
+        // SQLite's trace hook runs once per statement executed: the count proves queries stay bounded (Req PERF-4).
+        _countStatement = (_, _) =>
+        {
+            Interlocked.Increment(ref _statements);
+            _databaseMetrics?.Statement(DatabaseName);
+        };
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
@@ -41,6 +49,9 @@ internal sealed partial class CatalogDb
     }
 
     public string Path { get; }
+
+    /// <summary>SQL statements executed on the catalog's connections since start (pragmas included).</summary>
+    public long StatementsExecuted => Interlocked.Read(ref _statements);
 
     /// <summary>Opens a connection with the per-connection settings; only the initializer may skip the availability check.</summary>
     public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken, bool requireAvailable = true)
@@ -54,6 +65,7 @@ internal sealed partial class CatalogDb
         try
         {
             await connection.OpenAsync(cancellationToken);
+            SQLitePCL.raw.sqlite3_trace(connection.Handle, _countStatement, null);
             await using var pragmas = connection.CreateCommand();
             // synchronous is per connection: FULL so that a committed upload survives a power loss, not only kill -9.
             pragmas.CommandText = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;";

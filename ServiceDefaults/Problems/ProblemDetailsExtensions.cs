@@ -13,6 +13,9 @@ public static class ProblemDetailsExtensions
     public static IServiceCollection AddApiProblemDetails(this IServiceCollection services)
     {
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx => ApiProblem.Enrich(ctx.ProblemDetails, ctx.HttpContext));
+        // A parameter or body minimal APIs cannot bind throws BadHttpRequestException, whose message names it ("Failed
+        // to bind parameter "int limit" from "x""), instead of a bare 400; the handler below turns it into a problem.
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         return services;
     }
 

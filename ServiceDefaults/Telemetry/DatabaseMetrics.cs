@@ -7,19 +7,24 @@ namespace Suite.ServiceDefaults.Telemetry;
 /// Database errors (meter <c>Suite.Database</c>, counter <c>suite.db.errors{db, code, kind}</c>; Prometheus
 /// <c>suite_db_errors_total</c>): every SQLite error a service's database layer sees, with the primary result code
 /// (5 BUSY, 6 LOCKED, 11 CORRUPT, 13 FULL, 26 NOTADB, ...) and its kind (busy, corrupt, full, other), whether it was
-/// retried away or not.
+/// retried away or not; and every statement executed (<c>suite.db.statements{db}</c>), where a request's cost shows.
 /// </summary>
 public sealed class DatabaseMetrics
 {
     public const string MeterName = "Suite.Database";
 
     private readonly Counter<long> _errors;
+    private readonly Counter<long> _statements;
 
     public DatabaseMetrics(IMeterFactory meterFactory)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
-        _errors = meterFactory.Create(MeterName).CreateCounter<long>("suite.db.errors", "{error}", "Database errors by database, SQLite result code and kind");
+        var meter = meterFactory.Create(MeterName);
+        _errors = meter.CreateCounter<long>("suite.db.errors", "{error}", "Database errors by database, SQLite result code and kind");
+        _statements = meter.CreateCounter<long>("suite.db.statements", "{statement}", "SQL statements executed, by database");
     }
+
+    public void Statement(string database) => _statements.Add(1, new KeyValuePair<string, object?>("db", database));
 
     public void Error(string database, int sqliteErrorCode)
     {

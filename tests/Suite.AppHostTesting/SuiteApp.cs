@@ -98,10 +98,15 @@ public sealed class SuiteApp : IAsyncDisposable
     /// <summary>The http endpoint of a resource (for replicas: Aspire's proxy in front of them).</summary>
     public Uri GetEndpoint(string resource) => App.GetEndpoint(resource, "http");
 
-    /// <summary>A client of the gateway that sends the development API key the AppHost gives the gateway by default.</summary>
-    public HttpClient CreateGatewayClient(string apiKey = GatewayApiKeyExtensions.DevelopmentKey, TimeSpan? timeout = null)
+    /// <summary>
+    /// A client of the gateway that sends the development API key the AppHost gives the gateway by default and, unless
+    /// told not to, waits out the gateway's rate limit as a well-behaved client does (<see cref="RateLimitRetryHandler"/>).
+    /// </summary>
+    public HttpClient CreateGatewayClient(string apiKey = GatewayApiKeyExtensions.DevelopmentKey, TimeSpan? timeout = null, bool honourRateLimits = true)
     {
-        var client = new HttpClient { BaseAddress = GetEndpoint("gateway"), Timeout = timeout ?? TimeSpan.FromSeconds(60) };
+        var client = honourRateLimits ? new HttpClient(new RateLimitRetryHandler()) : new HttpClient();
+        client.BaseAddress = GetEndpoint("gateway");
+        client.Timeout = timeout ?? TimeSpan.FromMinutes(2);
         client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
         return client;
     }
