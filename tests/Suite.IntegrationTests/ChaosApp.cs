@@ -72,6 +72,14 @@ public sealed class ChaosApp : RunningSuite
             ingest.WithEnvironment(name, value);
         }
 
+        // Chaos runs upload their whole batch at once, as a bulk client granted a larger upload quota would; the
+        // default per-client limit is the front door's business (FrontDoorSuiteTests), not these tests'.
+        builder.WithEnvironment("gateway", new Dictionary<string, string>
+        {
+            ["Gateway__RateLimits__Uploads__TokenLimit"] = "500",
+            ["Gateway__RateLimits__Uploads__TokensPerPeriod"] = "100",
+        });
+
         var chaos = new ChaosApp(rulesFile, workDirectory);
         await chaos.StartAsync(builder);
         chaos.Ingest = new HttpClient { BaseAddress = chaos.App.GetEndpoint("ingest"), Timeout = TimeSpan.FromSeconds(30) };
