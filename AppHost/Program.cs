@@ -33,6 +33,7 @@ var gateway = builder.AddProject<Projects.Gateway>("gateway")
     .WaitFor(ingest).WaitFor(bridge)
     .WithGatewayEndpoint()
     .WithGatewayApiKey()
+    .WithUploadBodyLimit()
     .WithSuiteDefaults();
 
 bridge.WithPublicBaseUrl(gateway);

@@ -123,7 +123,7 @@ public static class ClamAvExtensions
     }
 
     /// <summary>The largest upload ingest accepts (its <c>Ingest:MaxUploadBytes</c>, given to the AppHost too); clamd must take it whole.</summary>
-    private static long StreamLimit(IConfiguration configuration)
+    internal static long StreamLimit(IConfiguration configuration)
     {
         var text = configuration["Ingest:MaxUploadBytes"];
         var limit = DefaultMaxUploadBytes;

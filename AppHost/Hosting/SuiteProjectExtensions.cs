@@ -43,4 +43,16 @@ public static class SuiteProjectExtensions
 
         return builder.WithHttpEndpoint(port: port == 0 ? null : port).WithExternalHttpEndpoints();
     }
+
+    /// <summary>
+    /// The gateway refuses an upload body over ingest's limit (the AppHost's <c>Ingest:MaxUploadBytes</c>, default
+    /// 100 MiB) plus room for the multipart framing, itself and while it streams: one setting for both services.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithUploadBodyLimit(this IResourceBuilder<ProjectResource> gateway)
+    {
+        ArgumentNullException.ThrowIfNull(gateway);
+        const long multipartFraming = 1024 * 1024;
+        var limit = ClamAvExtensions.StreamLimit(gateway.ApplicationBuilder.Configuration) + multipartFraming;
+        return gateway.WithEnvironment("ReverseProxy__Routes__uploads__MaxRequestBodySize", limit.ToString(CultureInfo.InvariantCulture));
+    }
 }

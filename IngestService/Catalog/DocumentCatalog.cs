@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Suite.Contracts;
+using static IngestService.Catalog.CatalogCommands;
 
 namespace IngestService.Catalog;
 
@@ -389,20 +390,7 @@ internal sealed class DocumentCatalog(CatalogDb db, TimeProvider time)
             }
 
             var now = Now();
-            await using (var retry = Command(connection, transaction, CatalogSql.Retry))
-            {
-                retry.Parameters.AddWithValue("@status", DocumentStatus.Queued);
-                retry.Parameters.AddWithValue("@now", now);
-                retry.Parameters.AddWithValue("@id", id);
-                await retry.ExecuteNonQueryAsync(ct);
-            }
-
-            await using (var reset = Command(connection, transaction, CatalogSql.ResetStagesWithoutCheckpoint))
-            {
-                reset.Parameters.AddWithValue("@status", StageStatus.Pending);
-                reset.Parameters.AddWithValue("@id", id);
-                await reset.ExecuteNonQueryAsync(ct);
-            }
+            await ResetForRetryAsync(connection, transaction, id, DocumentStatus.Queued, now, ct);
 
             var checkpointed = await CheckpointStagesAsync(connection, transaction, id, ct);
             await InsertEventAsync(connection, transaction, id, now, DocumentEventKinds.Retried, null, null, null,
@@ -742,30 +730,7 @@ internal sealed class DocumentCatalog(CatalogDb db, TimeProvider time)
         return PipelineStageNames.All.Where(checkpointed.Contains).Concat(checkpointed.Except(PipelineStageNames.All)).ToList();
     }
 
-    private static async Task InsertEventAsync(
-        SqliteConnection connection,
-        SqliteTransaction transaction,
-        string id,
-        string at,
-        string kind,
-        string? stage = null,
-        long? lease = null,
-        string? worker = null,
-        string? detail = null,
-        CancellationToken ct = default)
-    {
-        await using var insert = Command(connection, transaction, CatalogSql.InsertEvent);
-        insert.Parameters.AddWithValue("@id", id);
-        insert.Parameters.AddWithValue("@at", at);
-        insert.Parameters.AddWithValue("@kind", kind);
-        insert.Parameters.AddWithValue("@stage", (object?)stage ?? DBNull.Value);
-        insert.Parameters.AddWithValue("@lease", (object?)lease ?? DBNull.Value);
-        insert.Parameters.AddWithValue("@worker", (object?)worker ?? DBNull.Value);
-        insert.Parameters.AddWithValue("@detail", (object?)(detail is null ? null : Clip(detail, 4000)) ?? DBNull.Value);
-        await insert.ExecuteNonQueryAsync(ct);
-    }
 
-    private static string Clip(string text, int max) => text.Length <= max ? text : text[..max];
 
     private static async Task TouchAsync(SqliteConnection connection, SqliteTransaction transaction, string id, string now, CancellationToken ct)
     {
@@ -809,13 +774,6 @@ internal sealed class DocumentCatalog(CatalogDb db, TimeProvider time)
 
     private static string? NullableString(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
-    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql)
-    {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        return command;
-    }
 
     private string Now() => CatalogTime.ToText(time.GetUtcNow());
 }

@@ -1,6 +1,7 @@
 using IngestService.Catalog;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
+using static IngestService.Catalog.CatalogCommands;
 
 namespace IngestService.Documents;
 
@@ -86,11 +87,4 @@ internal sealed class UploadKeys(CatalogDb db, TimeProvider time, IOptions<Inges
 
     private TimeSpan Retention => TimeSpan.FromHours(options.Value.IdempotencyKeyHours);
 
-    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql)
-    {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        return command;
-    }
 }

@@ -1,6 +1,7 @@
 using IngestService.Catalog;
 using Microsoft.Data.Sqlite;
 using Suite.Contracts;
+using static IngestService.Catalog.CatalogCommands;
 
 namespace IngestService.Scanning;
 
@@ -38,7 +39,7 @@ internal sealed class ScanCatalog(CatalogDb db, TimeProvider time)
             // With scanning switched off nothing was scanned: the row says not_scanned, the history stays as it was.
             if (result == Clean)
             {
-                await InsertEventAsync(connection, transaction, id, now, DocumentEventKinds.Scanned, "malware scan: clean", ct);
+                await InsertEventAsync(connection, transaction, id, now, DocumentEventKinds.Scanned, detail: "malware scan: clean", ct: ct);
             }
 
             return true;
@@ -79,7 +80,7 @@ internal sealed class ScanCatalog(CatalogDb db, TimeProvider time)
                 await skip.ExecuteNonQueryAsync(ct);
             }
 
-            await InsertEventAsync(connection, transaction, id, now, DocumentEventKinds.Rejected, $"{DeliveryErrorCodes.MalwareDetected}: {signature}", ct);
+            await InsertEventAsync(connection, transaction, id, now, DocumentEventKinds.Rejected, detail: $"{DeliveryErrorCodes.MalwareDetected}: {signature}", ct: ct);
             deleteFile();
             return true;
         }, cancellationToken, repeatable: false);
@@ -97,7 +98,7 @@ internal sealed class ScanCatalog(CatalogDb db, TimeProvider time)
             update.Parameters.AddWithValue("@awaiting", DocumentStatus.AwaitingScan);
             if (await update.ExecuteNonQueryAsync(ct) > 0)
             {
-                await InsertEventAsync(connection, transaction, id, now, DocumentEventKinds.ScanHeld, text, ct);
+                await InsertEventAsync(connection, transaction, id, now, DocumentEventKinds.ScanHeld, detail: text, ct: ct);
             }
 
             return 0;
@@ -157,45 +158,13 @@ internal sealed class ScanCatalog(CatalogDb db, TimeProvider time)
             }
 
             var now = Now();
-            await using (var retry = Command(connection, transaction, CatalogSql.Retry))
-            {
-                retry.Parameters.AddWithValue("@status", DocumentStatus.AwaitingScan);
-                retry.Parameters.AddWithValue("@now", now);
-                retry.Parameters.AddWithValue("@id", id);
-                await retry.ExecuteNonQueryAsync(ct);
-            }
+            await ResetForRetryAsync(connection, transaction, id, DocumentStatus.AwaitingScan, now, ct);
 
-            await using (var reset = Command(connection, transaction, CatalogSql.ResetStagesWithoutCheckpoint))
-            {
-                reset.Parameters.AddWithValue("@status", StageStatus.Pending);
-                reset.Parameters.AddWithValue("@id", id);
-                await reset.ExecuteNonQueryAsync(ct);
-            }
-
-            await InsertEventAsync(connection, transaction, id, now, DocumentEventKinds.Retried, $"was {status}, never found clean: scanned before it is queued", ct);
+            await InsertEventAsync(connection, transaction, id, now, DocumentEventKinds.Retried, detail: $"was {status}, never found clean: scanned before it is queued", ct: ct);
             return true;
         }, cancellationToken);
 
-    private static async Task InsertEventAsync(SqliteConnection connection, SqliteTransaction transaction, string id, string at, string kind, string detail, CancellationToken ct)
-    {
-        await using var insert = Command(connection, transaction, CatalogSql.InsertEvent);
-        insert.Parameters.AddWithValue("@id", id);
-        insert.Parameters.AddWithValue("@at", at);
-        insert.Parameters.AddWithValue("@kind", kind);
-        insert.Parameters.AddWithValue("@stage", DBNull.Value);
-        insert.Parameters.AddWithValue("@lease", DBNull.Value);
-        insert.Parameters.AddWithValue("@worker", DBNull.Value);
-        insert.Parameters.AddWithValue("@detail", detail.Length > 4000 ? detail[..4000] : detail);
-        await insert.ExecuteNonQueryAsync(ct);
-    }
 
-    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql)
-    {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        return command;
-    }
 
     private string Now() => CatalogTime.ToText(time.GetUtcNow());
 }

@@ -125,6 +125,24 @@ public sealed class AppModelTests
     }
 
     [Fact]
+    [Trait("Req", "SEC-1")]
+    [Trait("Req", "SEC-2")]
+    public async Task The_gateway_gets_the_development_key_as_a_secret_parameter_unless_one_is_configured_and_ingests_upload_limit()
+    {
+        var builder = await SuiteAppBuilder.CreateAsync(["--Ingest:MaxUploadBytes=5000000"]);
+        var gateway = await EnvironmentOf(builder.Builder.Resources.Single(r => r.Name == "gateway"));
+        Assert.Equal("local", gateway["Gateway__ApiKeys__0__Name"]);
+        Assert.Equal("suite-dev-key", gateway["Gateway__ApiKeys__0__Key"]);
+        Assert.Equal("6048576", gateway["ReverseProxy__Routes__uploads__MaxRequestBodySize"]);
+        Assert.True(Assert.IsType<ParameterResource>(builder.Builder.Resources.Single(r => r.Name == "gateway-api-key")).Secret);
+
+        var configured = await SuiteAppBuilder.CreateAsync(["--Parameters:gateway-api-key=an-operator-chosen-key"]);
+        var withKey = await EnvironmentOf(configured.Builder.Resources.Single(r => r.Name == "gateway"));
+        Assert.Equal("an-operator-chosen-key", withKey["Gateway__ApiKeys__0__Key"]);
+        Assert.Equal("105906176", withKey["ReverseProxy__Routes__uploads__MaxRequestBodySize"]);
+    }
+
+    [Fact]
     public void Restart_delays_double_from_1_s_up_to_30_s()
     {
         var policy = new RestartOnCrashAnnotation();
