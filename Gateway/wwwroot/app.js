@@ -367,7 +367,7 @@ async function exportToLabelStudio(current) {
     };
     show();
     await pollUntil(async () => {
-      exported = await getJson(`/api/exports/${exported.id ?? exported.exportId}`, { signal: current.controller.signal });
+      exported = await getJson(`/api/exports/${exported.exportId}`, { signal: current.controller.signal });
       show();
       return exported.state === 'delivered' || exported.state === 'failed';
     }, POLL_LIST_MS, current.controller.signal, quietly());
@@ -462,8 +462,11 @@ function renderPage(page, order, stages) {
     group.append(title, svg('rect', { x, y, width: Math.max(box.right - box.left, 1), height: Math.max(box.top - box.bottom, 1) }));
     const number = order.get(block.id);
     if (number) {
-      group.append(svg('rect', { class: 'order-bg', x, y, width: label * (String(number).length * 0.62 + 0.5), height: label * 1.15 }));
-      const text = svg('text', { x: x + label * 0.25, y: y + label * 0.92, 'font-size': label });
+      // The number sits just left of the box's top-left corner, so it covers none of the block's text.
+      const width = label * (String(number).length * 0.62 + 0.5);
+      const left = Math.max(0, x - width);
+      group.append(svg('rect', { class: 'order-bg', x: left, y, width, height: label * 1.15 }));
+      const text = svg('text', { x: left + label * 0.25, y: y + label * 0.92, 'font-size': label });
       text.textContent = String(number);
       group.append(text);
     }

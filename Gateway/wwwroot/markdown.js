@@ -33,7 +33,7 @@ export function renderMarkdown(source, { image } = {}) {
       continue;
     }
 
-    const heading = /^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$/.exec(line);
+    const heading = /^\s{0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$/.exec(line);
     if (heading) {
       out.append(inline(el(`h${heading[1].length}`), heading[2], options));
       i++;
@@ -206,9 +206,14 @@ function linkAt(text, start) {
     if (text[k] === '[') depth++;
     if (text[k] === ']' && --depth === 0) {
       if (text[k + 1] !== '(') return null;
-      const close = text.indexOf(')', k + 2);
-      if (close < 0) return null;
-      return { label: text.slice(start + 1, k), url: text.slice(k + 2, close).trim().split(/\s+/)[0], end: close + 1 };
+      let open = 1;
+      for (let close = k + 2; close < text.length; close++) {
+        if (text[close] === '(') open++;
+        if (text[close] === ')' && --open === 0) {
+          return { label: text.slice(start + 1, k), url: text.slice(k + 2, close).trim().split(/\s+/)[0], end: close + 1 };
+        }
+      }
+      return null;
     }
   }
   return null;
