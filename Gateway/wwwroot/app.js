@@ -144,6 +144,10 @@ async function loadListPage(cursor) {
 
 function renderList() {
   const rows = [...list.items.values()].sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''));
+  // Rebuilt only when something shown changed, so a poll never replaces a row under the pointer for nothing.
+  const shown = JSON.stringify([view?.id, list.cursor, rows.map((d) => [d.id, d.status, d.fileName])]);
+  if (shown === list.shown) return;
+  list.shown = shown;
   $('#documents tbody').replaceChildren(...rows.map((doc) => el('tr', { dataset: { id: doc.id, status: doc.status }, className: doc.id === view?.id ? 'selected' : '' },
     el('td', {}, el('a', { href: `#doc=${doc.id}`, text: doc.fileName })),
     el('td', {}, statusBadge(doc.status)),
