@@ -1,4 +1,5 @@
-// Gateway: the suite's only public entry. API keys, per-client rate limits and path checks, then YARP.
+// Gateway: the suite's only public entry. API keys, per-client rate limits and path checks, then YARP; the document
+// viewer's static files at / (no key: the page asks for it and sends it to /api itself).
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
@@ -10,6 +11,7 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.UseFrontDoor();
+app.MapViewer();
 app.MapDocumentProxy();
 app.MapPublicApiReference();
 
