@@ -77,13 +77,16 @@ public sealed class GatewayRoutingTests
         await using var gateway = GatewayFor(first.Url, second.Url);
         using var client = gateway.CreateKeyedClient();
 
+        // Service discovery resolves the destinations asynchronously: wait until both are in the cluster.
+        var lookup = gateway.Services.GetRequiredService<Yarp.ReverseProxy.IProxyStateLookup>();
+        await Eventually.UntilAsync(() => lookup.TryGetCluster("ingest", out var resolved) && resolved.Destinations.Count == 2,
+            TimeSpan.FromSeconds(10), "both ingest replicas are resolved");
         for (var i = 0; i < 6; i++)
         {
             using var response = await client.GetAsync(new Uri("/api/documents", UriKind.Relative));
             response.EnsureSuccessStatusCode();
         }
 
-        var lookup = gateway.Services.GetRequiredService<Yarp.ReverseProxy.IProxyStateLookup>();
         Assert.True(lookup.TryGetCluster("ingest", out var cluster));
         Assert.Equal(2, cluster.Destinations.Count);
         Assert.NotEmpty(first.Paths);
