@@ -167,9 +167,18 @@ internal static class EventEndpoints
             ? (value, null)
             : (0, EventProblems.InvalidAfter(text, fromHeader));
 
-    /// <summary>Caps the socket's kernel send buffer, so a client that stops reading is noticed after a bounded amount of data.</summary>
+    /// <summary>
+    /// Caps the socket's kernel send buffer, so a client that stops reading is noticed after a bounded amount of data; and
+    /// leaves slow clients to the stream's own rule (which says why it drops one) instead of Kestrel's minimum response
+    /// data rate (which would cut the connection without a word).
+    /// </summary>
     private static void LimitSendBuffer(HttpContext http, EventOptions options)
     {
+        if (http.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.IHttpMinResponseDataRateFeature>() is { } rate)
+        {
+            rate.MinDataRate = null;
+        }
+
         if (options.SocketSendBufferBytes > 0 && http.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
         {
             socket.SendBufferSize = options.SocketSendBufferBytes;

@@ -51,11 +51,10 @@ internal sealed class EventMetrics
         Interlocked.Decrement(ref _open);
         _connections.Add(-1, Tag("protocol", protocol), Tag("feed", feed));
         _closed.Add(1, Tag("protocol", protocol), Tag("reason", reason));
-        if (reason is StreamCloseReasons.SlowConsumer or StreamCloseReasons.DeadPeer)
-        {
-            _dropped.Add(1, Tag("protocol", protocol), Tag("reason", reason));
-        }
     }
+
+    /// <summary>The server decided to drop a stream (counted then, before its close completes).</summary>
+    public void Dropped(string protocol, string reason) => _dropped.Add(1, Tag("protocol", protocol), Tag("reason", reason));
 
     public void Delivered(string protocol, double? lagMs)
     {

@@ -38,7 +38,7 @@ internal sealed partial class EventStream(
         ArgumentNullException.ThrowIfNull(sink);
         ArgumentNullException.ThrowIfNull(feed);
         metrics.Opened(sink.Protocol, feed.Name);
-        var run = new Run(sink, feed, after, requestAborted, lifetime.ApplicationStopping, _options);
+        var run = new Run(sink, feed, after, requestAborted, lifetime.ApplicationStopping, _options, dropped => metrics.Dropped(sink.Protocol, dropped));
         var reason = StreamCloseReasons.Error;
         try
         {
@@ -48,7 +48,6 @@ internal sealed partial class EventStream(
                 : await catalog.ClientHeadAsync(feed.Client!, run.Stopping);
             var producer = Task.Run(() => ProduceAsync(run));
             reason = await WriteAsync(run);
-            run.Stop(reason);
             await producer;
         }
         catch (OperationCanceledException) when (run.Reason is not null)
@@ -176,8 +175,8 @@ internal sealed partial class EventStream(
 
                 if (!more)
                 {
-                    // The producer stopped without an end: a stop (its reason is set) or the feed went away.
-                    return run.Reason ?? StreamCloseReasons.Error;
+                    // The producer stopped without an end: a stop (its reason is set), or it failed.
+                    break;
                 }
 
                 while (run.Reason is null && reader.TryRead(out var frame))
@@ -192,7 +191,8 @@ internal sealed partial class EventStream(
                     else
                     {
                         await SendAsync(run, ct => run.Sink.WriteEndAsync(frame.EndStatus!, ct));
-                        return StreamCloseReasons.End;
+                        // Before the client's answer to the close can arrive: the stream ended, it was not closed on it.
+                        run.Stop(StreamCloseReasons.End);
                     }
                 }
             }
@@ -206,7 +206,8 @@ internal sealed partial class EventStream(
             run.Stop(StreamCloseReasons.DeadPeer);
         }
 
-        var reason = run.Reason ?? StreamCloseReasons.Error;
+        run.Stop(StreamCloseReasons.Error);
+        var reason = run.Reason!;
         using var closing = new CancellationTokenSource(_options.CloseTimeout);
         await run.Sink.CloseAsync(reason, run.LastDelivered, closing.Token);
         return reason;
@@ -251,7 +252,8 @@ internal sealed partial class EventStream(
     }
 
     /// <summary>
-    /// The state of one stream. <see cref="Stop"/> (first reason wins) ends the producer and the writer's waits at once;
+    /// The state of one stream. <see cref="Stop"/> (first reason wins; a drop is counted when decided) ends the producer
+    /// and the writer's waits at once;
     /// a write in progress gets <c>Events:CloseTimeoutSeconds</c> to finish (so a close can follow it), or at once when
     /// the client is gone.
     /// </summary>
@@ -262,10 +264,13 @@ internal sealed partial class EventStream(
         private readonly TimeSpan _closeTimeout;
         private readonly CancellationTokenRegistration _shutdown;
         private readonly CancellationTokenRegistration _aborted;
+        private readonly Action<string> _dropped;
         private string? _reason;
 
-        public Run(IEventSink sink, StreamFeed feed, long after, CancellationToken requestAborted, CancellationToken shutdown, EventOptions options)
+        public Run(
+            IEventSink sink, StreamFeed feed, long after, CancellationToken requestAborted, CancellationToken shutdown, EventOptions options, Action<string> dropped)
         {
+            _dropped = dropped;
             Sink = sink;
             Feed = feed;
             After = after;
@@ -279,7 +284,7 @@ internal sealed partial class EventStream(
                 FullMode = BoundedChannelFullMode.Wait,
             });
             _shutdown = shutdown.Register(() => Stop(StreamCloseReasons.Shutdown));
-            _aborted = requestAborted.Register(() => Stop(StreamCloseReasons.ClientClosed));
+            _aborted = requestAborted.Register(() => Stop(sink.AbortReason));
             _ = sink.PeerGone.ContinueWith(gone => Stop(gone.Result), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
 
@@ -306,6 +311,11 @@ internal sealed partial class EventStream(
             if (Interlocked.CompareExchange(ref _reason, reason, null) is not null)
             {
                 return;
+            }
+
+            if (reason is StreamCloseReasons.SlowConsumer or StreamCloseReasons.DeadPeer)
+            {
+                _dropped(reason);
             }
 
             try

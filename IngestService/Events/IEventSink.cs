@@ -9,6 +9,9 @@ internal interface IEventSink
     /// <summary>Whether the stream writes its own heartbeats (SSE comments); a WebSocket pings at the protocol level.</summary>
     bool WritesHeartbeats { get; }
 
+    /// <summary>Why a stream ends whose request was aborted (the connection broke): an SSE client leaving does just that; a WebSocket client closes first.</summary>
+    string AbortReason { get; }
+
     /// <summary>Completes when the client went away (closed, or found dead), with the close reason; never faults.</summary>
     Task<string> PeerGone { get; }
 

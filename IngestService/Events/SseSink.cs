@@ -27,6 +27,8 @@ internal sealed class SseSink : IEventSink
 
     public bool WritesHeartbeats => true;
 
+    public string AbortReason => StreamCloseReasons.ClientClosed;
+
     public Task<string> PeerGone => _gone.Task;
 
     /// <summary>Sends the response headers (200, text/event-stream, no caching or transformation, no buffering).</summary>

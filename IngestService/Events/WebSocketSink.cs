@@ -27,6 +27,8 @@ internal sealed class WebSocketSink : IEventSink
 
     public bool WritesHeartbeats => false;
 
+    public string AbortReason => StreamCloseReasons.DeadPeer;
+
     public Task<string> PeerGone => _gone.Task;
 
     /// <summary>Accepts the upgrade with the heartbeat settings and starts reading what the client sends.</summary>
@@ -49,11 +51,8 @@ internal sealed class WebSocketSink : IEventSink
 
     public Task WriteHeartbeatAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public async Task WriteEndAsync(string status, CancellationToken cancellationToken)
-    {
-        await _socket.SendAsync(EventJson.End(status, withType: true), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
-        await CloseAsync(StreamCloseReasons.End, 0, cancellationToken);
-    }
+    public Task WriteEndAsync(string status, CancellationToken cancellationToken) =>
+        _socket.SendAsync(EventJson.End(status, withType: true), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
 
     public async Task CloseAsync(string reason, long lastDelivered, CancellationToken cancellationToken)
     {
