@@ -37,7 +37,7 @@ internal static class EventSql
     public const string SelectChangesAfter =
         "SELECT position, document_id, client FROM progress_events WHERE position > @after ORDER BY position LIMIT @limit;";
 
-    public const string SelectLastPosition = "SELECT COALESCE(MAX(position), 0) FROM progress_events;";
+    public const string SelectLastPosition = "SELECT COALESCE(MAX(position), 0) FROM progress_events WHERE position >= 0;";
 
     /// <summary>Whether a stage is running (page progress is recorded only then).</summary>
     public const string SelectStageStatus = "SELECT status FROM document_stages WHERE document_id = @id AND name = @name;";

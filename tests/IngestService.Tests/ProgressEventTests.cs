@@ -22,10 +22,21 @@ public sealed class EventsFixture : IAsyncLifetime
 }
 
 /// <summary>
+/// The event tests run alone: they stream thousands of events over real sockets, and the allocation and latency
+/// measurements of other tests of this process must not count them.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class EventsCollection
+{
+    public const string Name = "events";
+}
+
+/// <summary>
 /// Progress events of one IngestService over real sockets: the contract of both protocols (types, fields, seq, end),
 /// resumption, heartbeats, dead and slow clients, restart and shutdown, the per-client feed and bounded page progress.
 /// The worker is played through the internal API, so every event is known in advance.
 /// </summary>
+[Collection(EventsCollection.Name)]
 public sealed class ProgressEventTests(EventsFixture fixture) : IClassFixture<EventsFixture>
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
