@@ -23,6 +23,9 @@ internal sealed class WebSocketSink : IEventSink
         _closeTimeout = closeTimeout;
     }
 
+    /// <summary>The subprotocol selected when offered: the event JSON messages of docs/events.md.</summary>
+    public const string EventsProtocol = "suite-events";
+
     public string Protocol => "websocket";
 
     public bool WritesHeartbeats => false;
@@ -38,6 +41,8 @@ internal sealed class WebSocketSink : IEventSink
         ArgumentNullException.ThrowIfNull(options);
         var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
+            // A browser offers it (beside its key, which the gateway removed): a subprotocol offered must be selected.
+            SubProtocol = http.WebSockets.WebSocketRequestedProtocols.Contains(EventsProtocol) ? EventsProtocol : null,
             KeepAliveInterval = options.Heartbeat,
             KeepAliveTimeout = options.HeartbeatTimeout,
         });
