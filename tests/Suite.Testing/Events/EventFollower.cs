@@ -114,13 +114,17 @@ public sealed class EventFollower : IAsyncDisposable
     }
 
     /// <summary>Follows a WebSocket at <paramref name="uri"/> (ws://); with <paramref name="read"/> false it connects and never reads.</summary>
-    public static EventFollower WebSocket(Uri uri, IReadOnlyDictionary<string, string>? headers = null, int? receiveBufferBytes = null, bool read = true)
+    public static EventFollower WebSocket(
+        Uri uri, IReadOnlyDictionary<string, string>? headers = null, int? receiveBufferBytes = null, bool read = true, IReadOnlyList<string>? subProtocols = null)
     {
         ArgumentNullException.ThrowIfNull(uri);
         var follower = new EventFollower(AfterIn(uri.Query));
-        follower._run = Task.Run(() => follower.RunWebSocketAsync(uri, headers, receiveBufferBytes, read));
+        follower._run = Task.Run(() => follower.RunWebSocketAsync(uri, headers, receiveBufferBytes, read, subProtocols));
         return follower;
     }
+
+    /// <summary>The subprotocol the server selected (WebSocket).</summary>
+    public string? SubProtocol { get; private set; }
 
     /// <summary>Waits until at least <paramref name="count"/> events arrived (bounded).</summary>
     public Task WaitForEventsAsync(int count, TimeSpan timeout) =>
@@ -260,13 +264,14 @@ public sealed class EventFollower : IAsyncDisposable
         }
     }
 
-    private async Task RunWebSocketAsync(Uri uri, IReadOnlyDictionary<string, string>? headers, int? receiveBufferBytes, bool read)
+    private async Task RunWebSocketAsync(Uri uri, IReadOnlyDictionary<string, string>? headers, int? receiveBufferBytes, bool read, IReadOnlyList<string>? subProtocols)
     {
         ClientWebSocket? socket = null;
         try
         {
-            socket = await WebSocketText.ConnectAsync(uri, headers, receiveBufferBytes, _stop.Token);
+            socket = await WebSocketText.ConnectAsync(uri, headers, receiveBufferBytes, _stop.Token, subProtocols);
             HttpStatus = 101;
+            SubProtocol = socket.SubProtocol;
             _firstByte.TrySetResult();
             if (!read)
             {

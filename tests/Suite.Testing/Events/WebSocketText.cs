@@ -13,13 +13,19 @@ public static class WebSocketText
     /// that small (a client that stops reading then fills up fast).
     /// </summary>
     public static async Task<ClientWebSocket> ConnectAsync(
-        Uri uri, IReadOnlyDictionary<string, string>? headers = null, int? receiveBufferBytes = null, CancellationToken cancellationToken = default)
+        Uri uri, IReadOnlyDictionary<string, string>? headers = null, int? receiveBufferBytes = null, CancellationToken cancellationToken = default,
+        IReadOnlyList<string>? subProtocols = null)
     {
         ArgumentNullException.ThrowIfNull(uri);
         var socket = new ClientWebSocket();
         foreach (var (name, value) in headers ?? new Dictionary<string, string>())
         {
             socket.Options.SetRequestHeader(name, value);
+        }
+
+        foreach (var protocol in subProtocols ?? [])
+        {
+            socket.Options.AddSubProtocol(protocol);
         }
 
         // Pings are the server's; the client answers them while it reads.
@@ -97,6 +103,10 @@ public static class WebSocketText
             }
         }
     }
+
+    /// <summary>The subprotocols a browser offers to authenticate at the gateway: <c>suite-events</c> and the key as <c>suite-key.&lt;base64url&gt;</c>.</summary>
+    public static IReadOnlyList<string> BrowserKeyProtocols(string apiKey) =>
+        ["suite-events", "suite-key." + Convert.ToBase64String(Encoding.UTF8.GetBytes(apiKey)).TrimEnd('=').Replace('+', '-').Replace('/', '_')];
 
     /// <summary>http(s) → ws(s) for the same authority.</summary>
     public static Uri ToWebSocket(Uri http) => new UriBuilder(http) { Scheme = http.Scheme == Uri.UriSchemeHttps ? "wss" : "ws" }.Uri;
