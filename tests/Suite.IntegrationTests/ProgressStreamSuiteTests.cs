@@ -6,18 +6,13 @@ using Suite.Testing.Events;
 
 namespace Suite.IntegrationTests;
 
-/// <summary>
-/// Progress streams of the whole suite, through the real gateway with the API key, while real workers process real
-/// PDFs (slowed down in one stage by fault injection, so clients can come and go mid-processing): resumption over SSE and
-/// WebSocket checked against the full history, IngestService restarted under following clients, a storm of 200
-/// clients with the liveness endpoints timed, and a WebSocket client that vanishes without closing.
-/// </summary>
-[Collection("pipeline-suite")]
-public sealed class ProgressStreamSuiteTests : IAsyncLifetime
+/// <summary>One suite for the progress stream tests: 2 workers with fault injection, short heartbeats, a large request bucket.</summary>
+public sealed class ProgressStreamSuite : IAsyncLifetime
 {
-    private const int HeartbeatSeconds = 2;
-    private static readonly TimeSpan Wait = TimeSpan.FromMinutes(3);
-    private ChaosApp _app = null!;
+    public const int HeartbeatSeconds = 2;
+    private ChaosApp? _app;
+
+    public ChaosApp App => _app ?? throw new InvalidOperationException("The suite is not started.");
 
     public async Task InitializeAsync()
     {
@@ -36,10 +31,30 @@ public sealed class ProgressStreamSuiteTests : IAsyncLifetime
                 ["Gateway__RateLimits__Requests__TokensPerPeriod"] = "1000",
             });
         // Slow enough to come and go mid-processing, quick enough for the CI budget.
-        await _app.SetFaultsAsync(new FaultSpec(PipelineStageNames.Layout, "slow", "slow-*.pdf", Seconds: 4));
+        await App.SetFaultsAsync(new FaultSpec(PipelineStageNames.Layout, "slow", "slow-*.pdf", Seconds: 4));
     }
 
-    public async Task DisposeAsync() => await _app.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>
+/// Progress streams of the whole suite, through the real gateway with the API key, while real workers process real
+/// PDFs (slowed down in one stage by fault injection, so clients can come and go mid-processing): resumption over SSE and
+/// WebSocket checked against the full history, IngestService restarted under following clients, a storm of 200
+/// clients with the liveness endpoints timed, and a WebSocket client that vanishes without closing.
+/// </summary>
+[Collection("pipeline-suite")]
+public sealed class ProgressStreamSuiteTests(ProgressStreamSuite suite) : IClassFixture<ProgressStreamSuite>
+{
+    private const int HeartbeatSeconds = ProgressStreamSuite.HeartbeatSeconds;
+    private static readonly TimeSpan Wait = TimeSpan.FromMinutes(3);
+    private readonly ChaosApp _app = suite.App;
 
     private HttpClient Gateway => _app.Gateway;
 
