@@ -420,6 +420,35 @@ public sealed class ProgressEventTests(EventsFixture fixture) : IClassFixture<Ev
     }
 
     [Fact]
+    [Trait("Req", "WS-1")]
+    [Trait("Req", "WS-6")]
+    public async Task Any_replica_serves_any_stream_woken_at_once_by_another_replicas_writes_through_redis()
+    {
+        // Two replicas on one storage root: the worker writes through one, the client follows on the other. The
+        // fallback poll is slowed to 20 s, so only the Redis notice can bring the events promptly.
+        var root = Directory.CreateTempSubdirectory("ingest-events-replicas-").FullName;
+        var slowPoll = new Dictionary<string, string?> { ["Events:PollIntervalMs"] = "20000" };
+        await using var writer = StartHost(slowPoll, root);
+        var id = await Api.UploadOkAsync(writer.Client, Api.MinimalPdf, "replicas.pdf");
+        await using var reader = StartHost(slowPoll, root);
+        await using var sse = EventFollower.Sse(reader.Client, Sse(id));
+        await using var ws = EventFollower.WebSocket(Ws(reader, Socket(id)));
+        await sse.WaitForEventsAsync(2, Wait);
+        await ws.WaitForEventsAsync(2, Wait);
+
+        var worker = new FakeWorker(writer.Client, id);
+        await worker.ClaimAsync();
+        await worker.StageAsync(PipelineStageNames.Validate, StageStatus.Running);
+        await worker.CompleteAsync();
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(sse.WaitFinishedAsync(Wait), ws.WaitFinishedAsync(Wait));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"the other replica's streams ended after {clock.Elapsed.TotalSeconds:F1} s");
+        Assert.Equal(["accepted", "queued", "claimed", "stage_started", "completed"], sse.Events.Select(e => e.Type));
+        Assert.Equal(sse.Events.Select(e => e.Json), ws.Events.Select(e => e.Json));
+        Assert.Equal("completed", ws.EndStatus);
+    }
+
+    [Fact]
     [Trait("Req", "SD-3")]
     public async Task On_shutdown_websockets_close_with_1012_naming_the_last_seq_and_sse_streams_say_so_before_ending()
     {

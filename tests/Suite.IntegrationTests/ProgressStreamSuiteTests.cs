@@ -177,7 +177,6 @@ public sealed class ProgressStreamSuiteTests(ProgressStreamSuite suite) : IClass
 
     [Fact]
     [Trait("Req", "WS-5")]
-    [Trait("Req", "PERF-1")]
     public async Task Two_hundred_clients_connecting_at_once_all_get_their_events_while_health_live_stays_responsive()
     {
         const int Clients = 200;
@@ -235,6 +234,73 @@ public sealed class ProgressStreamSuiteTests(ProgressStreamSuite suite) : IClass
         Assert.True(worst < 2000, $"/health/live took up to {worst:F0} ms during the storm (p95 {seen.Select(t => t.Ms).Order().ElementAt((int)(seen.Count * 0.95)):F0} ms)");
         Assert.True(results.Count(r => r.Result.Connections == 1) >= Clients * 9 / 10,
             $"nearly every client got everything on its first connection ({results.Count(r => r.Result.Connections == 1)} of {Clients})");
+    }
+
+    [Fact]
+    [Trait("Req", "PERF-1")]
+    public async Task With_50_uploads_at_once_10_live_progress_clients_and_the_workers_busy_api_p95_stays_under_500_ms_and_health_under_100_ms()
+    {
+        // Ten clients follow interactive documents (the workers take them first); fifty batch uploads arrive at once and
+        // keep both workers busy afterwards.
+        var followed = await Task.WhenAll(Enumerable.Range(0, 2).Select(i => UploadSlowAsync($"perf-{i}")));
+        var followers = Enumerable.Range(0, 10).Select(i => i % 2 == 0
+            ? EventFollower.Sse(Gateway, EventRoutes.DocumentEvents(followed[i % 2]))
+            : EventFollower.WebSocket(Ws(followed[i % 2], 0), headers: KeyHeader)).ToList();
+        var api = new List<double>();
+        var health = new List<double>();
+        using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var live = new Uri(_app.App.GetEndpoint("ingest"), "/health/live");
+        using var stop = new CancellationTokenSource();
+        var sampling = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                foreach (var (list, send) in new (List<double>, Func<Task<HttpResponseMessage>>)[]
+                         {
+                             (api, () => Gateway.GetAsync(new Uri($"/api/documents/{followed[0]}", UriKind.Relative))),
+                             (api, () => Gateway.GetAsync(new Uri("/api/documents?limit=20", UriKind.Relative))),
+                             (health, () => probe.GetAsync(live)),
+                         })
+                {
+                    var clock = Stopwatch.StartNew();
+                    using var response = await send();
+                    Assert.True(response.IsSuccessStatusCode, $"{response.RequestMessage?.RequestUri}: {(int)response.StatusCode}");
+                    lock (list)
+                    {
+                        list.Add(clock.Elapsed.TotalMilliseconds);
+                    }
+                }
+
+                await Task.Delay(20, CancellationToken.None);
+            }
+        });
+
+        var pdf = GeneratedReport.Build(3);
+        var uploads = await Task.WhenAll(Enumerable.Range(0, 50).Select(async i =>
+        {
+            using var form = new MultipartFormDataContent { { new ByteArrayContent(pdf), "file", $"perf-batch-{i}.pdf" } };
+            form.First().Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/pdf");
+            var clock = Stopwatch.StartNew();
+            using var response = await Gateway.PostAsync(new Uri("/api/documents?priority=batch", UriKind.Relative), form);
+            Assert.True(response.StatusCode == System.Net.HttpStatusCode.Accepted, $"upload {i}: {(int)response.StatusCode}");
+            return clock.Elapsed.TotalMilliseconds;
+        }));
+        await Eventually.UntilAsync(async () =>
+            (await Task.WhenAll(followed.Select(async id => RunningSuite.Status(await _app.GetDocumentAsync(id))))).All(DocumentStatus.IsTerminal),
+            Wait, "the followed documents end while the batch waits");
+        await Task.WhenAll(followers.Select(f => f.WaitFinishedAsync(Wait)));
+        await stop.CancelAsync();
+        await sampling;
+
+        static double P95(List<double> values) => values.Order().ElementAt((int)(values.Count * 0.95));
+        Assert.True(api.Count > 20 && health.Count > 10, $"sampled {api.Count} API calls, {health.Count} health calls");
+        Assert.True(P95(api) < 500, $"API p95 {P95(api):F0} ms over {api.Count} calls (max {api.Max():F0} ms); uploads took up to {uploads.Max():F0} ms");
+        Assert.True(P95(health) < 100, $"/health/live p95 {P95(health):F0} ms over {health.Count} calls (max {health.Max():F0} ms)");
+        Assert.All(followers, f => Assert.True(f.EndStatus == DocumentStatus.Completed, f.Describe()));
+        foreach (var follower in followers)
+        {
+            await follower.DisposeAsync();
+        }
     }
 
     [Fact]
