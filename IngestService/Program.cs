@@ -13,6 +13,7 @@ builder.AddIngestApi();
 builder.AddUploadAdmission();
 builder.AddPublicApiDocument("Ingest", "Upload PDFs, follow their processing, fetch their results.");
 builder.AddArtifactStorage();
+builder.AddProgressEvents();
 
 var app = builder.Build();
 
@@ -20,6 +21,8 @@ app.MapDefaultEndpoints();
 app.MapDocumentEndpoints();
 app.MapWorkerEndpoints();
 app.MapArtifactEndpoints();
+app.MapEventEndpoints();
+app.MapProgressEndpoints();
 app.MapPublicApiDocument();
 
 app.Run();

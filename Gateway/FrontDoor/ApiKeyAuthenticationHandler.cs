@@ -10,7 +10,8 @@ using Microsoft.Extensions.Options;
 namespace Gateway.FrontDoor;
 
 /// <summary>
-/// Authenticates a request by its API key (<c>X-Api-Key</c>, or <c>Authorization: Bearer</c>). The identity is the
+/// Authenticates a request by its API key (<c>X-Api-Key</c>, or <c>Authorization: Bearer</c>, or for a browser's
+/// WebSocket the offered subprotocol <c>suite-key.&lt;base64url(key)&gt;</c>: <see cref="WebSocketKeyProtocol"/>). The identity is the
 /// key's configured name. Keys are compared as SHA-256 digests in constant time; the presented key is never logged.
 /// </summary>
 internal sealed partial class ApiKeyAuthenticationHandler(
@@ -69,7 +70,7 @@ internal sealed partial class ApiKeyAuthenticationHandler(
         const string bearer = "Bearer ";
         return authorization.StartsWith(bearer, StringComparison.OrdinalIgnoreCase) && authorization.Length > bearer.Length
             ? authorization[bearer.Length..].Trim()
-            : null;
+            : WebSocketKeyProtocol.PresentedKey(request);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused {Method} {Path} from {RemoteAddress}: the request carries {What}")]

@@ -44,6 +44,17 @@ public static class DocumentProxyExtensions
                             transform.ProxyRequest.Headers.TryAddWithoutValidation(ClientHeader, client);
                         }
 
+                        // A browser WebSocket's key travels as an offered subprotocol: forward the others only.
+                        var offered = transform.HttpContext.Request.Headers.SecWebSocketProtocol.ToString();
+                        if (WebSocketKeyProtocol.CarriesKey(offered))
+                        {
+                            transform.ProxyRequest.Headers.Remove(Microsoft.Net.Http.Headers.HeaderNames.SecWebSocketProtocol);
+                            if (WebSocketKeyProtocol.WithoutKey(offered) is { } rest)
+                            {
+                                transform.ProxyRequest.Headers.TryAddWithoutValidation(Microsoft.Net.Http.Headers.HeaderNames.SecWebSocketProtocol, rest);
+                            }
+                        }
+
                         return ValueTask.CompletedTask;
                     });
                 }

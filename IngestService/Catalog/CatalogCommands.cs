@@ -13,7 +13,10 @@ internal static class CatalogCommands
         return command;
     }
 
-    /// <summary>Appends to the document's history (its detail clipped to 4000 characters).</summary>
+    /// <summary>
+    /// Appends to the document's history (its detail clipped to 4000 characters), and the public progress event of the
+    /// entry's kind when it has one (<see cref="Events.ProgressEventWriter"/>), in the same transaction.
+    /// </summary>
     public static async Task InsertEventAsync(
         SqliteConnection connection,
         SqliteTransaction transaction,
@@ -35,6 +38,7 @@ internal static class CatalogCommands
         insert.Parameters.AddWithValue("@worker", (object?)worker ?? DBNull.Value);
         insert.Parameters.AddWithValue("@detail", (object?)(detail is null ? null : Clip(detail, 4000)) ?? DBNull.Value);
         await insert.ExecuteNonQueryAsync(ct);
+        await Events.ProgressEventWriter.ForHistoryAsync(connection, transaction, id, at, kind, detail, ct);
     }
 
     /// <summary>

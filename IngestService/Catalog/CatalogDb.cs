@@ -53,8 +53,14 @@ internal sealed partial class CatalogDb
     /// <summary>SQL statements executed on the catalog's connections since start (pragmas included).</summary>
     public long StatementsExecuted => Interlocked.Read(ref _statements);
 
-    /// <summary>Opens a connection with the per-connection settings; only the initializer may skip the availability check.</summary>
-    public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken, bool requireAvailable = true)
+    /// <summary>Called after every committed write (wakes the event pump, which looks for new progress events).</summary>
+    public Action? Committed { get; set; }
+
+    /// <summary>
+    /// Opens a connection with the per-connection settings; only the initializer may skip the availability check. A
+    /// background poller's connection (the event pump's) is left out of <see cref="StatementsExecuted"/>.
+    /// </summary>
+    public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken, bool requireAvailable = true, bool countStatements = true)
     {
         if (requireAvailable && !_state.IsAvailable)
         {
@@ -65,7 +71,7 @@ internal sealed partial class CatalogDb
         try
         {
             await connection.OpenAsync(cancellationToken);
-            SQLitePCL.raw.sqlite3_trace(connection.Handle, _countStatement, null);
+            SQLitePCL.raw.sqlite3_trace(connection.Handle, countStatements ? _countStatement : null, null);
             await using var pragmas = connection.CreateCommand();
             // synchronous is per connection: FULL so that a committed upload survives a power loss, not only kill -9.
             pragmas.CommandText = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;";
@@ -111,6 +117,7 @@ internal sealed partial class CatalogDb
         await using var transaction = connection.BeginTransaction();
         var result = await work(connection, transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        Committed?.Invoke();
         return result;
     }
 
@@ -137,6 +144,7 @@ internal sealed partial class CatalogDb
             {
                 var result = await work(connection, transaction, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
+                Committed?.Invoke();
                 return result;
             }
             catch (SqliteException ex)

@@ -118,6 +118,45 @@ internal static class CatalogMigrations
         ALTER TABLE documents ADD COLUMN scanned_at TEXT NULL;
         CREATE INDEX ix_documents_status_created ON documents (status, created_at);
         """,
+
+        // 8: progress events for clients (Req WS-1, WS-6): every state change of a document with a per-document sequence
+        // number (documents.event_seq is the last one given), kept with the document and replayed from here to every
+        // stream; the uploading client (the gateway's X-Suite-Client) for the per-client feed, whose resume position is
+        // the global position. page_progress events are counted (progress_events) and timed (progress_at) to bound them.
+        // Documents from before keep their history: its public kinds are copied in order.
+        """
+        ALTER TABLE documents ADD COLUMN client TEXT NULL;
+        ALTER TABLE documents ADD COLUMN event_seq INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE documents ADD COLUMN progress_events INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE documents ADD COLUMN progress_at TEXT NULL;
+
+        CREATE TABLE progress_events (
+            position     INTEGER PRIMARY KEY AUTOINCREMENT,
+            document_id  TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+            seq          INTEGER NOT NULL,
+            client       TEXT NULL,
+            at           TEXT NOT NULL,
+            type         TEXT NOT NULL,
+            stage        TEXT NULL,
+            status       TEXT NULL,
+            detail       TEXT NULL,
+            page         INTEGER NULL,
+            pages        INTEGER NULL
+        );
+        CREATE UNIQUE INDEX ix_progress_events_document ON progress_events (document_id, seq);
+        CREATE INDEX ix_progress_events_client ON progress_events (client, position);
+
+        INSERT INTO progress_events (document_id, seq, client, at, type, detail)
+        SELECT document_id, ROW_NUMBER() OVER (PARTITION BY document_id ORDER BY seq), NULL, at,
+               CASE kind WHEN 'enqueued' THEN 'queued' WHEN 'requeued' THEN 'queued' WHEN 'released' THEN 'retried'
+                         WHEN 'scan_held' THEN 'awaiting_scan' ELSE kind END,
+               substr(detail, 1, 1000)
+        FROM document_events
+        WHERE kind IN ('accepted', 'scan_held', 'scanned', 'enqueued', 'requeued', 'claimed', 'released', 'retried',
+                       'completed', 'failed', 'cancelled', 'rejected')
+        ORDER BY document_id, seq;
+        UPDATE documents SET event_seq = (SELECT COUNT(*) FROM progress_events WHERE document_id = documents.id);
+        """,
     ];
 
     public static int LatestVersion => All.Count;

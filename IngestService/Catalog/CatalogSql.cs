@@ -49,8 +49,8 @@ internal static class CatalogSql
     public const string SelectCheckpointStages = "SELECT stage FROM checkpoints WHERE document_id = @id;";
 
     public const string InsertDocument =
-        "INSERT INTO documents (id, file_name, sha256, size_bytes, status, created_at, updated_at, active_at, trace_parent, priority) " +
-        "VALUES (@id, @file_name, @sha256, @size_bytes, @status, @now, @now, @now, @trace_parent, @priority);";
+        "INSERT INTO documents (id, file_name, sha256, size_bytes, status, created_at, updated_at, active_at, trace_parent, priority, client) " +
+        "VALUES (@id, @file_name, @sha256, @size_bytes, @status, @now, @now, @now, @trace_parent, @priority, @client);";
 
     /// <summary>The W3C traceparent of the request that uploaded the document (null for documents from before migration 4).</summary>
     public const string SelectTraceParent = "SELECT trace_parent FROM documents WHERE id = @id;";

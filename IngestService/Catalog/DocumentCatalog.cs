@@ -13,10 +13,10 @@ internal sealed class DocumentCatalog(CatalogDb db, TimeProvider time)
 {
     /// <summary>
     /// Inserts a document (queued unless <paramref name="status"/> says otherwise: uploads start awaiting_scan) with all
-    /// stages pending, its job priority and the current W3C trace context (the upload request's); returns its creation time.
+    /// stages pending, its job priority, the uploading client and the current W3C trace context; returns its creation time.
     /// </summary>
     public Task<DateTimeOffset> InsertAsync(
-        string id, string fileName, string sha256, long sizeBytes, string priority, CancellationToken cancellationToken, string status = DocumentStatus.Queued) =>
+        string id, string fileName, string sha256, long sizeBytes, string priority, CancellationToken cancellationToken, string status = DocumentStatus.Queued, string? client = null) =>
         db.WriteAsync(async (connection, transaction, ct) =>
         {
             var now = Now();
@@ -30,6 +30,7 @@ internal sealed class DocumentCatalog(CatalogDb db, TimeProvider time)
                 insert.Parameters.AddWithValue("@now", now);
                 insert.Parameters.AddWithValue("@trace_parent", (object?)Activity.Current?.Id ?? DBNull.Value);
                 insert.Parameters.AddWithValue("@priority", priority);
+                insert.Parameters.AddWithValue("@client", string.IsNullOrEmpty(client) ? DBNull.Value : client);
                 await insert.ExecuteNonQueryAsync(ct);
             }
 
@@ -456,7 +457,7 @@ internal sealed class DocumentCatalog(CatalogDb db, TimeProvider time)
             }
 
             var now = Now();
-            string? startedAt = null;
+            string? startedAt = null, previous = null;
             await using (var select = Command(connection, transaction, CatalogSql.SelectStage))
             {
                 select.Parameters.AddWithValue("@id", id);
@@ -464,7 +465,7 @@ internal sealed class DocumentCatalog(CatalogDb db, TimeProvider time)
                 await using var reader = await select.ExecuteReaderAsync(ct);
                 if (await reader.ReadAsync(ct))
                 {
-                    startedAt = NullableString(reader, 1);
+                    (previous, startedAt) = (reader.GetString(0), NullableString(reader, 1));
                 }
             }
 
@@ -487,6 +488,7 @@ internal sealed class DocumentCatalog(CatalogDb db, TimeProvider time)
             }
 
             await TouchAsync(connection, transaction, id, now, ct);
+            await Events.ProgressEventWriter.ForStageAsync(connection, transaction, id, now, stage, previous, status, detail, ct);
             return LeaseWrite.Done;
         }, cancellationToken);
 
@@ -730,8 +732,6 @@ internal sealed class DocumentCatalog(CatalogDb db, TimeProvider time)
         return PipelineStageNames.All.Where(checkpointed.Contains).Concat(checkpointed.Except(PipelineStageNames.All)).ToList();
     }
 
-
-
     private static async Task TouchAsync(SqliteConnection connection, SqliteTransaction transaction, string id, string now, CancellationToken ct)
     {
         await using var touch = Command(connection, transaction, CatalogSql.Touch);
@@ -773,7 +773,6 @@ internal sealed class DocumentCatalog(CatalogDb db, TimeProvider time)
         reader.GetString(21));
 
     private static string? NullableString(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
-
 
     private string Now() => CatalogTime.ToText(time.GetUtcNow());
 }

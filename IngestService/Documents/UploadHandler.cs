@@ -149,7 +149,7 @@ internal sealed partial class UploadHandler(
             {
                 storedPath = blobs.UploadPath(id);
                 File.Move(tempPath, storedPath);
-                createdAt = await catalog.InsertAsync(id, fileName, written.Sha256, written.SizeBytes, priority, cancellationToken, DocumentStatus.AwaitingScan);
+                createdAt = await catalog.InsertAsync(id, fileName, written.Sha256, written.SizeBytes, priority, cancellationToken, DocumentStatus.AwaitingScan, client);
                 committed = true;
             }
             finally

@@ -483,7 +483,7 @@ internal static partial class WorkerEndpoints
         return maxBytes;
     }
 
-    private static async Task<(T? Value, IResult? Problem)> ReadJsonAsync<T>(HttpContext http, string what, long maxBytes)
+    internal static async Task<(T? Value, IResult? Problem)> ReadJsonAsync<T>(HttpContext http, string what, long maxBytes)
         where T : class
     {
         if (!http.Request.HasJsonContentType())

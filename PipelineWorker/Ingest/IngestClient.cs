@@ -91,6 +91,18 @@ internal sealed class IngestClient(HttpClient http)
         await EnsureSuccessAsync(response, documentId, $"stage report {stage}={report.Status}", cancellationToken);
     }
 
+    /// <summary>Pages of a running stage done so far (best effort: the caller ignores failures; not retried by the handler).</summary>
+    public async Task ReportPageProgressAsync(string documentId, long leaseToken, string stage, PageProgressReport report, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, InternalApi.StageProgress(documentId, stage))
+        {
+            Content = JsonContent.Create(report),
+        };
+        AddLease(request, leaseToken);
+        using var response = await http.SendAsync(request, cancellationToken);
+        await EnsureSuccessAsync(response, documentId, $"page progress {stage} {report.Page}/{report.Pages}", cancellationToken);
+    }
+
     /// <summary>Stores a stage's checkpoint, streamed from the file (seekable, so a retry can resend it).</summary>
     public async Task PutCheckpointAsync(string documentId, long leaseToken, string stage, string checkpointPath, CancellationToken cancellationToken)
     {

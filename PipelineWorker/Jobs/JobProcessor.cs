@@ -210,7 +210,21 @@ internal sealed class JobProcessor(
     {
         var documentId = context.DocumentId;
         await ingest.ReportStageAsync(documentId, lease, stage.Name, new StageReport(StageStatus.Running), documentToken);
-        var result = await pipeline.RunStageAsync(stage, context, documentToken, stoppingToken);
+        StageResult result;
+        await using (var progress = _options.ProgressIntervalMs > 0
+                         ? new PageProgressReporter(ingest, documentId, lease, stage.Name, _options.ProgressInterval, logger)
+                         : null)
+        {
+            context.PageProgress = progress is null ? null : progress.Report;
+            try
+            {
+                result = await pipeline.RunStageAsync(stage, context, documentToken, stoppingToken);
+            }
+            finally
+            {
+                context.PageProgress = null;
+            }
+        }
 
         await ingest.PutCheckpointAsync(documentId, lease, stage.Name, context.CheckpointPath(stage.Name), documentToken);
         await ingest.ReportStageAsync(documentId, lease, stage.Name, new StageReport(result.Status, result.Detail), documentToken);

@@ -95,4 +95,7 @@ internal static partial class Log
 
     [LoggerMessage(31, LogLevel.Information, "Took batch job entry {EntryId} before interactive ones: it waited more than {MaxWaitSeconds} s")]
     public static partial void TakenAged(ILogger logger, string entryId, int maxWaitSeconds);
+
+    [LoggerMessage(32, LogLevel.Debug, "Page progress of stage {Stage} of document {DocumentId} not reported (best effort): {Error}")]
+    public static partial void ProgressNotReported(ILogger logger, string documentId, string stage, string error);
 }

@@ -52,10 +52,18 @@ internal sealed class WorkerOptions
     /// </summary>
     public int BatchMaxWaitSeconds { get; set; } = 300;
 
+    /// <summary>
+    /// Smallest time between two page progress reports of a stage to IngestService (the latest count wins; 0 switches them
+    /// off). IngestService bounds the events it keeps again (Events:ProgressIntervalMs).
+    /// </summary>
+    public int ProgressIntervalMs { get; set; } = 1000;
+
     /// <summary>Where jobs are worked on: {WorkDirectory}/{consumer}.{pid}/{documentId}. Default: {temp}/suite-worker.</summary>
     public string WorkDirectory { get; set; } = "";
 
     public TimeSpan PollMinDelay => TimeSpan.FromMilliseconds(PollMinDelayMs);
+
+    public TimeSpan ProgressInterval => TimeSpan.FromMilliseconds(ProgressIntervalMs);
 
     public TimeSpan PollMaxDelay => TimeSpan.FromMilliseconds(PollMaxDelayMs);
 
@@ -151,6 +159,7 @@ internal static partial class WorkerOptionsRegistration
             Range(errors, "BatchMaxWaitSeconds", options.BatchMaxWaitSeconds, 1, 604_800);
             Range(errors, "RetryBaseDelayMs", options.RetryBaseDelayMs, 1, 3_600_000);
             Range(errors, "RetryMaxDelayMs", options.RetryMaxDelayMs, 1, 86_400_000);
+            Range(errors, "ProgressIntervalMs", options.ProgressIntervalMs, 0, 600_000);
             if (options.RetryMaxDelayMs < options.RetryBaseDelayMs)
             {
                 errors.Add("Worker:RetryMaxDelayMs must be at least Worker:RetryBaseDelayMs.");

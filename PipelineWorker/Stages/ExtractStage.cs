@@ -37,6 +37,7 @@ internal sealed class ExtractStage : IPipelineStage
 
                 JsonSerializer.Serialize(writer, page, Checkpoints.JsonOptions);
                 await writer.FlushAsync(cancellationToken);
+                context.ReportPages(number, pageCount);
             }
 
             writer.WriteEndArray();

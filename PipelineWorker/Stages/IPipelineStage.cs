@@ -73,6 +73,12 @@ internal sealed class StageContext
 
     public string WorkDirectory { get; }
 
+    /// <summary>Where a running stage reports its pages done (done, total); set by the worker around each stage, null in local runs.</summary>
+    public Action<int, int>? PageProgress { get; set; }
+
+    /// <summary>Reports that <paramref name="done"/> of <paramref name="total"/> pages of the running stage are done (never blocks).</summary>
+    public void ReportPages(int done, int total) => PageProgress?.Invoke(done, total);
+
     /// <summary>The uploaded PDF, downloaded from IngestService.</summary>
     public string ContentPath => Path.Combine(WorkDirectory, "content.pdf");
 

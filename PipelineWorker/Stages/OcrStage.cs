@@ -98,7 +98,7 @@ internal sealed class OcrStage(
             {
                 File.Delete(outputBase + ".pgm");
             }
-        });
+        }, done => context.ReportPages(done, selected.Count));
 
         if (run.Failed.Count > 0)
         {

@@ -7,12 +7,13 @@ namespace Suite.PipelineWorker.Stages;
 /// Runs one piece of per-page work in parallel (bounded) under a stage clock. A page whose engine fails or whose
 /// artifact is refused is recorded with its reason instead of failing the stage; when the clock runs out the pages not
 /// reached are listed. Stages use the outcome to degrade page by page (DEG-5, DEG-6) rather than fail the document.
+/// <c>pagesDone</c> hears how many pages have finished (page progress events).
 /// </summary>
 internal static class PageFanOut
 {
     public static async Task<PageFanOutResult<TResult>> RunAsync<TPage, TResult>(
         IReadOnlyList<TPage> pages, Func<TPage, int> pageNumber, int maxParallelism, StageClock clock,
-        Func<TPage, CancellationToken, Task<TResult?>> work)
+        Func<TPage, CancellationToken, Task<TResult?>> work, Action<int>? pagesDone = null)
         where TResult : class
     {
         ArgumentNullException.ThrowIfNull(pages);
@@ -22,6 +23,7 @@ internal static class PageFanOut
         var done = new ConcurrentBag<(int Page, TResult Value)>();
         var failures = new ConcurrentBag<(int Page, string Reason)>();
         var timedOut = false;
+        var finished = 0;
         try
         {
             await Parallel.ForEachAsync(pages, new ParallelOptions { MaxDegreeOfParallelism = maxParallelism, CancellationToken = clock.Token }, async (page, token) =>
@@ -41,6 +43,8 @@ internal static class PageFanOut
                 {
                     failures.Add((pageNumber(page), ex.Message));
                 }
+
+                pagesDone?.Invoke(Interlocked.Increment(ref finished));
             });
         }
         catch (OperationCanceledException) when (clock.Expired)

@@ -73,7 +73,7 @@ internal sealed class RenderStage(
             {
                 File.Delete(outputBase + ".png");
             }
-        });
+        }, done => context.ReportPages(done, pages.Count));
 
         var reasons = new List<string>();
         if (run.Failed.Count > 0)

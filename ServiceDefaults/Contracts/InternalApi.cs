@@ -14,6 +14,9 @@ public static class InternalApi
     public static string Claim(string documentId) => $"{Prefix}/documents/{documentId}/claim";
     public static string Content(string documentId) => $"{Prefix}/documents/{documentId}/content";
     public static string Stage(string documentId, string stage) => $"{Prefix}/documents/{documentId}/stages/{stage}";
+
+    /// <summary>POST <see cref="PageProgressReport"/>: pages of a running stage done so far (recorded at a bounded rate).</summary>
+    public static string StageProgress(string documentId, string stage) => $"{Prefix}/documents/{documentId}/stages/{stage}/progress";
     public static string Checkpoint(string documentId, string stage) => $"{Prefix}/documents/{documentId}/checkpoints/{stage}";
     public static string Result(string documentId) => $"{Prefix}/documents/{documentId}/result";
     public static string Failure(string documentId) => $"{Prefix}/documents/{documentId}/failure";

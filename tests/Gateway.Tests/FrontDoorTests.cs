@@ -76,6 +76,34 @@ public sealed class FrontDoorTests
 
     [Fact]
     [Trait("Req", "SEC-1")]
+    [Trait("Req", "WS-1")]
+    public async Task A_browser_websocket_may_offer_its_key_as_a_subprotocol_which_is_checked_and_never_forwarded()
+    {
+        await using var ingest = await RecordingBackend.StartAsync("ingest-0");
+        await using var gateway = TestGateway.Create([ingest.Url]);
+        using var client = gateway.CreateClient();
+        static string Offer(string key) =>
+            "suite-events, suite-key." + Convert.ToBase64String(Encoding.UTF8.GetBytes(key)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+        using var wrong = new HttpRequestMessage(HttpMethod.Get, new Uri("/api/documents/abc/ws", UriKind.Relative));
+        wrong.Headers.TryAddWithoutValidation("Sec-WebSocket-Protocol", Offer("not-the-key-at-all"));
+        using var refused = await client.SendAsync(wrong);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal("api_key_invalid", (await ProblemOf(refused)).GetProperty("code").GetString());
+        Assert.Empty(ingest.Paths);
+
+        using var right = new HttpRequestMessage(HttpMethod.Get, new Uri("/api/documents/abc/ws", UriKind.Relative));
+        right.Headers.TryAddWithoutValidation("Sec-WebSocket-Protocol", Offer(TestGateway.Key));
+        using var passed = await client.SendAsync(right);
+        Assert.Equal(HttpStatusCode.OK, passed.StatusCode);
+        var headers = Assert.Single(ingest.Headers);
+        Assert.Contains($"X-Suite-Client: {TestGateway.ClientName}", headers, StringComparison.Ordinal);
+        Assert.Contains("Sec-WebSocket-Protocol: suite-events", headers, StringComparison.Ordinal);
+        Assert.DoesNotContain("suite-key.", headers, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Req", "SEC-1")]
     public async Task Health_page_images_and_the_label_studio_webhook_need_no_key_everything_else_does()
     {
         await using var ingest = await RecordingBackend.StartAsync("ingest-0");

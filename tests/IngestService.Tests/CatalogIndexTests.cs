@@ -32,6 +32,15 @@ public sealed class CatalogIndexTests(IngestFixture fixture)
         { nameof(IngestService.Scanning.ScanSql.MarkScanned), IngestService.Scanning.ScanSql.MarkScanned },
         { nameof(IngestService.Scanning.ScanSql.Reject), IngestService.Scanning.ScanSql.Reject },
         { nameof(IngestService.Scanning.ScanSql.NoteHeld), IngestService.Scanning.ScanSql.NoteHeld },
+        { nameof(IngestService.Events.EventSql.NextSeq), IngestService.Events.EventSql.NextSeq },
+        { nameof(IngestService.Events.EventSql.NextProgressSeq), IngestService.Events.EventSql.NextProgressSeq },
+        { nameof(IngestService.Events.EventSql.SelectHead), IngestService.Events.EventSql.SelectHead },
+        { nameof(IngestService.Events.EventSql.SelectDocumentAfter), IngestService.Events.EventSql.SelectDocumentAfter },
+        { nameof(IngestService.Events.EventSql.SelectClientAfter), IngestService.Events.EventSql.SelectClientAfter },
+        { nameof(IngestService.Events.EventSql.SelectClientHead), IngestService.Events.EventSql.SelectClientHead },
+        { nameof(IngestService.Events.EventSql.SelectChangesAfter), IngestService.Events.EventSql.SelectChangesAfter },
+        { nameof(IngestService.Events.EventSql.SelectLastPosition), IngestService.Events.EventSql.SelectLastPosition },
+        { nameof(IngestService.Events.EventSql.SelectStageStatus), IngestService.Events.EventSql.SelectStageStatus },
     };
 
     [Theory]

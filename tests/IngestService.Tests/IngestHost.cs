@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 using Suite.Contracts;
 using Suite.Testing;
@@ -17,13 +18,19 @@ public sealed class IngestHost : IAsyncDisposable
 {
     private readonly Factory _factory;
 
-    private IngestHost(string root, string redisConnection, IReadOnlyDictionary<string, string?> settings)
+    private readonly bool _kestrel;
+
+    private IngestHost(string root, string redisConnection, IReadOnlyDictionary<string, string?> settings, bool kestrel)
     {
         Root = root;
+        _kestrel = kestrel;
         _factory = new Factory(root, redisConnection, settings);
     }
 
     public string Root { get; }
+
+    /// <summary>With Kestrel (real sockets): the address it listens on; otherwise the in-memory test server's.</summary>
+    public Uri BaseAddress { get; private set; } = null!;
 
     public HttpClient Client { get; private set; } = null!;
 
@@ -33,16 +40,29 @@ public sealed class IngestHost : IAsyncDisposable
 
     public string UploadsDir => Path.Combine(Root, "uploads");
 
-    public static IngestHost Create(string redisConnection, IReadOnlyDictionary<string, string?>? settings = null, string? root = null)
+    /// <summary>A host on a temp (or the given) storage root; with <paramref name="kestrel"/> it listens on a real loopback port.</summary>
+    public static IngestHost Create(string redisConnection, IReadOnlyDictionary<string, string?>? settings = null, string? root = null, bool kestrel = false)
     {
         root ??= Directory.CreateTempSubdirectory("ingest-tests-").FullName;
-        return new IngestHost(root, redisConnection, settings ?? new Dictionary<string, string?>());
+        return new IngestHost(root, redisConnection, settings ?? new Dictionary<string, string?>(), kestrel);
     }
 
     /// <summary>Starts the host (hosted services run) and returns a client.</summary>
     public IngestHost Start()
     {
+        if (_kestrel)
+        {
+            _factory.UseKestrel(0);
+            _factory.StartServer();
+            var addresses = _factory.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+                .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses;
+            BaseAddress = new Uri(addresses.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("localhost", "127.0.0.1", StringComparison.Ordinal));
+            Client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+            return this;
+        }
+
         Client = _factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        BaseAddress = Client.BaseAddress!;
         return this;
     }
 

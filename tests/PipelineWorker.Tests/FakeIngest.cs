@@ -140,6 +140,23 @@ internal sealed class FakeIngest : IAsyncDisposable
                 return Results.NoContent();
             });
         });
+        documents.MapPost("stages/{stage}/progress", async (string id, string stage, HttpContext http) =>
+        {
+            var report = await http.Request.ReadFromJsonAsync<PageProgressReport>(Json);
+            return Write(id, stage, http, d =>
+            {
+                if (report is null || report.Page < 1 || report.Page > report.Pages)
+                {
+                    return Problem(400, "invalid_progress");
+                }
+
+                // As IngestService: progress counts only while its stage runs.
+                var running = d.StageReports.LastOrDefault(r => r.Stage == stage).Status == StageStatus.Running;
+                d.PageProgress.Add((stage, report.Page, report.Pages, running));
+                http.Response.Headers["X-Progress-Recorded"] = running ? "true" : "false";
+                return Results.NoContent();
+            });
+        });
         documents.MapPut("checkpoints/{stage}", async (string id, string stage, HttpContext http) =>
         {
             using var body = new MemoryStream();
@@ -292,6 +309,9 @@ internal sealed class FakeDocument(string id, string fileName, byte[] content)
     public List<(string WorkerId, long Lease, DateTimeOffset At)> Claims { get; } = [];
 
     public List<(string Stage, string Status, string? Detail)> StageReports { get; } = [];
+
+    /// <summary>Page progress reports, and whether their stage was running when each arrived.</summary>
+    public List<(string Stage, int Page, int Pages, bool WhileRunning)> PageProgress { get; } = [];
 
     public Dictionary<string, byte[]> Checkpoints { get; } = [];
 

@@ -39,7 +39,8 @@ public sealed class ChaosApp : RunningSuite
     public int WorkerCount => App.GetReplicas(Workers).Count;
 
     public static async Task<ChaosApp> StartAsync(
-        int workers, IReadOnlyDictionary<string, string>? workerSettings = null, IReadOnlyDictionary<string, string>? ingestSettings = null)
+        int workers, IReadOnlyDictionary<string, string>? workerSettings = null, IReadOnlyDictionary<string, string>? ingestSettings = null,
+        IReadOnlyDictionary<string, string>? gatewaySettings = null)
     {
         var builder = await SuiteAppBuilder.CreateAsync();
         var rulesFile = Path.Combine(builder.DataDirectory, "faults.json");
@@ -78,7 +79,7 @@ public sealed class ChaosApp : RunningSuite
         {
             ["Gateway__RateLimits__Uploads__TokenLimit"] = "500",
             ["Gateway__RateLimits__Uploads__TokensPerPeriod"] = "100",
-        });
+        }.Where(e => gatewaySettings?.ContainsKey(e.Key) != true).Concat(gatewaySettings ?? new Dictionary<string, string>()));
 
         var chaos = new ChaosApp(rulesFile, workDirectory);
         await chaos.StartAsync(builder);
