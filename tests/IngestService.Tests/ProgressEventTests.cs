@@ -311,7 +311,8 @@ public sealed class ProgressEventTests(EventsFixture fixture) : IClassFixture<Ev
         await using var host = StartHost(new Dictionary<string, string?>
         {
             ["Events:BufferEvents"] = "16",
-            ["Events:SlowClientGraceMs"] = "500",
+            // Were the streams coupled, the readers would wait this long behind a stalled client: the latency bound is below it.
+            ["Events:SlowClientGraceMs"] = "3000",
             ["Events:SendTimeoutSeconds"] = "20",
             ["Events:CloseTimeoutSeconds"] = "15",
             ["Events:SocketSendBufferBytes"] = "4096",
@@ -362,11 +363,11 @@ public sealed class ProgressEventTests(EventsFixture fixture) : IClassFixture<Ev
         }
 
         // Delivery to the readers, measured from each event's time to its arrival while the stalled clients filled up
-        // and were dropped: the stalled ones delayed nobody.
+        // and were dropped: the stalled ones delayed nobody (a reader held up by them would wait the 3 s grace).
         var latencies = readers.SelectMany(r => r.Events.Where(e => e.Type == ProgressEventTypes.PageProgress)).Select(e => e.Latency.TotalMilliseconds).Order().ToList();
         var p95 = latencies[(int)(latencies.Count * 0.95)];
         var max = latencies[^1];
-        Assert.True(p95 < 250 && max < 2000, $"reader delivery latency p95 {p95:F0} ms, max {max:F0} ms over {latencies.Count} events");
+        Assert.True(p95 < 1000 && max < 2500, $"reader delivery latency p95 {p95:F0} ms, max {max:F0} ms over {latencies.Count} events");
 
         // The stalled clients read what had reached them, then the server's reason; they resume from their last seq.
         await Task.WhenAll(stalledWs.WaitFinishedAsync(Wait), stalledSse.WaitFinishedAsync(Wait));
