@@ -450,6 +450,32 @@ public sealed class ProgressEventTests(EventsFixture fixture) : IClassFixture<Ev
     }
 
     [Fact]
+    [Trait("Req", "WS-1")]
+    public async Task With_redis_down_streams_still_deliver_every_event_within_the_poll_interval()
+    {
+        await using var host = StartHost();
+        var id = await Api.UploadOkAsync(host.Client, Api.MinimalPdf, "no-redis.pdf");
+        await using var sse = EventFollower.Sse(host.Client, Sse(id));
+        await sse.WaitForEventsAsync(2, Wait);
+        fixture.Redis.Kill();
+        try
+        {
+            var worker = new FakeWorker(host.Client, id);
+            await worker.ClaimAsync();
+            var clock = Stopwatch.StartNew();
+            await sse.WaitForEventsAsync(3, Wait);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"the claim arrived after {clock.Elapsed.TotalSeconds:F1} s (poll interval 0.5 s)");
+            await worker.CompleteAsync();
+            await sse.WaitFinishedAsync(Wait);
+            Assert.Equal(["accepted", "queued", "claimed", "completed"], sse.Events.Select(e => e.Type));
+        }
+        finally
+        {
+            await fixture.Redis.RestartAsync();
+        }
+    }
+
+    [Fact]
     [Trait("Req", "SD-3")]
     public async Task On_shutdown_websockets_close_with_1012_naming_the_last_seq_and_sse_streams_say_so_before_ending()
     {
