@@ -22,7 +22,6 @@ internal sealed partial class EventPump(
     private readonly string _instance = Guid.NewGuid().ToString("N");
     private readonly WakeSignal _wake = new();
     private int _localCommits;
-    private bool _subscribed;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -32,10 +31,11 @@ internal sealed partial class EventPump(
             _wake.Set();
         };
 
+        // Subscribing waits for Redis; the pump never does (the streams poll meanwhile).
+        _ = Task.Run(() => SubscribeAsync(stoppingToken), stoppingToken);
         var last = -1L;
         while (!stoppingToken.IsCancellationRequested)
         {
-            await SubscribeAsync();
             _wake.Reset();
             var local = Interlocked.Exchange(ref _localCommits, 0) == 1;
             try
@@ -101,28 +101,35 @@ internal sealed partial class EventPump(
         return (long)(await select.ExecuteScalarAsync(ct) ?? 0L);
     }
 
-    private async Task SubscribeAsync()
+    /// <summary>Subscribes to the channel, retrying every 5 s while Redis is unreachable; the multiplexer restores it after reconnects.</summary>
+    private async Task SubscribeAsync(CancellationToken stoppingToken)
     {
-        if (_subscribed)
+        while (!stoppingToken.IsCancellationRequested)
         {
-            return;
-        }
-
-        try
-        {
-            // Restored by the multiplexer after every reconnect; a change missed meanwhile is found by the streams' polls.
-            await redis.GetSubscriber().SubscribeAsync(Channel, (_, message) =>
+            try
             {
-                if (!((string?)message ?? "").StartsWith(_instance, StringComparison.Ordinal))
+                await redis.GetSubscriber().SubscribeAsync(Channel, (_, message) =>
                 {
-                    _wake.Set();
-                }
-            });
-            _subscribed = true;
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            LogSubscribeFailed(ex.Message);
+                    if (!((string?)message ?? "").StartsWith(_instance, StringComparison.Ordinal))
+                    {
+                        _wake.Set();
+                    }
+                });
+                return;
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                LogSubscribeFailed(ex.Message);
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(5), stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
         }
     }
 

@@ -311,7 +311,8 @@ public sealed class ProgressEventTests(EventsFixture fixture) : IClassFixture<Ev
         await using var host = StartHost(new Dictionary<string, string?>
         {
             ["Events:BufferEvents"] = "16",
-            ["Events:SlowClientGraceMs"] = "500",
+            // Were the streams coupled, the readers would wait this long behind a stalled client: the latency bound is below it.
+            ["Events:SlowClientGraceMs"] = "3000",
             ["Events:SendTimeoutSeconds"] = "20",
             ["Events:CloseTimeoutSeconds"] = "15",
             ["Events:SocketSendBufferBytes"] = "4096",
@@ -362,11 +363,11 @@ public sealed class ProgressEventTests(EventsFixture fixture) : IClassFixture<Ev
         }
 
         // Delivery to the readers, measured from each event's time to its arrival while the stalled clients filled up
-        // and were dropped: the stalled ones delayed nobody.
+        // and were dropped: the stalled ones delayed nobody (a reader held up by them would wait the 3 s grace).
         var latencies = readers.SelectMany(r => r.Events.Where(e => e.Type == ProgressEventTypes.PageProgress)).Select(e => e.Latency.TotalMilliseconds).Order().ToList();
         var p95 = latencies[(int)(latencies.Count * 0.95)];
         var max = latencies[^1];
-        Assert.True(p95 < 250 && max < 2000, $"reader delivery latency p95 {p95:F0} ms, max {max:F0} ms over {latencies.Count} events");
+        Assert.True(p95 < 1000 && max < 2500, $"reader delivery latency p95 {p95:F0} ms, max {max:F0} ms over {latencies.Count} events");
 
         // The stalled clients read what had reached them, then the server's reason; they resume from their last seq.
         await Task.WhenAll(stalledWs.WaitFinishedAsync(Wait), stalledSse.WaitFinishedAsync(Wait));
@@ -446,6 +447,32 @@ public sealed class ProgressEventTests(EventsFixture fixture) : IClassFixture<Ev
         Assert.Equal(["accepted", "queued", "claimed", "stage_started", "completed"], sse.Events.Select(e => e.Type));
         Assert.Equal(sse.Events.Select(e => e.Json), ws.Events.Select(e => e.Json));
         Assert.Equal("completed", ws.EndStatus);
+    }
+
+    [Fact]
+    [Trait("Req", "WS-1")]
+    public async Task With_redis_down_streams_still_deliver_every_event_within_the_poll_interval()
+    {
+        await using var host = StartHost();
+        var id = await Api.UploadOkAsync(host.Client, Api.MinimalPdf, "no-redis.pdf");
+        await using var sse = EventFollower.Sse(host.Client, Sse(id));
+        await sse.WaitForEventsAsync(2, Wait);
+        fixture.Redis.Kill();
+        try
+        {
+            var worker = new FakeWorker(host.Client, id);
+            await worker.ClaimAsync();
+            var clock = Stopwatch.StartNew();
+            await sse.WaitForEventsAsync(3, Wait);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"the claim arrived after {clock.Elapsed.TotalSeconds:F1} s (poll interval 0.5 s)");
+            await worker.CompleteAsync();
+            await sse.WaitFinishedAsync(Wait);
+            Assert.Equal(["accepted", "queued", "claimed", "completed"], sse.Events.Select(e => e.Type));
+        }
+        finally
+        {
+            await fixture.Redis.RestartAsync();
+        }
     }
 
     [Fact]
