@@ -176,6 +176,9 @@ public sealed class PriorityTests(ITestOutputHelper output)
         Assert.True(worker.Logged("Reclaimed job entry " + orphanEntry), worker.Output);
         Assert.Equal(2, ingest.Read("b-retry", d => d.Claims.Count));
         Assert.Equal(DeliveryErrorCodes.DeadLettered, ingest.Read("b-poison", d => d.Failure!.Code));
+        // The failure is reported to ingest before the consumer moves the entry to the dead letters: wait for the move.
+        await Eventually.UntilAsync(async () => await db.StreamLengthAsync(JobStreams.DeadLetters) == 1, Patience,
+            "the poison job is moved to the dead-letter stream\n" + worker.Output);
         var dead = Assert.Single(await db.StreamRangeAsync(JobStreams.DeadLetters, "-", "+"));
         Assert.Equal("b-poison", dead[JobStreams.DocumentIdField].ToString());
         Assert.Equal(JobPriority.Batch, dead[JobStreams.PriorityField].ToString());
