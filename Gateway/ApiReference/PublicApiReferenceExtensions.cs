@@ -42,6 +42,8 @@ public static class PublicApiReferenceExtensions
             .WithTitle(settings.Title)
             .WithOpenApiRoutePattern(PublicApiPaths.Document)
             .AddPreferredSecuritySchemes(PublicApi.ApiKeyScheme)
+            // Every service's operations listed open, not only the first tag's: the reader sees the whole API at once.
+            .ExpandAllTags()
             .DisableDefaultFonts()
             .DisableTelemetry()
             .DisableAgent());
