@@ -1,16 +1,100 @@
 using Microsoft.Data.Sqlite;
+using Suite.Contracts;
 
 namespace IngestService.Catalog;
 
-/// <summary>The statements every part of the catalog shares: one command helper, one event writer, one retry reset.</summary>
+/// <summary>
+/// The plumbing every part of the catalog shares: building a command with its parameters and running it, and the
+/// few statements more than one part makes (history entries, retry reset, skipped stages, activity touch).
+/// </summary>
 internal static class CatalogCommands
 {
-    public static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql)
+    /// <summary>A command in <paramref name="transaction"/> with its parameters bound (a null value binds SQL NULL).</summary>
+    public static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params IEnumerable<(string Name, object? Value)> parameters)
     {
         var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
         return command;
+    }
+
+    /// <summary>Runs a statement; returns the number of rows it changed.</summary>
+    public static async Task<int> ExecuteAsync(
+        SqliteConnection connection, SqliteTransaction? transaction, string sql, IEnumerable<(string Name, object? Value)> parameters, CancellationToken ct)
+    {
+        await using var command = Command(connection, transaction, sql, parameters);
+        return await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>The first column of the first row, or null.</summary>
+    public static async Task<object?> ScalarAsync(
+        SqliteConnection connection, SqliteTransaction? transaction, string sql, IEnumerable<(string Name, object? Value)> parameters, CancellationToken ct)
+    {
+        await using var command = Command(connection, transaction, sql, parameters);
+        return await command.ExecuteScalarAsync(ct);
+    }
+
+    /// <summary>Every row, each read with <paramref name="map"/>.</summary>
+    public static async Task<List<T>> QueryAsync<T>(
+        SqliteConnection connection,
+        SqliteTransaction? transaction,
+        string sql,
+        IEnumerable<(string Name, object? Value)> parameters,
+        Func<SqliteDataReader, T> map,
+        CancellationToken ct)
+    {
+        await using var command = Command(connection, transaction, sql, parameters);
+        var rows = new List<T>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            rows.Add(map(reader));
+        }
+
+        return rows;
+    }
+
+    /// <summary>The first row read with <paramref name="map"/>; the default (null) when there is none.</summary>
+    public static async Task<T?> QueryFirstAsync<T>(
+        SqliteConnection connection,
+        SqliteTransaction? transaction,
+        string sql,
+        IEnumerable<(string Name, object? Value)> parameters,
+        Func<SqliteDataReader, T> map,
+        CancellationToken ct)
+    {
+        await using var command = Command(connection, transaction, sql, parameters);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? map(reader) : default;
+    }
+
+    /// <summary>
+    /// A status change guarded by its WHERE clause: when it changed the document, the change goes into the history
+    /// (<paramref name="kind"/>, <paramref name="detail"/>) in the same transaction. False when nothing matched.
+    /// </summary>
+    public static async Task<bool> ChangeAndRecordAsync(
+        SqliteConnection connection,
+        SqliteTransaction transaction,
+        string sql,
+        IEnumerable<(string Name, object? Value)> parameters,
+        string id,
+        string at,
+        string kind,
+        string detail,
+        CancellationToken ct)
+    {
+        if (await ExecuteAsync(connection, transaction, sql, parameters, ct) == 0)
+        {
+            return false;
+        }
+
+        await InsertEventAsync(connection, transaction, id, at, kind, detail: detail, ct: ct);
+        return true;
     }
 
     /// <summary>
@@ -29,15 +113,9 @@ internal static class CatalogCommands
         string? detail = null,
         CancellationToken ct = default)
     {
-        await using var insert = Command(connection, transaction, CatalogSql.InsertEvent);
-        insert.Parameters.AddWithValue("@id", id);
-        insert.Parameters.AddWithValue("@at", at);
-        insert.Parameters.AddWithValue("@kind", kind);
-        insert.Parameters.AddWithValue("@stage", (object?)stage ?? DBNull.Value);
-        insert.Parameters.AddWithValue("@lease", (object?)lease ?? DBNull.Value);
-        insert.Parameters.AddWithValue("@worker", (object?)worker ?? DBNull.Value);
-        insert.Parameters.AddWithValue("@detail", (object?)(detail is null ? null : Clip(detail, 4000)) ?? DBNull.Value);
-        await insert.ExecuteNonQueryAsync(ct);
+        await ExecuteAsync(connection, transaction, CatalogSql.InsertEvent,
+            [("@id", id), ("@at", at), ("@kind", kind), ("@stage", stage), ("@lease", lease), ("@worker", worker), ("@detail", detail is null ? null : Clip(detail, 4000))],
+            ct);
         await Events.ProgressEventWriter.ForHistoryAsync(connection, transaction, id, at, kind, detail, ct);
     }
 
@@ -47,19 +125,19 @@ internal static class CatalogCommands
     /// </summary>
     public static async Task ResetForRetryAsync(SqliteConnection connection, SqliteTransaction transaction, string id, string status, string now, CancellationToken ct)
     {
-        await using (var retry = Command(connection, transaction, CatalogSql.Retry))
-        {
-            retry.Parameters.AddWithValue("@status", status);
-            retry.Parameters.AddWithValue("@now", now);
-            retry.Parameters.AddWithValue("@id", id);
-            await retry.ExecuteNonQueryAsync(ct);
-        }
-
-        await using var reset = Command(connection, transaction, CatalogSql.ResetStagesWithoutCheckpoint);
-        reset.Parameters.AddWithValue("@status", Suite.Contracts.StageStatus.Pending);
-        reset.Parameters.AddWithValue("@id", id);
-        await reset.ExecuteNonQueryAsync(ct);
+        await ExecuteAsync(connection, transaction, CatalogSql.Retry, [("@status", status), ("@now", now), ("@id", id)], ct);
+        await ExecuteAsync(connection, transaction, CatalogSql.ResetStagesWithoutCheckpoint, [("@status", StageStatus.Pending), ("@id", id)], ct);
     }
+
+    /// <summary>A document that ends before it is processed (cancelled, rejected): its pending and running stages are skipped.</summary>
+    public static Task SkipUnfinishedStagesAsync(SqliteConnection connection, SqliteTransaction transaction, string id, string detail, string now, CancellationToken ct) =>
+        ExecuteAsync(connection, transaction, CatalogSql.SkipUnfinishedStages,
+            [("@skipped", StageStatus.Skipped), ("@detail", detail), ("@now", now), ("@id", id), ("@pending", StageStatus.Pending), ("@running", StageStatus.Running)],
+            ct);
+
+    /// <summary>A sign of life of the worker holding the document (the sweeper leaves active documents alone).</summary>
+    public static Task TouchAsync(SqliteConnection connection, SqliteTransaction transaction, string id, string now, CancellationToken ct) =>
+        ExecuteAsync(connection, transaction, CatalogSql.Touch, [("@now", now), ("@id", id)], ct);
 
     public static string Clip(string text, int max) => text.Length <= max ? text : text[..max];
 }

@@ -96,6 +96,9 @@ internal static class CatalogTime
 
     public static string ToText(DateTimeOffset value) => value.UtcDateTime.ToString(Format, CultureInfo.InvariantCulture);
 
+    /// <summary>The current time of <paramref name="time"/> as catalog text.</summary>
+    public static string Now(TimeProvider time) => ToText(time.GetUtcNow());
+
     public static DateTimeOffset Parse(string text) =>
         DateTimeOffset.ParseExact(text, Format, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 
