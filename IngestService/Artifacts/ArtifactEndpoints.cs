@@ -42,22 +42,22 @@ internal static class ArtifactEndpoints
     }
 
     private static Task<IResult> PutPageAsync(
-        string id, int page, HttpContext http, [FromServices] DocumentCatalog catalog, [FromServices] ArtifactStore store, [FromServices] IOptions<IngestOptions> options) =>
+        string id, int page, HttpContext http, [FromServices] LeaseFence fence, [FromServices] ArtifactStore store, [FromServices] IOptions<IngestOptions> options) =>
         !ArtifactStore.IsPageNumber(page)
             ? Task.FromResult(PageNotFound(id, page.ToString(System.Globalization.CultureInfo.InvariantCulture)))
-            : StoreAsync(id, http, catalog, ArtifactKind.PageImage, _ => store.PagePath(id, page), options.Value.MaxWorkerBodyBytes);
+            : StoreAsync(id, http, fence, ArtifactKind.PageImage, _ => store.PagePath(id, page), options.Value.MaxWorkerBodyBytes);
 
     private static Task<IResult> PutPictureAsync(
-        string id, string pictureId, HttpContext http, [FromServices] DocumentCatalog catalog, [FromServices] ArtifactStore store, [FromServices] IOptions<IngestOptions> options) =>
+        string id, string pictureId, HttpContext http, [FromServices] LeaseFence fence, [FromServices] ArtifactStore store, [FromServices] IOptions<IngestOptions> options) =>
         !ArtifactStore.IsPictureId(pictureId)
             ? Task.FromResult(PictureNotFound(id, pictureId))
-            : StoreAsync(id, http, catalog, ArtifactKind.Picture, type => store.PicturePath(id, pictureId, type), options.Value.MaxWorkerBodyBytes);
+            : StoreAsync(id, http, fence, ArtifactKind.Picture, type => store.PicturePath(id, pictureId, type), options.Value.MaxWorkerBodyBytes);
 
     /// <summary>
     /// Streams the body to a temp file beside the target (its signature checked on the way, flushed to disk), then
     /// renames it into place under the catalog's write lock, only while the presented lease is the current one.
     /// </summary>
-    private static async Task<IResult> StoreAsync(string id, HttpContext http, DocumentCatalog catalog, ArtifactKind kind, Func<string, string> pathFor, long maxBytes)
+    private static async Task<IResult> StoreAsync(string id, HttpContext http, LeaseFence fence, ArtifactKind kind, Func<string, string> pathFor, long maxBytes)
     {
         if (WorkerEndpoints.Validate(id, null, http, out var lease) is { } invalid)
         {
@@ -95,7 +95,7 @@ internal static class ArtifactEndpoints
             }
 
             var target = pathFor(type);
-            var outcome = await catalog.PublishUnderLeaseAsync(id, lease, kind.Name, () => File.Move(temp, target, overwrite: true), http.RequestAborted);
+            var outcome = await fence.PublishUnderLeaseAsync(id, lease, kind.Name, () => File.Move(temp, target, overwrite: true), http.RequestAborted);
             return WorkerEndpoints.Answer(outcome, id, http, () => TypedResults.NoContent());
         }
         finally
@@ -104,9 +104,9 @@ internal static class ArtifactEndpoints
         }
     }
 
-    private static async Task<IResult> GetPageAsync(string id, string page, [FromServices] DocumentCatalog catalog, [FromServices] ArtifactStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> GetPageAsync(string id, string page, [FromServices] DocumentReads reads, [FromServices] ArtifactStore store, CancellationToken cancellationToken)
     {
-        if (!DocumentId.IsValid(id) || await catalog.FindAsync(id, cancellationToken) is null)
+        if (!DocumentId.IsValid(id) || await reads.FindAsync(id, cancellationToken) is null)
         {
             return IngestProblems.DocumentNotFound(id);
         }
@@ -120,9 +120,9 @@ internal static class ArtifactEndpoints
         return File.Exists(path) ? TypedResults.PhysicalFile(path, "image/png") : PageNotFound(id, page);
     }
 
-    private static async Task<IResult> GetPictureAsync(string id, string pictureId, [FromServices] DocumentCatalog catalog, [FromServices] ArtifactStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> GetPictureAsync(string id, string pictureId, [FromServices] DocumentReads reads, [FromServices] ArtifactStore store, CancellationToken cancellationToken)
     {
-        if (!DocumentId.IsValid(id) || await catalog.FindAsync(id, cancellationToken) is null)
+        if (!DocumentId.IsValid(id) || await reads.FindAsync(id, cancellationToken) is null)
         {
             return IngestProblems.DocumentNotFound(id);
         }

@@ -21,7 +21,17 @@ internal static class CatalogExtensions
             sp.GetRequiredService<ILogger<CatalogDb>>(),
             sp.GetService<DatabaseMetrics>(),
             sp.GetService<ResilienceMetrics>()));
-        builder.Services.AddSingleton<DocumentCatalog>();
+        // The catalog's operations, one class per job, each injected only where that job is done.
+        builder.Services.AddSingleton<LeaseFence>();
+        builder.Services.AddSingleton<DocumentRegistration>();
+        builder.Services.AddSingleton<DocumentReads>();
+        builder.Services.AddSingleton<DocumentHistory>();
+        builder.Services.AddSingleton<QueueBookkeeping>();
+        builder.Services.AddSingleton<JobLeases>();
+        builder.Services.AddSingleton<StageReports>();
+        builder.Services.AddSingleton<CatalogCheckpoints>();
+        builder.Services.AddSingleton<DocumentCompletion>();
+        builder.Services.AddSingleton<CancelAndRetry>();
         builder.Services.AddHostedService<CatalogInitializer>();
         builder.Services.AddHealthChecks().AddCheck<CatalogHealthCheck>("catalog", tags: [HealthExtensions.ReadyTag], timeout: TimeSpan.FromSeconds(3));
         return builder;

@@ -69,9 +69,10 @@ internal static class DocumentEndpoints
     /// Cancels a document awaiting its scan, queued or processing (Req JOB-5): it is cancelled at once and durably; a worker holding it
     /// stops within its next lease renewal (a few seconds) and can write nothing more. Repeating it is harmless.
     /// </summary>
-    private static async Task<IResult> CancelAsync(string id, [FromServices] DocumentCatalog catalog, CancellationToken cancellationToken)
+    private static async Task<IResult> CancelAsync(
+        string id, [FromServices] CancelAndRetry cancelAndRetry, [FromServices] DocumentReads reads, CancellationToken cancellationToken)
     {
-        if (!DocumentId.IsValid(id) || await catalog.CancelAsync(id, cancellationToken) is not { } cancelled)
+        if (!DocumentId.IsValid(id) || await cancelAndRetry.CancelAsync(id, cancellationToken) is not { } cancelled)
         {
             return IngestProblems.DocumentNotFound(id);
         }
@@ -86,7 +87,7 @@ internal static class DocumentEndpoints
             IngestTelemetry.Cancels.Add(1);
         }
 
-        return await DetailAsync(id, catalog, cancellationToken);
+        return await DetailAsync(id, reads, cancellationToken);
     }
 
     /// <summary>
@@ -94,17 +95,22 @@ internal static class DocumentEndpoints
     /// so it resumes from the last valid one. 202 like an upload; the job is enqueued now or by the sweeper.
     /// </summary>
     private static async Task<IResult> RetryAsync(
-        string id, [FromServices] DocumentCatalog catalog, [FromServices] JobEnqueuer enqueuer, [FromServices] ScanGate scanGate, CancellationToken cancellationToken)
+        string id,
+        [FromServices] CancelAndRetry cancelAndRetry,
+        [FromServices] DocumentReads reads,
+        [FromServices] JobEnqueuer enqueuer,
+        [FromServices] ScanGate scanGate,
+        CancellationToken cancellationToken)
     {
         // Never found clean (cancelled while awaiting its scan): back to awaiting_scan, scanned before it is queued.
         if (DocumentId.IsValid(id) && await scanGate.RetryThroughScanAsync(id, cancellationToken))
         {
             IngestTelemetry.Retries.Add(1);
-            var held = await catalog.FindWithStagesAsync(id, CancellationToken.None);
+            var held = await reads.FindWithStagesAsync(id, CancellationToken.None);
             return TypedResults.Accepted(DocumentRoutes.Self(id), DocumentDetail.From(held!.Value.Document, held.Value.Stages));
         }
 
-        if (!DocumentId.IsValid(id) || await catalog.RetryAsync(id, cancellationToken) is not { } retried)
+        if (!DocumentId.IsValid(id) || await cancelAndRetry.RetryAsync(id, cancellationToken) is not { } retried)
         {
             return IngestProblems.DocumentNotFound(id);
         }
@@ -116,18 +122,18 @@ internal static class DocumentEndpoints
 
         IngestTelemetry.Retries.Add(1);
         await enqueuer.EnqueueAsync(id, retried.Document.Priority, "retry");
-        var found = await catalog.FindWithStagesAsync(id, CancellationToken.None);
+        var found = await reads.FindWithStagesAsync(id, CancellationToken.None);
         return TypedResults.Accepted(DocumentRoutes.Self(id), DocumentDetail.From(found!.Value.Document, found.Value.Stages));
     }
 
-    private static async Task<IResult> DetailAsync(string id, DocumentCatalog catalog, CancellationToken cancellationToken) =>
-        await catalog.FindWithStagesAsync(id, cancellationToken) is { } found
+    private static async Task<IResult> DetailAsync(string id, DocumentReads reads, CancellationToken cancellationToken) =>
+        await reads.FindWithStagesAsync(id, cancellationToken) is { } found
             ? TypedResults.Ok(DocumentDetail.From(found.Document, found.Stages))
             : IngestProblems.DocumentNotFound(id);
 
-    private static async Task<IResult> GetAsync(string id, [FromServices] DocumentCatalog catalog, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAsync(string id, [FromServices] DocumentReads reads, CancellationToken cancellationToken)
     {
-        if (!DocumentId.IsValid(id) || await catalog.FindWithStagesAsync(id, cancellationToken) is not { } found)
+        if (!DocumentId.IsValid(id) || await reads.FindWithStagesAsync(id, cancellationToken) is not { } found)
         {
             return IngestProblems.DocumentNotFound(id);
         }
@@ -138,7 +144,7 @@ internal static class DocumentEndpoints
     private static async Task<IResult> ListAsync(
         [FromQuery] string? limit,
         [FromQuery] string? cursor,
-        [FromServices] DocumentCatalog catalog,
+        [FromServices] DocumentReads reads,
         [FromServices] IOptions<IngestOptions> options,
         CancellationToken cancellationToken)
     {
@@ -162,7 +168,7 @@ internal static class DocumentEndpoints
         }
 
         // One extra row tells whether there is a next page without a second query.
-        var rows = await catalog.ListAsync(pageSize + 1, after, cancellationToken);
+        var rows = await reads.ListAsync(pageSize + 1, after, cancellationToken);
         var page = rows.Take(pageSize).ToList();
         var next = rows.Count > pageSize ? ListCursor.Encode(page[^1]) : null;
         return TypedResults.Ok(new DocumentPage(page.Select(DocumentSummary.From).ToList(), next));
@@ -171,7 +177,7 @@ internal static class DocumentEndpoints
     private static async Task<IResult> GetResultAsync(
         string id,
         [FromQuery] string? format,
-        [FromServices] DocumentCatalog catalog,
+        [FromServices] DocumentReads reads,
         [FromServices] BlobStore blobs,
         CancellationToken cancellationToken)
     {
@@ -180,7 +186,7 @@ internal static class DocumentEndpoints
             return IngestProblems.InvalidFormat(format);
         }
 
-        if (!DocumentId.IsValid(id) || await catalog.FindAsync(id, cancellationToken) is not { } document)
+        if (!DocumentId.IsValid(id) || await reads.FindAsync(id, cancellationToken) is not { } document)
         {
             return IngestProblems.DocumentNotFound(id);
         }

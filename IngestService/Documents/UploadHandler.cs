@@ -20,7 +20,8 @@ namespace IngestService.Documents;
 /// </summary>
 internal sealed partial class UploadHandler(
     BlobStore blobs,
-    DocumentCatalog catalog,
+    DocumentRegistration registration,
+    DocumentReads reads,
     CatalogState catalogState,
     ScanGate scanGate,
     AdmissionControl admission,
@@ -149,7 +150,7 @@ internal sealed partial class UploadHandler(
             {
                 storedPath = blobs.UploadPath(id);
                 File.Move(tempPath, storedPath);
-                createdAt = await catalog.InsertAsync(id, fileName, written.Sha256, written.SizeBytes, priority, cancellationToken, DocumentStatus.AwaitingScan, client);
+                createdAt = await registration.InsertAsync(id, fileName, written.Sha256, written.SizeBytes, priority, cancellationToken, DocumentStatus.AwaitingScan, client);
                 committed = true;
             }
             finally
@@ -191,7 +192,7 @@ internal sealed partial class UploadHandler(
     /// <summary>The answer to a retried upload: the document its key names, as it is now.</summary>
     private async Task<IResult> ReplayAsync(HttpContext http, string documentId, CancellationToken cancellationToken)
     {
-        if (await catalog.FindAsync(documentId, cancellationToken) is not { } document)
+        if (await reads.FindAsync(documentId, cancellationToken) is not { } document)
         {
             // The first upload with this key is still being stored.
             return IngestProblems.IdempotencyKeyInProgress();

@@ -13,7 +13,8 @@ namespace IngestService.Queue;
 /// data, the last second of AOF lost, a worker gone after its job was dropped as a duplicate) is queued again.
 /// </summary>
 internal sealed partial class EnqueueSweeper(
-    DocumentCatalog catalog,
+    QueueBookkeeping bookkeeping,
+    DocumentReads reads,
     CatalogState catalogState,
     JobQueue queue,
     JobEnqueuer enqueuer,
@@ -64,7 +65,7 @@ internal sealed partial class EnqueueSweeper(
         var added = 0;
         // Leave documents alone whose upload may still be waiting for its own XADD, so they are not added twice.
         var createdBefore = time.GetUtcNow() - TimeSpan.FromMilliseconds(_options.EnqueueTimeoutMs) - TimeSpan.FromSeconds(1);
-        foreach (var id in await catalog.FindNeverEnqueuedAsync(createdBefore, _options.SweepBatchSize, cancellationToken))
+        foreach (var id in await bookkeeping.FindNeverEnqueuedAsync(createdBefore, _options.SweepBatchSize, cancellationToken))
         {
             if (await PriorityOfAsync(id, cancellationToken) is not { } priority
                 || await enqueuer.EnqueueAsync(id, priority, "sweeper", await TraceParentOfAsync(id, cancellationToken)) is not { } entryId)
@@ -90,7 +91,7 @@ internal sealed partial class EnqueueSweeper(
     /// <summary>Queues again every unfinished document inactive since <paramref name="before"/> for which Redis has no job.</summary>
     private async Task<int> RequeueLostAsync(DateTimeOffset before, CancellationToken cancellationToken)
     {
-        var inactive = await catalog.FindInactiveAsync(before, _options.SweepBatchSize, cancellationToken);
+        var inactive = await bookkeeping.FindInactiveAsync(before, _options.SweepBatchSize, cancellationToken);
         if (await queue.FindMissingAsync(inactive, cancellationToken) is not { } missing)
         {
             return 0;
@@ -106,7 +107,7 @@ internal sealed partial class EnqueueSweeper(
             }
 
             var reason = $"Redis held no job for the document (stream or retry set) and it showed no sign of life for {_options.VerifyAfterSeconds} s";
-            await catalog.MarkRequeuedAsync(id, entryId, reason, cancellationToken);
+            await bookkeeping.MarkRequeuedAsync(id, entryId, reason, cancellationToken);
             IngestTelemetry.RequeuedJobs.Add(1);
             LogJobLost(id, entryId);
             added++;
@@ -123,7 +124,7 @@ internal sealed partial class EnqueueSweeper(
     {
         try
         {
-            return (await catalog.FindAsync(documentId, cancellationToken))?.Priority;
+            return (await reads.FindAsync(documentId, cancellationToken))?.Priority;
         }
         catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or CatalogUnavailableException)
         {
@@ -137,7 +138,7 @@ internal sealed partial class EnqueueSweeper(
     {
         try
         {
-            return await catalog.TraceParentAsync(documentId, cancellationToken);
+            return await reads.TraceParentAsync(documentId, cancellationToken);
         }
         catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or CatalogUnavailableException)
         {

@@ -8,7 +8,7 @@ namespace IngestService.Queue;
 /// written first by the caller and is the source of truth: when the XADD fails the document simply stays
 /// "never enqueued" and the sweeper adds it later, so the two can never diverge for good (Req JOB-7).
 /// </summary>
-internal sealed partial class JobEnqueuer(JobQueue queue, DocumentCatalog catalog, ILogger<JobEnqueuer> logger)
+internal sealed partial class JobEnqueuer(JobQueue queue, QueueBookkeeping bookkeeping, ILogger<JobEnqueuer> logger)
 {
     /// <summary>
     /// Returns the stream entry id, or null when the job is left to the sweeper. <paramref name="traceParent"/> is the
@@ -25,7 +25,7 @@ internal sealed partial class JobEnqueuer(JobQueue queue, DocumentCatalog catalo
 
         try
         {
-            await catalog.MarkEnqueuedAsync(documentId, entryId, origin, CancellationToken.None);
+            await bookkeeping.MarkEnqueuedAsync(documentId, entryId, origin, CancellationToken.None);
         }
         catch (Exception ex) when (ex is SqliteException or CatalogUnavailableException)
         {

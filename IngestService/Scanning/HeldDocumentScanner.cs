@@ -18,7 +18,7 @@ internal sealed partial class HeldDocumentScanner(
     ScanCatalog scans,
     ScanGate gate,
     MalwareScanner scanner,
-    DocumentCatalog catalog,
+    DocumentReads reads,
     CatalogState catalogState,
     BlobStore blobs,
     ScanMetrics metrics,
@@ -74,8 +74,8 @@ internal sealed partial class HeldDocumentScanner(
 
             var outcome = await gate.ScanAsync(path, cancellationToken);
             var queued = outcome.Verdict is ScanVerdict.Clean or ScanVerdict.NotScanned;
-            var traceParent = queued ? await catalog.TraceParentAsync(id, cancellationToken) : null;
-            var priority = (queued ? (await catalog.FindAsync(id, cancellationToken))?.Priority : null) ?? JobPriority.Interactive;
+            var traceParent = queued ? await reads.TraceParentAsync(id, cancellationToken) : null;
+            var priority = (queued ? (await reads.FindAsync(id, cancellationToken))?.Priority : null) ?? JobPriority.Interactive;
             var settlement = await gate.SettleAsync(id, path, outcome, priority, "scan", traceParent);
             if (outcome.Verdict == ScanVerdict.Unavailable)
             {

@@ -40,7 +40,7 @@ internal static partial class WorkerEndpoints
         return app;
     }
 
-    private static async Task<IResult> ClaimAsync(string id, HttpContext http, [FromServices] DocumentCatalog catalog)
+    private static async Task<IResult> ClaimAsync(string id, HttpContext http, [FromServices] JobLeases leases)
     {
         if (!DocumentId.IsValid(id))
         {
@@ -63,7 +63,7 @@ internal static partial class WorkerEndpoints
             return IngestProblems.InvalidBody("a ClaimRequest JSON object", "leaseSeconds must be from 0 to 86400");
         }
 
-        if (await catalog.ClaimAsync(id, request.WorkerId, request.LeaseSeconds, http.RequestAborted) is not { } claim)
+        if (await leases.ClaimAsync(id, request.WorkerId, request.LeaseSeconds, http.RequestAborted) is not { } claim)
         {
             return IngestProblems.DocumentNotFound(id);
         }
@@ -85,14 +85,14 @@ internal static partial class WorkerEndpoints
     }
 
     /// <summary>Heartbeat: renews the lease and tells the worker the document's status (it stops when cancelled).</summary>
-    private static async Task<IResult> RenewLeaseAsync(string id, HttpContext http, [FromServices] DocumentCatalog catalog)
+    private static async Task<IResult> RenewLeaseAsync(string id, HttpContext http, [FromServices] JobLeases leases)
     {
         if (Validate(id, null, http, out var lease) is { } invalid)
         {
             return invalid;
         }
 
-        var renewal = await catalog.RenewLeaseAsync(id, lease, http.RequestAborted);
+        var renewal = await leases.RenewLeaseAsync(id, lease, http.RequestAborted);
         return renewal.Outcome switch
         {
             LeaseWrite.Done or LeaseWrite.Terminal => TypedResults.Ok(new LeaseStatus(id, renewal.Document!.Status, renewal.Document.LeaseToken)),
@@ -102,7 +102,7 @@ internal static partial class WorkerEndpoints
     }
 
     /// <summary>The attempt failed transiently; the worker has put the job in the retry set.</summary>
-    private static async Task<IResult> ReleaseAsync(string id, HttpContext http, [FromServices] DocumentCatalog catalog)
+    private static async Task<IResult> ReleaseAsync(string id, HttpContext http, [FromServices] JobLeases leases)
     {
         if (Validate(id, null, http, out var lease) is { } invalid)
         {
@@ -121,13 +121,13 @@ internal static partial class WorkerEndpoints
         }
 
         var reason = report.Reason.Length > 4000 ? report.Reason[..4000] : report.Reason;
-        var outcome = await catalog.ReleaseAsync(id, lease, reason, report.RetryAt, http.RequestAborted);
+        var outcome = await leases.ReleaseAsync(id, lease, reason, report.RetryAt, http.RequestAborted);
         return Answer(outcome, id, http, () => TypedResults.NoContent());
     }
 
-    private static async Task<IResult> GetEventsAsync(string id, [FromServices] DocumentCatalog catalog, CancellationToken cancellationToken)
+    private static async Task<IResult> GetEventsAsync(string id, [FromServices] DocumentHistory history, CancellationToken cancellationToken)
     {
-        if (!DocumentId.IsValid(id) || await catalog.EventsAsync(id, cancellationToken) is not { } events)
+        if (!DocumentId.IsValid(id) || await history.EventsAsync(id, cancellationToken) is not { } events)
         {
             return IngestProblems.DocumentNotFound(id);
         }
@@ -135,9 +135,9 @@ internal static partial class WorkerEndpoints
         return TypedResults.Ok(events);
     }
 
-    private static async Task<IResult> GetContentAsync(string id, [FromServices] DocumentCatalog catalog, [FromServices] BlobStore blobs, CancellationToken cancellationToken)
+    private static async Task<IResult> GetContentAsync(string id, [FromServices] DocumentReads reads, [FromServices] BlobStore blobs, CancellationToken cancellationToken)
     {
-        if (!DocumentId.IsValid(id) || await catalog.FindAsync(id, cancellationToken) is not { } document)
+        if (!DocumentId.IsValid(id) || await reads.FindAsync(id, cancellationToken) is not { } document)
         {
             return IngestProblems.DocumentNotFound(id);
         }
@@ -156,7 +156,7 @@ internal static partial class WorkerEndpoints
             : IngestProblems.StorageUnavailable("the uploaded file is missing from storage");
     }
 
-    private static async Task<IResult> ReportStageAsync(string id, string stage, HttpContext http, [FromServices] DocumentCatalog catalog)
+    private static async Task<IResult> ReportStageAsync(string id, string stage, HttpContext http, [FromServices] StageReports stages)
     {
         if (Validate(id, stage, http, out var lease) is { } invalid)
         {
@@ -175,7 +175,7 @@ internal static partial class WorkerEndpoints
         }
 
         var detail = report.Detail is { Length: > 4000 } full ? full[..4000] : report.Detail;
-        var outcome = await catalog.RecordStageAsync(id, lease, stage, report.Status, detail, http.RequestAborted);
+        var outcome = await stages.RecordStageAsync(id, lease, stage, report.Status, detail, http.RequestAborted);
         return Answer(outcome, id, http, () => TypedResults.NoContent());
     }
 
@@ -183,7 +183,9 @@ internal static partial class WorkerEndpoints
         string id,
         string stage,
         HttpContext http,
-        [FromServices] DocumentCatalog catalog,
+        [FromServices] DocumentReads reads,
+        [FromServices] LeaseFence fence,
+        [FromServices] CatalogCheckpoints checkpoints,
         [FromServices] BlobStore blobs,
         [FromServices] IOptions<IngestOptions> options,
         [FromServices] TimeProvider time)
@@ -201,14 +203,14 @@ internal static partial class WorkerEndpoints
         }
 
         // Refuse a stale writer before reading its body; the commit below checks again under the write lock.
-        if (await catalog.FindAsync(id, http.RequestAborted) is not { } document)
+        if (await reads.FindAsync(id, http.RequestAborted) is not { } document)
         {
             return IngestProblems.DocumentNotFound(id);
         }
 
         if (document.LeaseToken != lease)
         {
-            await catalog.RecordStaleLeaseAsync(id, lease, $"checkpoint {stage}", http.RequestAborted);
+            await fence.RecordStaleLeaseAsync(id, lease, $"checkpoint {stage}", http.RequestAborted);
             return StaleLease(id, http);
         }
 
@@ -226,7 +228,7 @@ internal static partial class WorkerEndpoints
                 return IngestProblems.BodyTooLarge(maxBytes);
             }
 
-            var outcome = await catalog.CommitCheckpointAsync(
+            var outcome = await checkpoints.CommitCheckpointAsync(
                 id, lease, stage, schema, written.Sha256, written.SizeBytes, () => File.Move(tempPath, finalPath, overwrite: true), http.RequestAborted);
             return Answer(outcome, id, http, () =>
             {
@@ -253,7 +255,8 @@ internal static partial class WorkerEndpoints
         string id,
         string stage,
         HttpContext http,
-        [FromServices] DocumentCatalog catalog,
+        [FromServices] CatalogCheckpoints checkpoints,
+        [FromServices] DocumentReads reads,
         [FromServices] BlobStore blobs,
         [FromServices] TimeProvider time,
         [FromServices] ILoggerFactory loggers)
@@ -280,9 +283,9 @@ internal static partial class WorkerEndpoints
             accept = parsed;
         }
 
-        if (await catalog.FindCheckpointAsync(id, stage, http.RequestAborted) is not { } checkpoint)
+        if (await checkpoints.FindCheckpointAsync(id, stage, http.RequestAborted) is not { } checkpoint)
         {
-            return await catalog.FindAsync(id, http.RequestAborted) is null
+            return await reads.FindAsync(id, http.RequestAborted) is null
                 ? IngestProblems.DocumentNotFound(id)
                 : IngestProblems.CheckpointNotFound(id, stage);
         }
@@ -292,7 +295,7 @@ internal static partial class WorkerEndpoints
         {
             var at = time.GetUtcNow();
             string? quarantinedAt = null;
-            var quarantined = await catalog.QuarantineCheckpointAsync(id, stage, checkpoint.Sha256, problem,
+            var quarantined = await checkpoints.QuarantineCheckpointAsync(id, stage, checkpoint.Sha256, problem,
                 () => quarantinedAt = blobs.Quarantine(id, stage, problem, at), http.RequestAborted);
             if (quarantined)
             {
@@ -314,7 +317,13 @@ internal static partial class WorkerEndpoints
     }
 
     private static async Task<IResult> PutResultAsync(
-        string id, HttpContext http, [FromServices] DocumentCatalog catalog, [FromServices] BlobStore blobs, [FromServices] IOptions<IngestOptions> options)
+        string id,
+        HttpContext http,
+        [FromServices] DocumentReads reads,
+        [FromServices] LeaseFence fence,
+        [FromServices] DocumentCompletion completion,
+        [FromServices] BlobStore blobs,
+        [FromServices] IOptions<IngestOptions> options)
     {
         if (Validate(id, null, http, out var lease) is { } invalid)
         {
@@ -351,14 +360,14 @@ internal static partial class WorkerEndpoints
         var resultSha = ResultChecksum(contents);
 
         // Cheap answers first: unknown, stale, or the same result again (idempotent, nothing written).
-        if (await catalog.FindAsync(id, http.RequestAborted) is not { } document)
+        if (await reads.FindAsync(id, http.RequestAborted) is not { } document)
         {
             return IngestProblems.DocumentNotFound(id);
         }
 
         if (document.LeaseToken != lease)
         {
-            await catalog.RecordStaleLeaseAsync(id, lease, "result", http.RequestAborted);
+            await fence.RecordStaleLeaseAsync(id, lease, "result", http.RequestAborted);
             return StaleLease(id, http);
         }
 
@@ -375,7 +384,7 @@ internal static partial class WorkerEndpoints
                 temps[format] = await BlobStore.WriteSiblingTempAsync(blobs.ResultPath(id, format), bytes, http.RequestAborted);
             }
 
-            var outcome = await catalog.CompleteAsync(id, lease, resultSha, () =>
+            var outcome = await completion.CompleteAsync(id, lease, resultSha, () =>
             {
                 foreach (var (format, temp) in temps)
                 {
@@ -393,7 +402,7 @@ internal static partial class WorkerEndpoints
         }
     }
 
-    private static async Task<IResult> ReportFailureAsync(string id, HttpContext http, [FromServices] DocumentCatalog catalog)
+    private static async Task<IResult> ReportFailureAsync(string id, HttpContext http, [FromServices] DocumentCompletion completion)
     {
         if (Validate(id, null, http, out var lease) is { } invalid)
         {
@@ -412,7 +421,7 @@ internal static partial class WorkerEndpoints
         }
 
         var message = report.Message.Length > 4000 ? report.Message[..4000] : report.Message;
-        var outcome = await catalog.FailAsync(id, lease, report.Code, message, http.RequestAborted);
+        var outcome = await completion.FailAsync(id, lease, report.Code, message, http.RequestAborted);
         return Answer(outcome, id, http, () => TypedResults.Ok(new WorkerWriteAnswer(id, DocumentStatus.Failed, null)));
     }
 
