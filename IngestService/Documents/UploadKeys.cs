@@ -1,5 +1,4 @@
 using IngestService.Catalog;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using static IngestService.Catalog.CatalogCommands;
 
@@ -17,71 +16,45 @@ internal sealed class UploadKeys(CatalogDb db, TimeProvider time, IOptions<Inges
 {
     /// <summary>Reserves <paramref name="key"/> for <paramref name="documentId"/>; returns null, or what the key already names.</summary>
     public Task<UploadKeyRecord?> ReserveAsync(string client, string key, string documentId, string sha256, CancellationToken cancellationToken) =>
-        db.WriteAsync<UploadKeyRecord?>(async (connection, transaction, ct) =>
+        db.WriteAsync(async (connection, transaction, ct) =>
         {
             var now = time.GetUtcNow();
-            await using (var purge = Command(connection, transaction, "DELETE FROM upload_keys WHERE created_at < @expired"))
-            {
-                purge.Parameters.AddWithValue("@expired", CatalogTime.ToText(now - Retention));
-                await purge.ExecuteNonQueryAsync(ct);
-            }
+            await ExecuteAsync(connection, transaction, "DELETE FROM upload_keys WHERE created_at < @expired", [("@expired", CatalogTime.ToText(now - Retention))], ct);
 
             // A reservation whose upload died before storing its document (a crash between the two writes) is freed
             // after a while instead of answering "in progress" until it expires.
-            await using (var abandoned = Command(connection, transaction,
+            await ExecuteAsync(connection, transaction,
                 "DELETE FROM upload_keys WHERE client = @client AND key = @key AND created_at < @stale " +
-                "AND NOT EXISTS (SELECT 1 FROM documents WHERE documents.id = upload_keys.document_id)"))
+                "AND NOT EXISTS (SELECT 1 FROM documents WHERE documents.id = upload_keys.document_id)",
+                [("@client", client), ("@key", key), ("@stale", CatalogTime.ToText(now - AbandonedAfter))], ct);
+
+            if (await QueryFirstAsync(connection, transaction, "SELECT document_id, sha256 FROM upload_keys WHERE client = @client AND key = @key",
+                    [("@client", client), ("@key", key)], reader => new UploadKeyRecord(reader.GetString(0), reader.GetString(1)), ct) is { } existing)
             {
-                abandoned.Parameters.AddWithValue("@client", client);
-                abandoned.Parameters.AddWithValue("@key", key);
-                abandoned.Parameters.AddWithValue("@stale", CatalogTime.ToText(now - AbandonedAfter));
-                await abandoned.ExecuteNonQueryAsync(ct);
+                return existing;
             }
 
-            await using (var find = Command(connection, transaction, "SELECT document_id, sha256 FROM upload_keys WHERE client = @client AND key = @key"))
-            {
-                find.Parameters.AddWithValue("@client", client);
-                find.Parameters.AddWithValue("@key", key);
-                await using var reader = await find.ExecuteReaderAsync(ct);
-                if (await reader.ReadAsync(ct))
-                {
-                    return new UploadKeyRecord(reader.GetString(0), reader.GetString(1));
-                }
-            }
-
-            await using var insert = Command(connection, transaction,
-                "INSERT INTO upload_keys (client, key, document_id, sha256, created_at) VALUES (@client, @key, @document_id, @sha256, @now)");
-            insert.Parameters.AddWithValue("@client", client);
-            insert.Parameters.AddWithValue("@key", key);
-            insert.Parameters.AddWithValue("@document_id", documentId);
-            insert.Parameters.AddWithValue("@sha256", sha256);
-            insert.Parameters.AddWithValue("@now", CatalogTime.ToText(now));
-            await insert.ExecuteNonQueryAsync(ct);
+            await ExecuteAsync(connection, transaction,
+                "INSERT INTO upload_keys (client, key, document_id, sha256, created_at) VALUES (@client, @key, @document_id, @sha256, @now)",
+                [("@client", client), ("@key", key), ("@document_id", documentId), ("@sha256", sha256), ("@now", CatalogTime.ToText(now))], ct);
             return null;
         }, cancellationToken);
 
     /// <summary>Frees a reservation whose upload did not create its document.</summary>
     public Task ReleaseAsync(string client, string key, string documentId) =>
-        db.WriteAsync(async (connection, transaction, ct) =>
-        {
-            await using var delete = Command(connection, transaction,
-                "DELETE FROM upload_keys WHERE client = @client AND key = @key AND document_id = @document_id");
-            delete.Parameters.AddWithValue("@client", client);
-            delete.Parameters.AddWithValue("@key", key);
-            delete.Parameters.AddWithValue("@document_id", documentId);
-            return await delete.ExecuteNonQueryAsync(ct);
-        }, CancellationToken.None);
+        db.WriteAsync((connection, transaction, ct) =>
+            ExecuteAsync(connection, transaction,
+                "DELETE FROM upload_keys WHERE client = @client AND key = @key AND document_id = @document_id",
+                [("@client", client), ("@key", key), ("@document_id", documentId)], ct),
+            CancellationToken.None);
 
     /// <summary>The oldest other document with the same content, if any (served by ix_documents_sha256).</summary>
     public Task<string?> FindSameContentAsync(string sha256, string exceptId, CancellationToken cancellationToken) =>
         db.ReadAsync(async (connection, ct) =>
-        {
-            await using var find = Command(connection, null,
-                "SELECT id FROM documents WHERE sha256 = @sha256 AND id <> @id ORDER BY created_at, id LIMIT 1");
-            find.Parameters.AddWithValue("@sha256", sha256);
-            find.Parameters.AddWithValue("@id", exceptId);
-            return await find.ExecuteScalarAsync(ct) as string;
-        }, cancellationToken);
+            await ScalarAsync(connection, null,
+                "SELECT id FROM documents WHERE sha256 = @sha256 AND id <> @id ORDER BY created_at, id LIMIT 1",
+                [("@sha256", sha256), ("@id", exceptId)], ct) as string,
+            cancellationToken);
 
     private static readonly TimeSpan AbandonedAfter = TimeSpan.FromMinutes(2);
 

@@ -24,44 +24,27 @@ internal sealed class EventCatalog(CatalogDb db, TimeProvider time, IOptions<Eve
 {
     /// <summary>The document's status and last sequence number, read together; null when it does not exist.</summary>
     public Task<StreamHead?> HeadAsync(string id, CancellationToken cancellationToken) =>
-        db.ReadAsync<StreamHead?>(async (connection, ct) =>
-        {
-            await using var select = Command(connection, null, EventSql.SelectHead);
-            select.Parameters.AddWithValue("@id", id);
-            await using var reader = await select.ExecuteReaderAsync(ct);
-            return await reader.ReadAsync(ct) ? new StreamHead(reader.GetString(0), reader.GetInt64(1)) : null;
-        }, cancellationToken);
+        db.ReadAsync((connection, ct) =>
+            QueryFirstAsync(connection, null, EventSql.SelectHead, [("@id", id)], reader => new StreamHead(reader.GetString(0), reader.GetInt64(1)), ct),
+            cancellationToken);
 
     /// <summary>The document's events after <paramref name="after"/>, in order, at most <paramref name="limit"/>.</summary>
     public Task<IReadOnlyList<StoredEvent>> DocumentAfterAsync(string id, long after, int limit, CancellationToken cancellationToken) =>
-        db.ReadAsync(async (connection, ct) =>
-        {
-            await using var select = Command(connection, null, EventSql.SelectDocumentAfter);
-            select.Parameters.AddWithValue("@id", id);
-            select.Parameters.AddWithValue("@after", after);
-            select.Parameters.AddWithValue("@limit", limit);
-            return await ReadAllAsync(select, limit, ct);
-        }, cancellationToken);
+        db.ReadAsync<IReadOnlyList<StoredEvent>>(async (connection, ct) =>
+            await QueryAsync(connection, null, EventSql.SelectDocumentAfter, [("@id", id), ("@after", after), ("@limit", limit)], ReadStoredEvent, ct),
+            cancellationToken);
 
     /// <summary>Every event of the client's documents after global position <paramref name="after"/>, in order.</summary>
     public Task<IReadOnlyList<StoredEvent>> ClientAfterAsync(string client, long after, int limit, CancellationToken cancellationToken) =>
-        db.ReadAsync(async (connection, ct) =>
-        {
-            await using var select = Command(connection, null, EventSql.SelectClientAfter);
-            select.Parameters.AddWithValue("@client", client);
-            select.Parameters.AddWithValue("@after", after);
-            select.Parameters.AddWithValue("@limit", limit);
-            return await ReadAllAsync(select, limit, ct);
-        }, cancellationToken);
+        db.ReadAsync<IReadOnlyList<StoredEvent>>(async (connection, ct) =>
+            await QueryAsync(connection, null, EventSql.SelectClientAfter, [("@client", client), ("@after", after), ("@limit", limit)], ReadStoredEvent, ct),
+            cancellationToken);
 
     /// <summary>The global position of the client's last event (0 when it has none).</summary>
     public Task<long> ClientHeadAsync(string client, CancellationToken cancellationToken) =>
         db.ReadAsync(async (connection, ct) =>
-        {
-            await using var select = Command(connection, null, EventSql.SelectClientHead);
-            select.Parameters.AddWithValue("@client", client);
-            return await select.ExecuteScalarAsync(ct) is long position ? position : 0L;
-        }, cancellationToken);
+            await ScalarAsync(connection, null, EventSql.SelectClientHead, [("@client", client)], ct) is long position ? position : 0L,
+            cancellationToken);
 
     /// <summary>
     /// Records a page_progress event of a running stage, under the lease, unless the document's rate or count bound
@@ -72,31 +55,24 @@ internal sealed class EventCatalog(CatalogDb db, TimeProvider time, IOptions<Eve
         string id, long lease, string stage, int page, int pages, string? detail, CancellationToken cancellationToken) =>
         db.WriteAsync(async (connection, transaction, ct) =>
         {
-            string status;
-            long current;
-            await using (var select = Command(connection, transaction, CatalogSql.SelectDocument))
+            if (await CatalogRows.FindDocumentAsync(connection, transaction, id, ct) is not { } document)
             {
-                select.Parameters.AddWithValue("@id", id);
-                await using var reader = await select.ExecuteReaderAsync(ct);
-                if (!await reader.ReadAsync(ct))
-                {
-                    return (LeaseWrite.NotFound, false);
-                }
-
-                (status, current) = (reader.GetString(4), reader.GetInt64(9));
+                return (LeaseWrite.NotFound, false);
             }
 
-            if (lease <= 0 || current != lease)
+            // Not the lease fence: a stale progress report is dropped without a history entry.
+            if (lease <= 0 || document.LeaseToken != lease)
             {
                 return (LeaseWrite.StaleLease, false);
             }
 
-            if (DocumentStatus.IsTerminal(status))
+            if (DocumentStatus.IsTerminal(document.Status))
             {
                 return (LeaseWrite.Terminal, false);
             }
 
-            if (await StageStatusAsync(connection, transaction, id, stage, ct) != StageStatus.Running)
+            var stageStatus = await ScalarAsync(connection, transaction, EventSql.SelectStageStatus, [("@id", id), ("@name", stage)], ct) as string;
+            if (stageStatus != StageStatus.Running)
             {
                 return (LeaseWrite.Done, false);
             }
@@ -104,55 +80,31 @@ internal sealed class EventCatalog(CatalogDb db, TimeProvider time, IOptions<Eve
             var nowTime = time.GetUtcNow();
             var now = CatalogTime.ToText(nowTime);
             var before = page >= pages ? now : CatalogTime.ToText(nowTime.AddMilliseconds(-options.Value.ProgressIntervalMs));
-            long seq;
-            string? client;
-            await using (var next = Command(connection, transaction, EventSql.NextProgressSeq))
+            var next = await QueryFirstAsync(connection, transaction, EventSql.NextProgressSeq,
+                [("@id", id), ("@now", now), ("@max", options.Value.MaxProgressEventsPerDocument), ("@before", before)],
+                reader => new NextSeq(reader.GetInt64(0), CatalogRows.NullableString(reader, 1)), ct);
+            if (next is null)
             {
-                next.Parameters.AddWithValue("@id", id);
-                next.Parameters.AddWithValue("@now", now);
-                next.Parameters.AddWithValue("@max", options.Value.MaxProgressEventsPerDocument);
-                next.Parameters.AddWithValue("@before", before);
-                await using var reader = await next.ExecuteReaderAsync(ct);
-                if (!await reader.ReadAsync(ct))
-                {
-                    return (LeaseWrite.Done, false);
-                }
-
-                (seq, client) = (reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1));
+                return (LeaseWrite.Done, false);
             }
 
             await ProgressEventWriter.InsertAsync(
-                connection, transaction, id, seq, client, now, ProgressEventTypes.PageProgress, stage, StageStatus.Running, detail, page, pages, ct);
+                connection, transaction, id, next.Seq, next.Client, now, ProgressEventTypes.PageProgress, stage, StageStatus.Running, detail, page, pages, ct);
             return (LeaseWrite.Done, true);
         }, cancellationToken);
 
-    private static async Task<string?> StageStatusAsync(SqliteConnection connection, SqliteTransaction transaction, string id, string stage, CancellationToken ct)
-    {
-        await using var select = Command(connection, transaction, EventSql.SelectStageStatus);
-        select.Parameters.AddWithValue("@id", id);
-        select.Parameters.AddWithValue("@name", stage);
-        return await select.ExecuteScalarAsync(ct) as string;
-    }
+    private static StoredEvent ReadStoredEvent(SqliteDataReader reader) => new(
+        reader.GetInt64(0),
+        reader.GetString(1),
+        reader.GetInt64(2),
+        reader.GetString(3),
+        reader.GetString(4),
+        CatalogRows.NullableString(reader, 5),
+        CatalogRows.NullableString(reader, 6),
+        CatalogRows.NullableString(reader, 7),
+        CatalogRows.NullableInt32(reader, 8),
+        CatalogRows.NullableInt32(reader, 9));
 
-    private static async Task<IReadOnlyList<StoredEvent>> ReadAllAsync(SqliteCommand select, int limit, CancellationToken ct)
-    {
-        var events = new List<StoredEvent>(Math.Min(limit, 256));
-        await using var reader = await select.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            events.Add(new StoredEvent(
-                reader.GetInt64(0),
-                reader.GetString(1),
-                reader.GetInt64(2),
-                reader.GetString(3),
-                reader.GetString(4),
-                reader.IsDBNull(5) ? null : reader.GetString(5),
-                reader.IsDBNull(6) ? null : reader.GetString(6),
-                reader.IsDBNull(7) ? null : reader.GetString(7),
-                reader.IsDBNull(8) ? null : reader.GetInt32(8),
-                reader.IsDBNull(9) ? null : reader.GetInt32(9)));
-        }
-
-        return events;
-    }
+    /// <summary>The sequence number a page_progress event gets, and the document's client; no row when a bound says no.</summary>
+    private sealed record NextSeq(long Seq, string? Client);
 }

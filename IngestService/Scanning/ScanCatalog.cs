@@ -1,5 +1,4 @@
 using IngestService.Catalog;
-using Microsoft.Data.Sqlite;
 using Suite.Contracts;
 using static IngestService.Catalog.CatalogCommands;
 
@@ -24,14 +23,10 @@ internal sealed class ScanCatalog(CatalogDb db, TimeProvider time)
     public Task<bool> MarkScannedAsync(string id, string result, CancellationToken cancellationToken) =>
         db.WriteAsync(async (connection, transaction, ct) =>
         {
-            var now = Now();
-            await using var update = Command(connection, transaction, ScanSql.MarkScanned);
-            update.Parameters.AddWithValue("@queued", DocumentStatus.Queued);
-            update.Parameters.AddWithValue("@result", result);
-            update.Parameters.AddWithValue("@now", now);
-            update.Parameters.AddWithValue("@id", id);
-            update.Parameters.AddWithValue("@awaiting", DocumentStatus.AwaitingScan);
-            if (await update.ExecuteNonQueryAsync(ct) == 0)
+            var now = CatalogTime.Now(time);
+            var changed = await ExecuteAsync(connection, transaction, ScanSql.MarkScanned,
+                [("@queued", DocumentStatus.Queued), ("@result", result), ("@now", now), ("@id", id), ("@awaiting", DocumentStatus.AwaitingScan)], ct);
+            if (changed == 0)
             {
                 return false;
             }
@@ -53,33 +48,23 @@ internal sealed class ScanCatalog(CatalogDb db, TimeProvider time)
     public Task<bool> RejectAsync(string id, string signature, Action deleteFile, CancellationToken cancellationToken) =>
         db.WriteAsync(async (connection, transaction, ct) =>
         {
-            var now = Now();
-            await using (var update = Command(connection, transaction, ScanSql.Reject))
+            var now = CatalogTime.Now(time);
+            var changed = await ExecuteAsync(connection, transaction, ScanSql.Reject,
+            [
+                ("@rejected", DocumentStatus.Rejected),
+                ("@result", Infected),
+                ("@now", now),
+                ("@code", DeliveryErrorCodes.MalwareDetected),
+                ("@message", $"The malware scanner found '{signature}' in the uploaded file; the file was deleted and the document will not be processed."),
+                ("@id", id),
+                ("@awaiting", DocumentStatus.AwaitingScan),
+            ], ct);
+            if (changed == 0)
             {
-                update.Parameters.AddWithValue("@rejected", DocumentStatus.Rejected);
-                update.Parameters.AddWithValue("@result", Infected);
-                update.Parameters.AddWithValue("@now", now);
-                update.Parameters.AddWithValue("@code", DeliveryErrorCodes.MalwareDetected);
-                update.Parameters.AddWithValue("@message", $"The malware scanner found '{signature}' in the uploaded file; the file was deleted and the document will not be processed.");
-                update.Parameters.AddWithValue("@id", id);
-                update.Parameters.AddWithValue("@awaiting", DocumentStatus.AwaitingScan);
-                if (await update.ExecuteNonQueryAsync(ct) == 0)
-                {
-                    return false;
-                }
+                return false;
             }
 
-            await using (var skip = Command(connection, transaction, CatalogSql.SkipUnfinishedStages))
-            {
-                skip.Parameters.AddWithValue("@skipped", StageStatus.Skipped);
-                skip.Parameters.AddWithValue("@detail", "rejected: malware detected");
-                skip.Parameters.AddWithValue("@now", now);
-                skip.Parameters.AddWithValue("@id", id);
-                skip.Parameters.AddWithValue("@pending", StageStatus.Pending);
-                skip.Parameters.AddWithValue("@running", StageStatus.Running);
-                await skip.ExecuteNonQueryAsync(ct);
-            }
-
+            await SkipUnfinishedStagesAsync(connection, transaction, id, "rejected: malware detected", now, ct);
             await InsertEventAsync(connection, transaction, id, now, DocumentEventKinds.Rejected, detail: $"{DeliveryErrorCodes.MalwareDetected}: {signature}", ct: ct);
             deleteFile();
             return true;
@@ -87,47 +72,25 @@ internal sealed class ScanCatalog(CatalogDb db, TimeProvider time)
 
     /// <summary>No verdict: keeps the reason as the document's last error and records it once in the history.</summary>
     public Task NoteHeldAsync(string id, string reason, CancellationToken cancellationToken) =>
-        db.WriteAsync(async (connection, transaction, ct) =>
+        db.WriteAsync((connection, transaction, ct) =>
         {
-            var now = Now();
-            var text = "waiting for the malware scan: " + (reason.Length > 3000 ? reason[..3000] : reason);
-            await using var update = Command(connection, transaction, ScanSql.NoteHeld);
-            update.Parameters.AddWithValue("@reason", text);
-            update.Parameters.AddWithValue("@now", now);
-            update.Parameters.AddWithValue("@id", id);
-            update.Parameters.AddWithValue("@awaiting", DocumentStatus.AwaitingScan);
-            if (await update.ExecuteNonQueryAsync(ct) > 0)
-            {
-                await InsertEventAsync(connection, transaction, id, now, DocumentEventKinds.ScanHeld, detail: text, ct: ct);
-            }
-
-            return 0;
+            var now = CatalogTime.Now(time);
+            var text = "waiting for the malware scan: " + Clip(reason, 3000);
+            return ChangeAndRecordAsync(connection, transaction, ScanSql.NoteHeld,
+                [("@reason", text), ("@now", now), ("@id", id), ("@awaiting", DocumentStatus.AwaitingScan)],
+                id, now, DocumentEventKinds.ScanHeld, text, ct);
         }, cancellationToken);
 
     /// <summary>Documents awaiting their scan, oldest first.</summary>
     public Task<IReadOnlyList<string>> FindHeldAsync(int limit, CancellationToken cancellationToken) =>
         db.ReadAsync<IReadOnlyList<string>>(async (connection, ct) =>
-        {
-            await using var select = Command(connection, null, ScanSql.SelectHeld);
-            select.Parameters.AddWithValue("@status", DocumentStatus.AwaitingScan);
-            select.Parameters.AddWithValue("@limit", limit);
-            var ids = new List<string>();
-            await using var reader = await select.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-            {
-                ids.Add(reader.GetString(0));
-            }
-
-            return ids;
-        }, cancellationToken);
+            await QueryAsync(connection, null, ScanSql.SelectHeld, [("@status", DocumentStatus.AwaitingScan), ("@limit", limit)], CatalogRows.FirstString, ct),
+            cancellationToken);
 
     public Task<long> CountHeldAsync(CancellationToken cancellationToken) =>
         db.ReadAsync(async (connection, ct) =>
-        {
-            await using var count = Command(connection, null, ScanSql.CountHeld);
-            count.Parameters.AddWithValue("@status", DocumentStatus.AwaitingScan);
-            return (long)(await count.ExecuteScalarAsync(ct) ?? 0L);
-        }, cancellationToken);
+            (long)(await ScalarAsync(connection, null, ScanSql.CountHeld, [("@status", DocumentStatus.AwaitingScan)], ct) ?? 0L),
+            cancellationToken);
 
     /// <summary>
     /// A retry of a failed or cancelled document that was never found clean (cancelled while awaiting its scan, or
@@ -137,34 +100,20 @@ internal sealed class ScanCatalog(CatalogDb db, TimeProvider time)
     public Task<bool> RetryThroughScanAsync(string id, CancellationToken cancellationToken) =>
         db.WriteAsync(async (connection, transaction, ct) =>
         {
-            string status;
-            string? result;
-            await using (var select = Command(connection, transaction, ScanSql.SelectScanState))
-            {
-                select.Parameters.AddWithValue("@id", id);
-                await using var reader = await select.ExecuteReaderAsync(ct);
-                if (!await reader.ReadAsync(ct))
-                {
-                    return false;
-                }
-
-                status = reader.GetString(0);
-                result = reader.IsDBNull(1) ? null : reader.GetString(1);
-            }
-
-            if (status is not (DocumentStatus.Failed or DocumentStatus.Cancelled) || result == Clean)
+            var state = await QueryFirstAsync(connection, transaction, ScanSql.SelectScanState, [("@id", id)],
+                reader => new ScanState(reader.GetString(0), CatalogRows.NullableString(reader, 1)), ct);
+            if (state is null || state.Status is not (DocumentStatus.Failed or DocumentStatus.Cancelled) || state.Result == Clean)
             {
                 return false;
             }
 
-            var now = Now();
+            var now = CatalogTime.Now(time);
             await ResetForRetryAsync(connection, transaction, id, DocumentStatus.AwaitingScan, now, ct);
 
-            await InsertEventAsync(connection, transaction, id, now, DocumentEventKinds.Retried, detail: $"was {status}, never found clean: scanned before it is queued", ct: ct);
+            await InsertEventAsync(connection, transaction, id, now, DocumentEventKinds.Retried, detail: $"was {state.Status}, never found clean: scanned before it is queued", ct: ct);
             return true;
         }, cancellationToken);
 
-
-
-    private string Now() => CatalogTime.ToText(time.GetUtcNow());
+    /// <summary>A document's status and the result of its last scan (null: never scanned).</summary>
+    private sealed record ScanState(string Status, string? Result);
 }
