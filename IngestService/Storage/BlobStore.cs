@@ -11,7 +11,7 @@ namespace IngestService.Storage;
 /// </summary>
 internal sealed class BlobStore
 {
-    private const string TempSuffix = ".tmp";
+    public const string TempSuffix = ".tmp";
 
     public BlobStore(IOptions<StorageOptions> options)
     {
