@@ -36,5 +36,8 @@ internal static class IngestTelemetry
 
     public static readonly Counter<long> Retries = Meter.CreateCounter<long>("ingest.documents.retried", description: "Failed or cancelled documents queued again by request");
 
+    /// <summary>Files and folders the orphan sweeper removed, by kind (temp, upload, results, checkpoints).</summary>
+    public static readonly Counter<long> OrphansRemoved = Meter.CreateCounter<long>("ingest.storage.orphans_removed", description: "Orphaned files and folders removed from the storage root");
+
     public static void CountUpload(string outcome) => Uploads.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 }

@@ -22,6 +22,11 @@ internal sealed partial class StorageFailureFilter(ILogger<StorageFailureFilter>
         {
             return IngestProblems.MalformedUpload(ex.InnerException?.Message ?? ex.Message);
         }
+        catch (StorageUnavailableException ex)
+        {
+            LogStorageMissing(ex.Message);
+            return IngestProblems.StorageUnavailable(ex.Message);
+        }
         catch (CatalogUnavailableException ex)
         {
             return IngestProblems.CatalogUnavailable(ex.Message);
@@ -50,6 +55,9 @@ internal sealed partial class StorageFailureFilter(ILogger<StorageFailureFilter>
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Catalog failure (SQLite error {Code})")]
     private partial void LogCatalogFailure(Exception exception, int code);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Storage unavailable: {Reason}")]
+    private partial void LogStorageMissing(string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Storage failure")]
     private partial void LogStorageFailure(Exception exception);

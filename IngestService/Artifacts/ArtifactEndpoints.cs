@@ -45,19 +45,19 @@ internal static class ArtifactEndpoints
         string id, int page, HttpContext http, [FromServices] LeaseFence fence, [FromServices] ArtifactStore store, [FromServices] IOptions<IngestOptions> options) =>
         !ArtifactStore.IsPageNumber(page)
             ? Task.FromResult(PageNotFound(id, page.ToString(System.Globalization.CultureInfo.InvariantCulture)))
-            : StoreAsync(id, http, fence, ArtifactKind.PageImage, _ => store.PagePath(id, page), options.Value.MaxWorkerBodyBytes);
+            : StoreAsync(id, http, fence, store, ArtifactKind.PageImage, _ => store.PagePath(id, page), options.Value.MaxWorkerBodyBytes);
 
     private static Task<IResult> PutPictureAsync(
         string id, string pictureId, HttpContext http, [FromServices] LeaseFence fence, [FromServices] ArtifactStore store, [FromServices] IOptions<IngestOptions> options) =>
         !ArtifactStore.IsPictureId(pictureId)
             ? Task.FromResult(PictureNotFound(id, pictureId))
-            : StoreAsync(id, http, fence, ArtifactKind.Picture, type => store.PicturePath(id, pictureId, type), options.Value.MaxWorkerBodyBytes);
+            : StoreAsync(id, http, fence, store, ArtifactKind.Picture, type => store.PicturePath(id, pictureId, type), options.Value.MaxWorkerBodyBytes);
 
     /// <summary>
     /// Streams the body to a temp file beside the target (its signature checked on the way, flushed to disk), then
     /// renames it into place under the catalog's write lock, only while the presented lease is the current one.
     /// </summary>
-    private static async Task<IResult> StoreAsync(string id, HttpContext http, LeaseFence fence, ArtifactKind kind, Func<string, string> pathFor, long maxBytes)
+    private static async Task<IResult> StoreAsync(string id, HttpContext http, LeaseFence fence, ArtifactStore store, ArtifactKind kind, Func<string, string> pathFor, long maxBytes)
     {
         if (WorkerEndpoints.Validate(id, null, http, out var lease) is { } invalid)
         {
@@ -72,6 +72,7 @@ internal static class ArtifactEndpoints
         // The final name depends on the sniffed type, so the temp file lives in the document's artifact folder.
         string? type = null;
         var staging = pathFor(kind.ContentTypes[0]);
+        store.EnsureStoragePresent();
         Directory.CreateDirectory(Path.GetDirectoryName(staging)!);
         var temp = BlobStore.SiblingTempPath(staging);
         try
@@ -117,7 +118,13 @@ internal static class ArtifactEndpoints
         }
 
         var path = store.PagePath(id, number);
-        return File.Exists(path) ? TypedResults.PhysicalFile(path, "image/png") : PageNotFound(id, page);
+        if (File.Exists(path))
+        {
+            return TypedResults.PhysicalFile(path, "image/png");
+        }
+
+        store.EnsureStoragePresent();
+        return PageNotFound(id, page);
     }
 
     private static async Task<IResult> GetPictureAsync(string id, string pictureId, [FromServices] DocumentReads reads, [FromServices] ArtifactStore store, CancellationToken cancellationToken)
@@ -127,9 +134,13 @@ internal static class ArtifactEndpoints
             return IngestProblems.DocumentNotFound(id);
         }
 
-        return ArtifactStore.IsPictureId(pictureId) && store.FindPicture(id, pictureId) is { } found
-            ? TypedResults.PhysicalFile(found.Path, found.ContentType)
-            : PictureNotFound(id, pictureId);
+        if (ArtifactStore.IsPictureId(pictureId) && store.FindPicture(id, pictureId) is { } found)
+        {
+            return TypedResults.PhysicalFile(found.Path, found.ContentType);
+        }
+
+        store.EnsureStoragePresent();
+        return PictureNotFound(id, pictureId);
     }
 
     private static IResult PageNotFound(string id, string page) => ApiProblem.Result(404, "page_image_not_found", "No page image",

@@ -32,6 +32,9 @@ internal sealed partial class ArtifactStore(BlobStore blobs)
 {
     public string Root { get; } = Path.Combine(blobs.Root, "artifacts");
 
+    /// <summary>See <see cref="BlobStore.EnsurePresent"/>: nothing is written to, or reported missing from, a root that is gone.</summary>
+    public void EnsureStoragePresent() => blobs.EnsurePresent();
+
     public static bool IsPictureId(string? value) => value is not null && PictureIdPattern().IsMatch(value);
 
     public static bool IsPageNumber(int page) => page is >= 1 and <= 1_000_000;

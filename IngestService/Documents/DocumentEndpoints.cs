@@ -195,9 +195,13 @@ internal static class DocumentEndpoints
         {
             case DocumentStatus.Completed:
                 var path = blobs.ResultPath(id, resultFormat);
-                return File.Exists(path)
-                    ? TypedResults.PhysicalFile(path, resultFormat.ContentType)
-                    : IngestProblems.ResultMissing(id);
+                if (File.Exists(path))
+                {
+                    return TypedResults.PhysicalFile(path, resultFormat.ContentType);
+                }
+
+                blobs.EnsurePresent();
+                return IngestProblems.ResultMissing(id);
             case DocumentStatus.Failed or DocumentStatus.Cancelled or DocumentStatus.Rejected:
                 return IngestProblems.NoResult(id, document.Status, document.ErrorCode, document.ErrorMessage);
             default:

@@ -64,6 +64,9 @@ internal sealed partial class UploadHandler(
             return IngestProblems.CatalogUnavailable(catalogState.Current.Description);
         }
 
+        // A storage root that is gone is not "full": say so before admission measures its free space.
+        blobs.EnsurePresent();
+
         if (!TryReadIdempotencyKey(http.Request, out var idempotencyKey))
         {
             return IngestProblems.InvalidIdempotencyKey();

@@ -68,6 +68,12 @@ internal sealed partial class HeldDocumentScanner(
             var path = blobs.UploadPath(id);
             if (!File.Exists(path))
             {
+                if (!blobs.IsPresent)
+                {
+                    // The storage root is gone, not the file: try again on a later pass.
+                    return settled;
+                }
+
                 LogFileMissing(id, path);
                 continue;
             }

@@ -11,7 +11,7 @@ namespace IngestService.Storage;
 /// </summary>
 internal sealed class BlobStore
 {
-    private const string TempSuffix = ".tmp";
+    public const string TempSuffix = ".tmp";
 
     public BlobStore(IOptions<StorageOptions> options)
     {
@@ -33,6 +33,26 @@ internal sealed class BlobStore
     public string QuarantineDir { get; }
     public string TempDir { get; }
     public string CatalogPath => Path.Combine(Root, "catalog.db");
+
+    /// <summary>
+    /// A file written at start-up. A root without it is not the root the service started on: the volume was unmounted
+    /// (leaving an empty mount point), removed or replaced. Then nothing may be written there (it would vanish when the
+    /// volume returns) and a missing blob means "storage gone", not "file lost".
+    /// </summary>
+    public string MarkerPath => Path.Combine(Root, ".suite-storage");
+
+    /// <summary>Whether the storage root the service started on is there (its marker file is).</summary>
+    public bool IsPresent => File.Exists(MarkerPath);
+
+    /// <summary>Throws <see cref="StorageUnavailableException"/> unless the storage root the service started on is there.</summary>
+    public void EnsurePresent()
+    {
+        if (!IsPresent)
+        {
+            throw new StorageUnavailableException(
+                $"the storage root {Root} is not there (its marker file {Path.GetFileName(MarkerPath)} is missing): is the volume mounted?");
+        }
+    }
 
     public string UploadPath(string documentId) => Path.Combine(UploadsDir, Checked(documentId) + ".pdf");
 
@@ -58,6 +78,7 @@ internal sealed class BlobStore
     /// </summary>
     public string Quarantine(string documentId, string stage, string reason, DateTimeOffset at)
     {
+        EnsurePresent();
         var source = CheckpointPath(documentId, stage);
         var dir = Path.Combine(QuarantineDir, Checked(documentId));
         Directory.CreateDirectory(dir);
@@ -89,6 +110,11 @@ internal sealed class BlobStore
             foreach (var dir in new[] { Root, UploadsDir, ResultsDir, CheckpointsDir, QuarantineDir, TempDir })
             {
                 Directory.CreateDirectory(dir);
+            }
+
+            if (!File.Exists(MarkerPath))
+            {
+                File.WriteAllText(MarkerPath, "Storage root of IngestService. Do not delete: without this file the service treats the root as missing." + Environment.NewLine);
             }
 
             var probe = Path.Combine(TempDir, ".write-probe-" + Guid.NewGuid().ToString("N"));
@@ -292,6 +318,9 @@ internal sealed record BlobWrite(BlobWriteStatus Status, string Sha256, long Siz
     public static readonly BlobWrite TooLarge = new(BlobWriteStatus.TooLarge, "", 0);
     public static readonly BlobWrite Refused = new(BlobWriteStatus.Refused, "", 0);
 }
+
+/// <summary>The storage root is missing or is not the one the service started on; a transient condition (503).</summary>
+internal sealed class StorageUnavailableException(string message) : Exception(message);
 
 /// <summary>The client's request body could not be read to its end (truncated, malformed or aborted).</summary>
 internal sealed class RequestBodyException(IOException inner) : Exception("The request body could not be read: " + inner.Message, inner);

@@ -18,6 +18,12 @@ internal sealed class StorageHealthCheck(BlobStore blobs) : IHealthCheck
             data["freeBytesError"] = ex.Message;
         }
 
+        if (!blobs.IsPresent)
+        {
+            return Task.FromResult(new HealthCheckResult(context.Registration.FailureStatus,
+                $"the storage root {blobs.Root} is not the one the service started on (marker file missing): is the volume mounted?", data: data));
+        }
+
         return Task.FromResult(missing.Count == 0
             ? HealthCheckResult.Healthy("storage folders present", data)
             : new HealthCheckResult(context.Registration.FailureStatus, "storage folders missing: " + string.Join(", ", missing), data: data));

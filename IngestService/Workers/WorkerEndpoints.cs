@@ -151,9 +151,13 @@ internal static partial class WorkerEndpoints
         }
 
         var path = blobs.UploadPath(id);
-        return File.Exists(path)
-            ? TypedResults.PhysicalFile(path, "application/pdf")
-            : IngestProblems.StorageUnavailable("the uploaded file is missing from storage");
+        if (File.Exists(path))
+        {
+            return TypedResults.PhysicalFile(path, "application/pdf");
+        }
+
+        blobs.EnsurePresent();
+        return IngestProblems.StorageUnavailable("the uploaded file is missing from storage");
     }
 
     private static async Task<IResult> ReportStageAsync(string id, string stage, HttpContext http, [FromServices] StageReports stages)
@@ -216,6 +220,7 @@ internal static partial class WorkerEndpoints
 
         var maxBytes = RaiseBodyLimit(http, options.Value.MaxWorkerBodyBytes);
         var finalPath = blobs.CheckpointPath(id, stage);
+        blobs.EnsurePresent();
         Directory.CreateDirectory(Path.GetDirectoryName(finalPath)!);
         var tempPath = BlobStore.SiblingTempPath(finalPath);
         try
@@ -293,6 +298,8 @@ internal static partial class WorkerEndpoints
         var check = await CheckpointEnvelope.OpenAsync(blobs.CheckpointPath(id, stage), id, stage, checkpoint.Sha256, accept, http.RequestAborted);
         if (check.Problem is { } problem)
         {
+            // A checkpoint "missing" from a storage root that is gone is not damaged: 503, nothing quarantined.
+            blobs.EnsurePresent();
             var at = time.GetUtcNow();
             string? quarantinedAt = null;
             var quarantined = await checkpoints.QuarantineCheckpointAsync(id, stage, checkpoint.Sha256, problem,
@@ -377,6 +384,7 @@ internal static partial class WorkerEndpoints
         }
 
         var temps = new Dictionary<ResultFormat, string>();
+        blobs.EnsurePresent();
         try
         {
             foreach (var (format, bytes) in contents)

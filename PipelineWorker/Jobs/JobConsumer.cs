@@ -48,10 +48,7 @@ internal sealed class JobConsumer(
         var clock = Stopwatch.StartNew();
         Log.ConsumerStarting(logger, consumer, string.Join(", ", JobStreams.AllJobs), JobStreams.ConsumerGroup);
         faults.Announce();
-        if (WorkFolders.RemoveOrphans(_options, logger) is > 0 and var orphans)
-        {
-            Log.OrphansRemoved(logger, orphans);
-        }
+        RemoveOrphanedWorkFolders();
 
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -74,6 +71,8 @@ internal sealed class JobConsumer(
                 if (clock.Elapsed >= nextReclaim)
                 {
                     await ReclaimAsync(consumer, stoppingToken);
+                    // Workers killed while this one runs leave folders too: look for them as often as for their jobs.
+                    RemoveOrphanedWorkFolders();
                     nextReclaim = clock.Elapsed + _options.ReclaimInterval;
                 }
 
@@ -149,6 +148,14 @@ internal sealed class JobConsumer(
     /// Subscribes to the wake channel (at most once; the multiplexer resubscribes after reconnects). A nudge only
     /// shortens the current wait: pub/sub is at-most-once, so the poll remains the safety net.
     /// </summary>
+    private void RemoveOrphanedWorkFolders()
+    {
+        if (WorkFolders.RemoveOrphans(_options, logger) is > 0 and var orphans)
+        {
+            Log.OrphansRemoved(logger, orphans);
+        }
+    }
+
     private async Task EnsureWakeSubscriptionAsync()
     {
         if (_wakeSubscription is not null)

@@ -39,6 +39,7 @@ internal static partial class WorkFolders
 
             if (Delete(folder, logger))
             {
+                LogOrphanRemoved(logger, folder, pid);
                 removed++;
             }
         }
@@ -76,6 +77,9 @@ internal static partial class WorkFolders
             return false;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Removed the work folder {Path} of worker process {Pid}, which is gone")]
+    private static partial void LogOrphanRemoved(ILogger logger, string path, int pid);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove the work folder {Path}: {Error}")]
     private static partial void LogCleanupFailed(ILogger logger, string path, string error);
