@@ -190,6 +190,10 @@ public sealed class ScanningTests : IAsyncLifetime
         await _clamd.StartProcessAsync();
         await Eventually.UntilAsync(async () => await StatusAsync(host, kept) == "queued" && await StatusAsync(host, cancelled) == "queued",
             TimeSpan.FromSeconds(30), "both are scanned and queued after the restart once clamd is back");
+        // The status is committed before the job is added to the stream: wait for the entries, then make sure there
+        // is exactly one each (the sweeper must not have added a second).
+        await Eventually.UntilAsync(async () => (await Api.JobEntriesAsync(_redisClient, kept)).Length >= 1
+            && (await Api.JobEntriesAsync(_redisClient, cancelled)).Length >= 1, TimeSpan.FromSeconds(10), "both are enqueued");
         Assert.Single(await Api.JobEntriesAsync(_redisClient, kept));
         Assert.Single(await Api.JobEntriesAsync(_redisClient, cancelled));
     }
