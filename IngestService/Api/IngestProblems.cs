@@ -90,6 +90,9 @@ internal static class IngestProblems
     public static IResult ResultMissing(string id) => ApiProblem.Result(500, "result_missing", "Result file missing",
         $"Document {id} is completed but its result file is missing from storage. This was logged; report the trace id.");
 
+    public static IResult UploadMissing(string id) => ApiProblem.Result(500, "upload_missing", "Uploaded file missing",
+        $"The uploaded file of document {id} is missing from storage (the storage root itself is there). This was logged; report the trace id.");
+
     public static IResult StaleLease(string id, string? presented) => ApiProblem.Result(409, "stale_lease", "Stale lease",
         $"Lease token '{Clip(presented)}' is not the current lease of document {id}: another worker owns this document now. " +
         "Stop processing it and acknowledge the job.");

@@ -156,8 +156,9 @@ internal static partial class WorkerEndpoints
             return TypedResults.PhysicalFile(path, "application/pdf");
         }
 
+        // The root is there, the file is not: this document's loss, not an outage (the worker's retries end dead-lettered).
         blobs.EnsurePresent();
-        return IngestProblems.StorageUnavailable("the uploaded file is missing from storage");
+        return IngestProblems.UploadMissing(id);
     }
 
     private static async Task<IResult> ReportStageAsync(string id, string stage, HttpContext http, [FromServices] StageReports stages)

@@ -8,6 +8,8 @@ using Suite.Contracts;
 using Suite.PipelineWorker.Stages;
 using Suite.ServiceDefaults.Http;
 
+using Suite.ServiceDefaults.Problems;
+
 namespace Suite.PipelineWorker.Ingest;
 
 /// <summary>
@@ -33,7 +35,7 @@ internal sealed class IngestClient(HttpClient http)
 
         if (response.StatusCode == HttpStatusCode.Conflict)
         {
-            var (code, detail) = await ReadProblemAsync(response, cancellationToken);
+            var (code, detail, _) = await ReceivedProblem.ReadAsync(response, cancellationToken);
             if (code == "lease_held")
             {
                 throw new LeaseHeldException(documentId, detail, response.Headers.RetryAfter?.Delta);
@@ -244,7 +246,7 @@ internal sealed class IngestClient(HttpClient http)
             return;
         }
 
-        var (code, detail) = await ReadProblemAsync(response, cancellationToken);
+        var (code, detail, retryAfter) = await ReceivedProblem.ReadAsync(response, cancellationToken);
         var status = (int)response.StatusCode;
         if (response.StatusCode == HttpStatusCode.Conflict)
         {
@@ -256,33 +258,16 @@ internal sealed class IngestClient(HttpClient http)
         }
 
         var message = $"IngestService refused the {what} of document {documentId}: {status} {code} {detail}".TrimEnd();
+        if (code is not null && InternalApi.ServiceUnavailableCodes.Contains(code))
+        {
+            throw new IngestUnavailableException(message, code, retryAfter);
+        }
+
         if (status >= 500 || response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests)
         {
             throw new HttpRequestException(message, null, response.StatusCode);
         }
 
         throw new IngestRejectedException(message, response.StatusCode, code);
-    }
-
-    private static async Task<(string? Code, string? Detail)> ReadProblemAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            if (string.IsNullOrWhiteSpace(body))
-            {
-                return (null, null);
-            }
-
-            using var json = JsonDocument.Parse(body);
-            var root = json.RootElement;
-            return (
-                root.TryGetProperty("code", out var code) && code.ValueKind == JsonValueKind.String ? code.GetString() : null,
-                root.TryGetProperty("detail", out var detail) && detail.ValueKind == JsonValueKind.String ? detail.GetString() : null);
-        }
-        catch (JsonException)
-        {
-            return (null, null);
-        }
     }
 }

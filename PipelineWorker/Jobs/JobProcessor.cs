@@ -74,6 +74,10 @@ internal sealed class JobProcessor(
         {
             return await FailAsync(lease, failure, stoppingToken);
         }
+        catch (Exception ex) when (IngestUnavailableException.Find(ex) is { } unavailable)
+        {
+            return await WaitForIngestAsync(job, lease, unavailable, stoppingToken);
+        }
         catch (TransientStageException ex)
         {
             return await RetryAsync(lease, deliveries, ex.Message, stoppingToken, ex.IsTimeout ? ErrorKinds.Timeout : ErrorKinds.Server);
@@ -277,6 +281,27 @@ internal sealed class JobProcessor(
         }
 
         return new JobResult(JobOutcome.Retry, reason, delay);
+    }
+
+    /// <summary>
+    /// IngestService cannot serve anything right now: release the document (best effort: its lease expires anyway) and
+    /// put the job back after a backoff, without counting the attempt against the document.
+    /// </summary>
+    private async Task<JobResult> WaitForIngestAsync(JobMessage job, ClaimResponse claim, IngestUnavailableException unavailable, CancellationToken stoppingToken)
+    {
+        var delay = Max(RetryBackoff.For(job.Waits + 1, _options.RetryBaseDelay, _options.RetryMaxDelay), unavailable.RetryAfter ?? TimeSpan.Zero);
+        var reason = $"IngestService unavailable ({unavailable.Code}): {unavailable.Message}";
+        Log.Transient(logger, claim.DocumentId, reason, delay.TotalSeconds);
+        try
+        {
+            await ingest.ReleaseAsync(claim.DocumentId, claim.LeaseToken, new ReleaseReport(reason, DateTimeOffset.UtcNow + delay), stoppingToken);
+        }
+        catch (Exception ex) when (IsTransient(ex) || ex is IngestRejectedException or LeaseLostException or DocumentFinishedException)
+        {
+            Log.ReleaseFailed(logger, claim.DocumentId, ex.Message);
+        }
+
+        return new JobResult(JobOutcome.Wait, reason, delay);
     }
 
     /// <summary>Ends the document as failed with code dead_lettered and the last reason; the consumer then moves the entry.</summary>

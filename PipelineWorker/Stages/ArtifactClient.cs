@@ -5,6 +5,7 @@ using System.Text.Json;
 using Suite.Contracts;
 using Suite.PipelineWorker.Ingest;
 using Suite.ServiceDefaults.Http;
+using Suite.ServiceDefaults.Problems;
 
 namespace Suite.PipelineWorker.Stages;
 
@@ -127,13 +128,19 @@ internal sealed class ArtifactClient(HttpClient http)
                 return true;
             }
 
-            var (code, detail) = await ReadProblemAsync(response, cancellationToken);
+            var (code, detail, retryAfter) = await ReceivedProblem.ReadAsync(response, cancellationToken);
             var status = (int)response.StatusCode;
             if (response.StatusCode == HttpStatusCode.Conflict)
             {
                 throw code == "stale_lease"
                     ? new LeaseLostException(context.DocumentId, code, detail)
                     : new DocumentFinishedException(context.DocumentId, code ?? "document_terminal", detail);
+            }
+
+            if (code is not null && InternalApi.ServiceUnavailableCodes.Contains(code))
+            {
+                throw new IngestUnavailableException(
+                    $"IngestService could not store {localName} of document {context.DocumentId}: {status} {code} {detail}".TrimEnd(), code, retryAfter);
             }
 
             if (status >= 500 || response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests)
@@ -143,36 +150,17 @@ internal sealed class ArtifactClient(HttpClient http)
 
             throw new ArtifactRejectedException($"IngestService refused {localName}: {status} {code ?? response.ReasonPhrase}".TrimEnd());
         }
-        catch (Exception ex) when (ex is HttpRequestException or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException
+        catch (Polly.CircuitBreaker.BrokenCircuitException ex)
+        {
+            throw new IngestUnavailableException(
+                $"IngestService could not be asked to store {localName} of document {context.DocumentId}: its client's circuit breaker is open.", "circuit_open", ex.RetryAfter);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or Polly.Timeout.TimeoutRejectedException
                                    || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
             // Network failures, timeouts or an open breaker after the handler's retries: transient for the job
             // (it is redelivered and resumes from the last checkpoint).
             throw new IOException($"IngestService could not be reached to store {localName} of document {context.DocumentId}: {ex.Message}", ex);
-        }
-    }
-
-    private static async Task<(string? Code, string? Detail)> ReadProblemAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            if (string.IsNullOrWhiteSpace(body))
-            {
-                return (null, null);
-            }
-
-            using var json = JsonDocument.Parse(body);
-            var root = json.RootElement;
-            return root.ValueKind != JsonValueKind.Object
-                ? (null, null)
-                : (
-                    root.TryGetProperty("code", out var code) && code.ValueKind == JsonValueKind.String ? code.GetString() : null,
-                    root.TryGetProperty("detail", out var detail) && detail.ValueKind == JsonValueKind.String ? detail.GetString() : null);
-        }
-        catch (JsonException)
-        {
-            return (null, null);
         }
     }
 }

@@ -11,6 +11,16 @@ public static class InternalApi
     public const string Prefix = "/internal";
     public const string LeaseTokenHeader = "X-Lease-Token";
 
+    /// <summary>
+    /// Problem codes with which IngestService refuses a call because it cannot serve any (its storage or catalog is
+    /// unavailable, read-only, busy or full, or it is shutting down), not because of the document: a worker waits for
+    /// it without spending the document's deliveries.
+    /// </summary>
+    public static readonly IReadOnlySet<string> ServiceUnavailableCodes = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "storage_unavailable", "insufficient_storage", "catalog_unavailable", "catalog_busy", "catalog_read_only", "shutting_down",
+    };
+
     public static string Claim(string documentId) => $"{Prefix}/documents/{documentId}/claim";
     public static string Content(string documentId) => $"{Prefix}/documents/{documentId}/content";
     public static string Stage(string documentId, string stage) => $"{Prefix}/documents/{documentId}/stages/{stage}";

@@ -92,6 +92,49 @@ public sealed class DeliveryTests
     }
 
     [Fact]
+    [Trait("Req", "FS-4")]
+    [Trait("Req", "RTY-6")]
+    public async Task While_ingest_storage_is_unavailable_the_job_waits_without_spending_its_deliveries_and_completes_when_it_returns()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var ingest = await FakeIngest.StartAsync();
+        var document = ingest.Add("doc-outage", "outage.pdf", await File.ReadAllBytesAsync(RepoPaths.CorpusFile("sf__minimal-document.pdf")));
+        // One delivery only: had the refusals counted as a failed attempt, the first would have dead-lettered it.
+        document.StorageOutageFailures = 6;
+        await using var mux = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var db = mux.GetDatabase();
+        await TestJobs.EnqueueAsync(db, "doc-outage");
+
+        await using var worker = await WorkerProcess.StartAsync(redis.ConnectionString, ingest.BaseAddress, "pipeline-worker-r5", new Dictionary<string, string>
+        {
+            ["Worker__MaxDeliveries"] = "1",
+            ["Worker__RetryBaseDelayMs"] = "200",
+            ["Worker__RetryMaxDelayMs"] = "400",
+            ["Worker__VisibilityTimeoutSeconds"] = "3",
+            ["Worker__ReclaimIntervalSeconds"] = "1",
+            ["Resilience__IngestClient__Retry__Delay"] = "00:00:00.100",
+            // The client's breaker opens on the refusals, as it would; a short break keeps the test short.
+            ["Resilience__IngestClient__CircuitBreaker__BreakDuration"] = "00:00:01",
+        });
+
+        try
+        {
+            await Eventually.UntilAsync(() => ingest.Read("doc-outage", d => d.Status == DocumentStatus.Completed || d.Failure is not null),
+                Patience, "the document ends");
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException(ex.Message + "\n" + worker.Output, ex);
+        }
+
+        Assert.True(ingest.Read("doc-outage", d => d.Failure) is null, "not dead-lettered: " + ingest.Read("doc-outage", d => d.Failure?.Message) + "\n" + worker.Output);
+        Assert.Equal(DocumentStatus.Completed, ingest.Read("doc-outage", d => d.Status));
+        Assert.Equal(0, ingest.Read("doc-outage", d => d.StorageOutageFailures));
+        Assert.True(ingest.Read("doc-outage", d => d.Claims.Count) >= 2, "claimed again after the refusals although it has one delivery: the waits were not counted");
+        Assert.True(worker.Logged("without counting an attempt"), worker.Output);
+    }
+
+    [Fact]
     [Trait("Req", "JOB-6")]
     public async Task A_stage_longer_than_the_visibility_timeout_keeps_its_lease_and_no_other_worker_takes_the_job()
     {

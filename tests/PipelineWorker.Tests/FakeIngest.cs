@@ -162,6 +162,16 @@ internal sealed class FakeIngest : IAsyncDisposable
             using var body = new MemoryStream();
             await http.Request.Body.CopyToAsync(body);
             var bytes = body.ToArray();
+            lock (_gate)
+            {
+                if (_documents.TryGetValue(id, out var target) && target.StorageOutageFailures > 0)
+                {
+                    // As IngestService answers while its storage root is gone.
+                    target.StorageOutageFailures--;
+                    return Problem(503, "storage_unavailable");
+                }
+            }
+
             return Write(id, stage, http, d =>
             {
                 d.Checkpoints[stage] = bytes;
@@ -329,6 +339,9 @@ internal sealed class FakeDocument(string id, string fileName, byte[] content)
     public int NotScannedClaims { get; set; }
 
     public List<ReleaseReport> Releases { get; } = [];
+
+    /// <summary>How many checkpoint writes to answer 503 storage_unavailable (IngestService's storage gone).</summary>
+    public int StorageOutageFailures { get; set; }
 
     /// <summary>How many result submissions to answer 503 after reading their whole body.</summary>
     public int ResultFailuresToInject { get; set; }
