@@ -99,34 +99,33 @@ public static class SqliteIntegrity
     private static IntegrityReport Run(SqliteConnection connection, string pragma)
     {
         ArgumentNullException.ThrowIfNull(connection);
+        var messages = new List<string>();
         try
         {
-            var messages = new List<string>();
             using var command = connection.CreateCommand();
             // The limit is our own constant, not a bound parameter: PRAGMA arguments cannot be parameters.
             command.CommandText = $"PRAGMA {pragma}({MaxMessages.ToString(CultureInfo.InvariantCulture)});";
-            using (var reader = command.ExecuteReader())
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
             {
-                while (reader.Read())
-                {
-                    messages.Add(reader.IsDBNull(0) ? "" : reader.GetString(0));
-                }
+                messages.Add(reader.IsDBNull(0) ? "" : reader.GetString(0));
             }
-
-            var ok = messages is ["ok"];
-            return new IntegrityReport(ok, !ok, messages);
         }
         catch (SqliteException ex)
         {
-            return FromError(ex);
+            // The check can list problems and then stop on one it cannot step over: keep both.
+            return FromError(ex, messages);
         }
+
+        var ok = messages is ["ok"];
+        return new IntegrityReport(ok, !ok, messages);
     }
 
-    /// <summary>A check SQLite could not finish: damage when it said so (corrupt, not a database), otherwise just not ok.</summary>
-    private static IntegrityReport FromError(SqliteException ex)
+    /// <summary>A check SQLite could not finish: damage when it said so (corrupt, not a database) or had listed problems, otherwise just not ok.</summary>
+    private static IntegrityReport FromError(SqliteException ex, List<string>? listed = null)
     {
         var primary = ex.SqliteErrorCode & 0xFF;
-        var damaged = primary is SqliteCorrupt or SqliteNotADatabase;
-        return new IntegrityReport(false, damaged, [$"SQLite error {primary.ToString(CultureInfo.InvariantCulture)}: {ex.Message}"]);
+        var damaged = primary is SqliteCorrupt or SqliteNotADatabase || listed is { Count: > 0 };
+        return new IntegrityReport(false, damaged, [.. listed ?? [], $"SQLite error {primary.ToString(CultureInfo.InvariantCulture)}: {ex.Message}"]);
     }
 }
