@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Suite.ServiceDefaults.Data;
 using Suite.Testing;
 
@@ -126,5 +127,56 @@ public sealed class CatalogBackupTests : IAsyncLifetime
         Assert.Empty(CatalogFiles.Leftovers(host.Root));
         Assert.Equal(counts.Order(), counts);
         Assert.Contains(counts, c => c > 0 && c < total);
+    }
+
+    [Fact]
+    [Trait("Req", "DB-4")]
+    public async Task Backups_that_cannot_be_written_are_logged_counted_and_retried_and_never_disturb_the_service()
+    {
+        // A backup folder under a regular file can never be created, whoever runs the test (root included).
+        var blocker = Path.GetTempFileName();
+        try
+        {
+            var settings = EverySecond(retain: 3);
+            settings["Catalog:Backups:Folder"] = Path.Combine(blocker, "backups");
+            await using var host = IngestHost.Create(_redis.ConnectionString, settings).Start();
+            var backups = host.Services.GetRequiredKeyedService<SqliteBackups>("catalog");
+
+            await Eventually.UntilAsync(() => backups.Status.Failures >= 3, Wait, "three failed backups, one each interval");
+            Assert.True(host.Logs.Any(LogLevel.Error, "Backup of the catalog database"), string.Join('\n', host.Logs.All));
+
+            // Two intervals without a good backup: Degraded, and still ready (200) with the reason.
+            await Eventually.UntilAsync(async () =>
+            {
+                using var ready = await host.Client.GetAsync("/health/ready");
+                var json = await Api.JsonAsync(ready);
+                return ready.StatusCode == HttpStatusCode.OK
+                       && json.GetProperty("checks").GetProperty("backups").GetProperty("status").GetString() == "Degraded"
+                       && json.GetProperty("checks").GetProperty("backups").GetProperty("data").TryGetProperty("catalog.lastError", out _);
+            }, Wait, "readiness is 200 with the backups check Degraded and the last error");
+
+            await Api.UploadOkAsync(host.Client, Api.MinimalPdf, "still-served.pdf");
+            using var onDemand = await host.Client.PostAsync(SqliteAdminEndpoints.BackupRoute("catalog"), null);
+            await Api.AssertProblemAsync(onDemand, 500, "backup_failed");
+
+            using var metrics = await host.Client.GetAsync("/metrics");
+            Assert.Contains((await metrics.Content.ReadAsStringAsync()).Split('\n'),
+                l => l.StartsWith("suite_db_backups_total{", StringComparison.Ordinal) && l.Contains("outcome=\"failure\"", StringComparison.Ordinal));
+        }
+        finally
+        {
+            File.Delete(blocker);
+        }
+    }
+
+    [Fact]
+    [Trait("Req", "SU-1")]
+    public async Task Invalid_backup_settings_stop_start_up_naming_the_setting()
+    {
+        await using var host = IngestHost.Create(_redis.ConnectionString, new Dictionary<string, string?> { ["Catalog:Backups:Retain"] = "0" });
+
+        var error = Assert.ThrowsAny<Exception>(() => host.Start());
+
+        Assert.Contains("Catalog:Backups:Retain", error.ToString(), StringComparison.Ordinal);
     }
 }
