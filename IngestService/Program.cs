@@ -1,11 +1,20 @@
 // IngestService: owner of all durable document state (SQLite catalog + blob storage on Storage:Root).
+using IngestService.Catalog;
 using Suite.ServiceDefaults.Redis;
+
+// A maintenance command, run while the service is stopped: it must never build or start the web host.
+if (RestoreCommand.IsRequested(args))
+{
+    Environment.ExitCode = RestoreCommand.Run(args);
+    return;
+}
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddResilientRedisClient("redis");
 builder.AddIngestStorage();
+builder.AddCatalogBackups();
 builder.AddIngestCatalog();
 builder.AddJobQueue();
 builder.AddMalwareScanning();
@@ -20,6 +29,7 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapDocumentEndpoints();
 app.MapWorkerEndpoints();
+app.MapCatalogAdminEndpoints();
 app.MapArtifactEndpoints();
 app.MapEventEndpoints();
 app.MapProgressEndpoints();

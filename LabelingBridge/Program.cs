@@ -1,6 +1,16 @@
+using LabelingBridge.Outbox;
+
+// A maintenance command, run while the bridge is stopped: it must never build or start the web host.
+if (RestoreCommand.IsRequested(args))
+{
+    Environment.ExitCode = RestoreCommand.Run(args);
+    return;
+}
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddOutboxBackups();
 builder.AddExportOutbox();
 builder.AddLabelStudioClient();
 builder.AddIngestDocuments();
@@ -14,6 +24,7 @@ app.MapDefaultEndpoints();
 app.MapExportEndpoints();
 app.MapAnnotationEndpoints();
 app.MapWebhookEndpoints();
+app.MapOutboxAdminEndpoints();
 app.MapPublicApiDocument();
 
 app.Run();

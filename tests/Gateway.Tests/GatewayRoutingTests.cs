@@ -59,7 +59,12 @@ public sealed class GatewayRoutingTests
         await using var gateway = GatewayFor(ingest.Url);
         using var client = gateway.CreateKeyedClient();
 
-        foreach (var path in new[] { "/internal/documents/abc/claim", "/api/internal/x", "/health-internal", "/api/documentsx" })
+        // The operators' database routes too (backup, integrity check): internal like the workers' API.
+        foreach (var path in new[]
+                 {
+                     "/internal/documents/abc/claim", "/internal/admin/catalog/integrity-check", "/internal/admin/catalog/backup",
+                     "/internal/admin/outbox/integrity-check", "/api/internal/x", "/health-internal", "/api/documentsx",
+                 })
         {
             using var response = await client.PostAsync(new Uri(path, UriKind.Relative), new StringContent("{}"));
             Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);

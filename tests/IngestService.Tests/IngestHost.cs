@@ -24,8 +24,11 @@ public sealed class IngestHost : IAsyncDisposable
     {
         Root = root;
         _kestrel = kestrel;
-        _factory = new Factory(root, redisConnection, settings);
+        _factory = new Factory(root, redisConnection, settings, Logs);
     }
+
+    /// <summary>What the service logged (Warning and above, the host's level).</summary>
+    public LogLines Logs { get; } = new();
 
     public string Root { get; }
 
@@ -99,7 +102,7 @@ public sealed class IngestHost : IAsyncDisposable
         }
     }
 
-    private sealed class Factory(string root, string redisConnection, IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<Program>
+    private sealed class Factory(string root, string redisConnection, IReadOnlyDictionary<string, string?> settings, LogLines logs) : WebApplicationFactory<Program>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
@@ -109,6 +112,7 @@ public sealed class IngestHost : IAsyncDisposable
             builder.UseSetting("Logging:LogLevel:Default", "Warning");
             // No clamd unless a test starts one (ClamdServer) and sets Scanner:Enabled and ConnectionStrings:clamav.
             builder.UseSetting("Scanner:Enabled", "false");
+            builder.ConfigureServices(services => services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs));
             foreach (var (key, value) in settings)
             {
                 builder.UseSetting(key, value);
