@@ -22,6 +22,7 @@ internal sealed partial class UploadHandler(
     BlobStore blobs,
     DocumentCatalog catalog,
     CatalogState catalogState,
+    CatalogDb catalogDb,
     ScanGate scanGate,
     AdmissionControl admission,
     UploadKeys keys,
@@ -61,6 +62,13 @@ internal sealed partial class UploadHandler(
         {
             // Refuse before reading the body rather than after storing it.
             return IngestProblems.CatalogUnavailable(catalogState.Current.Description);
+        }
+
+        if (catalogDb.Database.WriteRefusal() is { } readOnly)
+        {
+            // Read-only mode: the upload could not be recorded, so its body is not even read. Once the break is over
+            // this check lets uploads through again, and the first one's catalog write is the probe.
+            return IngestProblems.CatalogReadOnly(readOnly);
         }
 
         if (!TryReadIdempotencyKey(http.Request, out var idempotencyKey))
