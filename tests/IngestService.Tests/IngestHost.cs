@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 using Suite.Contracts;
 using Suite.Testing;
@@ -20,11 +21,11 @@ public sealed class IngestHost : IAsyncDisposable
 
     private readonly bool _kestrel;
 
-    private IngestHost(string root, string redisConnection, IReadOnlyDictionary<string, string?> settings, bool kestrel)
+    private IngestHost(string root, string redisConnection, IReadOnlyDictionary<string, string?> settings, bool kestrel, ILoggerProvider? logs)
     {
         Root = root;
         _kestrel = kestrel;
-        _factory = new Factory(root, redisConnection, settings);
+        _factory = new Factory(root, redisConnection, settings, logs);
     }
 
     public string Root { get; }
@@ -40,11 +41,15 @@ public sealed class IngestHost : IAsyncDisposable
 
     public string UploadsDir => Path.Combine(Root, "uploads");
 
-    /// <summary>A host on a temp (or the given) storage root; with <paramref name="kestrel"/> it listens on a real loopback port.</summary>
-    public static IngestHost Create(string redisConnection, IReadOnlyDictionary<string, string?>? settings = null, string? root = null, bool kestrel = false)
+    /// <summary>
+    /// A host on a temp (or the given) storage root; with <paramref name="kestrel"/> it listens on a real loopback port;
+    /// <paramref name="logs"/> also receives its log output.
+    /// </summary>
+    public static IngestHost Create(
+        string redisConnection, IReadOnlyDictionary<string, string?>? settings = null, string? root = null, bool kestrel = false, ILoggerProvider? logs = null)
     {
         root ??= Directory.CreateTempSubdirectory("ingest-tests-").FullName;
-        return new IngestHost(root, redisConnection, settings ?? new Dictionary<string, string?>(), kestrel);
+        return new IngestHost(root, redisConnection, settings ?? new Dictionary<string, string?>(), kestrel, logs);
     }
 
     /// <summary>Starts the host (hosted services run) and returns a client.</summary>
@@ -99,7 +104,7 @@ public sealed class IngestHost : IAsyncDisposable
         }
     }
 
-    private sealed class Factory(string root, string redisConnection, IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<Program>
+    private sealed class Factory(string root, string redisConnection, IReadOnlyDictionary<string, string?> settings, ILoggerProvider? logs) : WebApplicationFactory<Program>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
@@ -109,6 +114,11 @@ public sealed class IngestHost : IAsyncDisposable
             builder.UseSetting("Logging:LogLevel:Default", "Warning");
             // No clamd unless a test starts one (ClamdServer) and sets Scanner:Enabled and ConnectionStrings:clamav.
             builder.UseSetting("Scanner:Enabled", "false");
+            if (logs is not null)
+            {
+                builder.ConfigureServices(services => services.AddSingleton(logs));
+            }
+
             foreach (var (key, value) in settings)
             {
                 builder.UseSetting(key, value);
