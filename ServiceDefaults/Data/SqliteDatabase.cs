@@ -65,8 +65,9 @@ public sealed partial class SqliteDatabase
             Interlocked.Increment(ref _statements);
             _metrics?.Statement(Name);
         };
-        _createConnectionString = ConnectionString(SqliteOpenMode.ReadWriteCreate);
-        _connectionString = ConnectionString(SqliteOpenMode.ReadWrite);
+        // The initializer's connection is not pooled: kept idle it would be one handle more than the bound allows.
+        _createConnectionString = ConnectionString(SqliteOpenMode.ReadWriteCreate, pooling: false);
+        _connectionString = ConnectionString(SqliteOpenMode.ReadWrite, pooling: true);
     }
 
     public string Name { get; }
@@ -351,12 +352,12 @@ public sealed partial class SqliteDatabase
         return now >= deadline ? TimeSpan.Zero : _time.GetElapsedTime(now, deadline);
     }
 
-    private string ConnectionString(SqliteOpenMode mode) => new SqliteConnectionStringBuilder
+    private string ConnectionString(SqliteOpenMode mode, bool pooling) => new SqliteConnectionStringBuilder
     {
         DataSource = Path,
         Mode = mode,
         DefaultTimeout = _options.CommandTimeoutSeconds,
-        Pooling = true,
+        Pooling = pooling,
     }.ToString();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A write to the {Database} failed: {Error}")]
