@@ -14,32 +14,19 @@ public static class SqliteErrors
     public const int CantOpen = 14;
     public const int NotADatabase = 26;
 
-    private const int EnospcLinux = 28;          // ENOSPC as .NET reports it on Unix (HResult = errno)
-    private const int EdquotLinux = 122;         // EDQUOT: quota exceeded
-    private const int DiskFullWindows = unchecked((int)0x80070070);
-    private const int HandleDiskFullWindows = unchecked((int)0x80070027);
-
     /// <summary>Contention: another writer holds the lock. Waiting (and retrying) can fix it.</summary>
     public static bool IsBusy(Exception exception) =>
         exception is SqliteException { SqliteErrorCode: var code } && (code & 0xFF) is Busy or Locked;
 
     /// <summary>
     /// A write failed for a reason waiting cannot fix: the disk is full, I/O failed, the file is read-only or cannot be
-    /// opened (storage unmounted), or the file system refused. These open the write breaker (read-only mode).
+    /// opened (storage unmounted), or the file system refused a write the work did (<see cref="StorageErrors.IsUnwritable"/>).
+    /// These open the write breaker (read-only mode); a constraint violation or a missing file does not.
     /// </summary>
     public static bool IsWriteFailure(Exception exception) => exception switch
     {
         DatabaseReadOnlyException => false,
         SqliteException { SqliteErrorCode: var code } => (code & 0xFF) is ReadOnly or IoError or Full or CantOpen,
-        IOException or UnauthorizedAccessException => true,
-        _ => false,
-    };
-
-    /// <summary>Whether a failure says the disk (or quota) is full.</summary>
-    public static bool IsDiskFull(Exception exception) => exception switch
-    {
-        SqliteException { SqliteErrorCode: var code } => (code & 0xFF) == Full,
-        IOException io => io.HResult is EnospcLinux or EdquotLinux or DiskFullWindows or HandleDiskFullWindows,
-        _ => false,
+        _ => StorageErrors.IsUnwritable(exception),
     };
 }

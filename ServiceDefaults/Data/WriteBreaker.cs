@@ -87,7 +87,7 @@ internal sealed partial class WriteBreaker
     private void Open(Exception? cause, TimeSpan breakDuration)
     {
         var now = _time.GetUtcNow();
-        var diskFull = cause is not null && SqliteErrors.IsDiskFull(cause);
+        var diskFull = cause is not null && StorageErrors.IsDiskFull(cause);
         var reason = diskFull
             ? $"the {_database}'s disk is full"
             : $"the {_database} cannot be written: {cause?.Message ?? "unknown error"}";
