@@ -137,4 +137,93 @@ public sealed class CatalogReadOnlyModeTests : IAsyncLifetime
             Assert.Equal("Healthy", check.GetProperty("status").GetString());
         }
     }
+
+    [Fact]
+    [Trait("Req", "CB-5")]
+    public async Task A_full_disk_puts_the_catalog_in_read_only_mode_that_answers_507_with_Retry_After_until_space_is_freed()
+    {
+        await using var host = IngestHost.Create(
+            _redis.ConnectionString,
+            new Dictionary<string, string?>
+            {
+                ["Admission:MinFreeDiskBytes"] = "0",
+                ["Catalog:WriteBreaker:MinimumThroughput"] = "2",
+                ["Catalog:WriteBreaker:BreakDurationSeconds"] = "8",
+            },
+            root: _storage.Path).Start();
+        var catalog = host.Services.GetRequiredService<CatalogDb>();
+        var id = await Api.UploadOkAsync(host.Client, Api.MinimalPdf, "full.pdf");
+
+        var filler = Path.Combine(_storage.Path, "filler.bin");
+        FillUp(filler);
+
+        // Cancel and retry the document until its writes hit the full disk (SQLite reuses space in its WAL first) and
+        // the breaker opens: from then on every write is refused at once with 507 and Retry-After.
+        var round = 0;
+        await Eventually.UntilAsync(async () =>
+        {
+            using var write = round++ % 2 == 0
+                ? await host.Client.DeleteAsync(new Uri($"/api/documents/{id}", UriKind.Relative))
+                : await host.Client.PostAsync(new Uri($"/api/documents/{id}/retry", UriKind.Relative), null);
+            Assert.True((int)write.StatusCode is 200 or 202 or 409 or 507, $"{(int)write.StatusCode}: {await write.Content.ReadAsStringAsync()}");
+            return catalog.Database.ReadOnly is { DiskFull: true };
+        }, TimeSpan.FromSeconds(60), "the catalog enters read-only mode because its disk is full", TimeSpan.FromMilliseconds(50));
+
+        using (var upload = await Api.UploadAsync(host.Client, Api.MinimalPdf, "refused.pdf"))
+        {
+            await Api.AssertProblemAsync(upload, 507, "insufficient_storage");
+            Assert.InRange(upload.Headers.RetryAfter?.Delta ?? TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(8));
+        }
+
+        using (var ready = await host.Client.GetAsync(new Uri("/health/ready", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+            var check = (await Api.JsonAsync(ready)).GetProperty("checks").GetProperty("catalog");
+            Assert.Equal("Degraded", check.GetProperty("status").GetString());
+            Assert.Contains("disk is full", check.GetProperty("description").GetString(), StringComparison.Ordinal);
+            Assert.True(check.GetProperty("data").GetProperty("diskFull").GetBoolean());
+        }
+
+        using (var get = await host.Client.GetAsync(new Uri($"/api/documents/{id}", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        }
+
+        File.Delete(filler);
+        await Eventually.UntilAsync(async () =>
+        {
+            using var upload = await Api.UploadAsync(host.Client, Api.MinimalPdf, "after.pdf");
+            return upload.StatusCode == HttpStatusCode.Accepted;
+        }, TimeSpan.FromSeconds(30), "an upload is accepted once space is freed", TimeSpan.FromMilliseconds(500));
+        Assert.Null(catalog.Database.ReadOnly);
+    }
+
+    /// <summary>Writes zeros until the file system has no space left.</summary>
+    private static void FillUp(string path)
+    {
+        var chunk = new byte[64 * 1024];
+        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.WriteThrough);
+        try
+        {
+            while (true)
+            {
+                file.Write(chunk);
+            }
+        }
+        catch (IOException)
+        {
+            // ENOSPC: the tail that did not fit is dropped; go on with single pages so the last bytes fill too.
+        }
+
+        try
+        {
+            while (true)
+            {
+                file.Write(chunk.AsSpan(0, 512));
+            }
+        }
+        catch (IOException)
+        {
+        }
+    }
 }
