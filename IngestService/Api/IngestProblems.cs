@@ -1,5 +1,6 @@
 using System.Globalization;
 using IngestService.Documents;
+using Suite.ServiceDefaults.Data;
 using Suite.ServiceDefaults.Problems;
 
 namespace IngestService.Api;
@@ -153,8 +154,17 @@ internal static class IngestProblems
     public static IResult CatalogBusy() => ApiProblem.Result(503, "catalog_busy", "Catalog busy",
         "The document catalog stayed locked by other writes; nothing was changed. Try again in a moment.", retryable: true, retryAfter: TimeSpan.FromSeconds(1));
 
-    public static IResult InsufficientStorage() => ApiProblem.Result(507, "insufficient_storage", "Storage full",
-        "The server's storage is full; nothing was stored. Try again later, after space was freed.", retryable: true, retryAfter: TimeSpan.FromSeconds(60));
+    public static IResult InsufficientStorage(TimeSpan? retryAfter = null) => ApiProblem.Result(507, "insufficient_storage", "Storage full",
+        "The server's storage is full; nothing was stored. Try again later, after space was freed.", retryable: true, retryAfter: retryAfter ?? TimeSpan.FromSeconds(60));
+
+    /// <summary>Read-only mode (Req CB-5): 507 when the cause is a full disk, else 503 <c>catalog_read_only</c>; Retry-After is the next probe.</summary>
+    public static IResult CatalogReadOnly(DatabaseReadOnlyException refusal) => refusal.DiskFull
+        ? InsufficientStorage(refusal.RetryAfter)
+        : ApiProblem.Result(503, "catalog_read_only", "Catalog in read-only mode",
+            $"The catalog is in read-only mode because writes failed: {refusal.Reason}. Nothing was changed. Reads still work; " +
+            $"retry after {Seconds(refusal.RetryAfter)} s, when the next write probes whether writing works again.",
+            retryable: true, retryAfter: refusal.RetryAfter,
+            extensions: new Dictionary<string, object?> { ["readOnly"] = true, ["reason"] = refusal.Reason });
 
     public static IResult StorageUnavailable(string reason) => ApiProblem.Result(503, "storage_unavailable", "Storage unavailable",
         $"The server could not write or read its storage ({reason}); nothing was stored. Try again later.", retryable: true, retryAfter: TimeSpan.FromSeconds(10));
@@ -193,6 +203,8 @@ internal static class IngestProblems
     private static Dictionary<string, object?> Field(string name) => new() { ["field"] = name };
 
     private static Dictionary<string, object?> Parameter(string name) => new() { ["parameter"] = name };
+
+    private static string Seconds(TimeSpan span) => ((int)Math.Ceiling(span.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
 
     private static string Mib(long bytes) => (bytes / (1024.0 * 1024.0)).ToString("0.##", CultureInfo.InvariantCulture);
 

@@ -1,12 +1,14 @@
 using IngestService.Catalog;
 using IngestService.Storage;
 using Microsoft.Data.Sqlite;
+using Suite.ServiceDefaults.Data;
 
 namespace IngestService.Api;
 
 /// <summary>
 /// Turns storage and catalog failures into the problems clients can act on: a full disk or database is 507, a busy
-/// or unavailable catalog or an unwritable folder is 503 with Retry-After, a body the client cut short is 400.
+/// or unavailable catalog or an unwritable folder is 503 with Retry-After, a catalog in read-only mode is 503
+/// <c>catalog_read_only</c> (507 when its disk is full) with Retry-After, a body the client cut short is 400.
 /// </summary>
 internal sealed partial class StorageFailureFilter(ILogger<StorageFailureFilter> logger) : IEndpointFilter
 {
@@ -30,6 +32,11 @@ internal sealed partial class StorageFailureFilter(ILogger<StorageFailureFilter>
         catch (CatalogUnavailableException ex)
         {
             return IngestProblems.CatalogUnavailable(ex.Message);
+        }
+        catch (DatabaseReadOnlyException ex)
+        {
+            // Already logged when the catalog entered read-only mode; each refusal is only counted (problem metrics).
+            return IngestProblems.CatalogReadOnly(ex);
         }
         catch (SqliteException ex)
         {

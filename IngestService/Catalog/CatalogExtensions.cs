@@ -1,6 +1,8 @@
 using IngestService.Catalog;
 using IngestService.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Suite.ServiceDefaults.Data;
 using Suite.ServiceDefaults.Health;
 using Suite.ServiceDefaults.Resilience;
 using Suite.ServiceDefaults.Telemetry;
@@ -9,18 +11,29 @@ namespace Microsoft.Extensions.Hosting;
 
 internal static class CatalogExtensions
 {
-    /// <summary>The SQLite catalog at {Storage:Root}/catalog.db: checked and migrated at start-up, with a readiness check.</summary>
+    /// <summary>
+    /// The SQLite catalog at {Storage:Root}/catalog.db through the shared access layer (settings under <c>Catalog</c>,
+    /// validated at start-up): checked and migrated at start-up, with a readiness check.
+    /// </summary>
     public static TBuilder AddIngestCatalog<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddOptions<CatalogOptions>().BindConfiguration(CatalogOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<CatalogOptions>, CatalogOptionsValidator>();
         builder.Services.AddSingleton<CatalogState>();
         builder.Services.AddSingleton(sp => new CatalogDb(
-            sp.GetRequiredService<BlobStore>().CatalogPath,
+            new SqliteDatabase(
+                CatalogDb.DatabaseName,
+                sp.GetRequiredService<BlobStore>().CatalogPath,
+                sp.GetRequiredService<IOptions<CatalogOptions>>().Value,
+                sp.GetRequiredService<ILoggerFactory>(),
+                sp.GetService<DatabaseMetrics>(),
+                sp.GetService<ResilienceMetrics>(),
+                sp.GetService<CircuitBreakerStates>(),
+                sp.GetRequiredService<TimeProvider>()),
             sp.GetRequiredService<CatalogState>(),
-            sp.GetRequiredService<ILogger<CatalogDb>>(),
-            sp.GetService<DatabaseMetrics>(),
-            sp.GetService<ResilienceMetrics>()));
+            sp.GetRequiredService<ILogger<CatalogDb>>()));
         // The catalog's operations, one class per job, each injected only where that job is done.
         builder.Services.AddSingleton<LeaseFence>();
         builder.Services.AddSingleton<DocumentRegistration>();

@@ -2,8 +2,11 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace IngestService.Catalog;
 
-/// <summary>Readiness: the catalog passed its start-up check and still answers a read.</summary>
-internal sealed class CatalogHealthCheck(CatalogDb db, CatalogState state) : IHealthCheck
+/// <summary>
+/// Readiness: the catalog passed its start-up check and still answers a read. In read-only mode (writes failed
+/// repeatedly, Req CB-5) it is Degraded, still ready since reads work, and says why and when writes are tried again.
+/// </summary>
+internal sealed class CatalogHealthCheck(CatalogDb db, CatalogState state, TimeProvider time) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -12,6 +15,8 @@ internal sealed class CatalogHealthCheck(CatalogDb db, CatalogState state) : IHe
         {
             ["path"] = db.Path,
             ["quickCheck"] = snapshot.QuickCheck ?? "not run",
+            ["openConnections"] = db.Database.OpenConnections,
+            ["maxConnections"] = db.Database.MaxConnections,
         };
         if (snapshot.SchemaVersion is { } version)
         {
@@ -31,11 +36,25 @@ internal sealed class CatalogHealthCheck(CatalogDb db, CatalogState state) : IHe
                 command.CommandText = "SELECT 1 FROM documents LIMIT 1;";
                 return await command.ExecuteScalarAsync(ct);
             }, cancellationToken);
-            return HealthCheckResult.Healthy("catalog answers", data);
         }
         catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or CatalogUnavailableException)
         {
             return new HealthCheckResult(context.Registration.FailureStatus, "catalog read failed: " + ex.Message, data: data);
         }
+
+        data["readOnly"] = db.Database.ReadOnly is not null;
+        if (db.Database.ReadOnly is not { } readOnly)
+        {
+            return HealthCheckResult.Healthy("catalog answers", data);
+        }
+
+        var retryAfter = readOnly.RetryAfter(time.GetUtcNow());
+        data["retryAfterSeconds"] = (int)retryAfter.TotalSeconds;
+        data["diskFull"] = readOnly.DiskFull;
+        data["readOnlySince"] = readOnly.Since;
+        return HealthCheckResult.Degraded(
+            $"the catalog is read-only because writes failed: {readOnly.Reason}. Reads work; writes are refused until a probe write " +
+            $"succeeds (next in {(int)retryAfter.TotalSeconds} s).",
+            data: data);
     }
 }

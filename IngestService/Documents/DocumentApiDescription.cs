@@ -16,7 +16,7 @@ internal static class DocumentApiDescription
 
     /// <summary>Storage and catalog failures (StorageFailureFilter) that any document endpoint can answer.</summary>
     public static RouteGroupBuilder ProducesStorageProblems(this RouteGroupBuilder group) => group
-        .ProducesApiProblem(503, "catalog_unavailable", "catalog_busy", "storage_unavailable")
+        .ProducesApiProblem(503, "catalog_unavailable", "catalog_busy", "catalog_read_only", "storage_unavailable")
         .ProducesApiProblem(507, "insufficient_storage");
 
     /// <summary>The multipart body with its <c>file</c> part, and the optional Idempotency-Key header and priority.</summary>

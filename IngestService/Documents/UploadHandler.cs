@@ -23,6 +23,7 @@ internal sealed partial class UploadHandler(
     DocumentRegistration registration,
     DocumentReads reads,
     CatalogState catalogState,
+    CatalogDb catalogDb,
     ScanGate scanGate,
     AdmissionControl admission,
     UploadKeys keys,
@@ -62,6 +63,13 @@ internal sealed partial class UploadHandler(
         {
             // Refuse before reading the body rather than after storing it.
             return IngestProblems.CatalogUnavailable(catalogState.Current.Description);
+        }
+
+        if (catalogDb.Database.WriteRefusal() is { } readOnly)
+        {
+            // Read-only mode: the upload could not be recorded, so its body is not even read. Once the break is over
+            // this check lets uploads through again, and the first one's catalog write is the probe.
+            return IngestProblems.CatalogReadOnly(readOnly);
         }
 
         // A storage root that is gone is not "full": say so before admission measures its free space.

@@ -9,6 +9,7 @@ using LabelingBridge.LabelStudio;
 using LabelingBridge.Outbox;
 using LabelingBridge.Telemetry;
 using Microsoft.Extensions.Options;
+using Suite.ServiceDefaults.Data;
 using Suite.ServiceDefaults.Problems;
 
 namespace Microsoft.AspNetCore.Builder;
@@ -33,7 +34,8 @@ public static partial class AnnotationEndpoints
             .Produces<WebhookReceipt>()
             .ProducesApiProblem(400, "invalid_webhook_payload")
             .ProducesApiProblem(401, "webhook_unauthorized")
-            .ProducesApiProblem(503, "label_studio_disabled");
+            .ProducesApiProblem(503, "label_studio_disabled", "outbox_read_only")
+            .ProducesApiProblem(507, "outbox_full");
         return app;
     }
 
@@ -134,6 +136,11 @@ public static partial class AnnotationEndpoints
         catch (JsonException ex)
         {
             return ApiProblem.Result(400, "invalid_webhook_payload", "Invalid webhook payload", "The annotation or task in the webhook is malformed: " + ex.Message);
+        }
+        catch (DatabaseReadOnlyException ex)
+        {
+            // Label Studio's webhook is not stored now; the reconciler picks the annotation up once writes work again.
+            return OutboxProblems.ReadOnly(ex);
         }
     }
 

@@ -81,6 +81,11 @@ internal sealed partial class AnnotationReconciler(
         {
             LogFailed(logger, ex.Error.Code, ex.Error.Message);
         }
+        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        {
+            // The outbox is busy or in read-only mode: the next round catches up (a crash here would stop the bridge).
+            LogOutboxUnavailable(logger, ex.Message);
+        }
 
         if (stored > 0)
         {
@@ -111,6 +116,9 @@ internal sealed partial class AnnotationReconciler(
         await store.DeleteMissingAsync(task.Id, seen, cancellationToken);
         return stored;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Annotation reconciliation could not store annotations now; the next round retries: {Error}")]
+    private static partial void LogOutboxUnavailable(ILogger logger, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reconciliation stored {Count} annotations of project {ProjectId} that no webhook had delivered")]
     private static partial void LogCaughtUp(ILogger logger, int count, int projectId);

@@ -1,3 +1,5 @@
+using Suite.ServiceDefaults.Data;
+
 namespace LabelingBridge.Configuration;
 
 /// <summary>The bridge's own settings (section <c>Bridge</c>). Validated at start-up.</summary>
@@ -36,16 +38,15 @@ public sealed class BridgeOptions
     public Uri ResolvedWebhookUrl => WebhookUrl ?? new Uri(PublicBaseUrl!.ToString().TrimEnd('/') + "/api/labeling/webhooks/label-studio");
 }
 
-/// <summary>The export outbox (section <c>Outbox</c>).</summary>
-public sealed class OutboxOptions
+/// <summary>
+/// The export outbox (section <c>Outbox</c>). Its database settings (BusyTimeoutMilliseconds, CommandTimeoutSeconds,
+/// MaxConnections, BusyRetryAttempts, WriteBreaker) are the shared ones of <see cref="SqliteDatabaseOptions"/>.
+/// </summary>
+public sealed class OutboxOptions : SqliteDatabaseOptions
 {
     public const string Section = "Outbox";
 
     public string DatabasePath { get; set; } = Path.Combine(".data", "labeling-bridge", "outbox.db");
-
-    public int BusyTimeoutMilliseconds { get; set; } = 5000;
-
-    public int CommandTimeoutSeconds { get; set; } = 10;
 
     /// <summary>How often the dispatcher looks for due exports when nothing wakes it.</summary>
     public double PollIntervalSeconds { get; set; } = 1;

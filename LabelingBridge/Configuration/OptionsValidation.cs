@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Suite.ServiceDefaults.Data;
 
 namespace LabelingBridge.Configuration;
 
@@ -116,10 +117,7 @@ internal sealed class OutboxOptionsValidator : IValidateOptions<OutboxOptions>
             failures.Add("Outbox:DatabasePath (env Outbox__DatabasePath) must name the outbox SQLite file.");
         }
 
-        if (options.BusyTimeoutMilliseconds is < 1 or > 5000 || options.CommandTimeoutSeconds is < 1 or > 10)
-        {
-            failures.Add("Outbox:BusyTimeoutMilliseconds must be 1 to 5000 and Outbox:CommandTimeoutSeconds 1 to 10.");
-        }
+        failures.AddRange(SqliteDatabaseOptionsValidation.Failures(options, OutboxOptions.Section));
 
         if (options.PollIntervalSeconds < 0.05 || options.DeliveryConcurrency < 1 || options.MaxAttempts < 1)
         {

@@ -71,7 +71,15 @@ internal sealed partial class AutoExportPoller(
         {
             LogIngestUnavailable(logger, ex.Message);
         }
+        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        {
+            // The outbox is busy or in read-only mode: the next poll tries again (a crash here would stop the bridge).
+            LogOutboxUnavailable(logger, ex.Message);
+        }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Auto-export could not queue exports now; next poll retries: {Error}")]
+    private static partial void LogOutboxUnavailable(ILogger logger, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Auto-export on: polling ingest's completed documents every {Seconds} s")]
     private static partial void LogEnabled(ILogger logger, double seconds);

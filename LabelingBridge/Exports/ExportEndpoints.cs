@@ -7,6 +7,7 @@ using LabelingBridge.Outbox;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using Suite.Contracts;
+using Suite.ServiceDefaults.Data;
 using Suite.ServiceDefaults.Problems;
 
 namespace Microsoft.AspNetCore.Builder;
@@ -29,7 +30,7 @@ public static partial class ExportEndpoints
             .ProducesApiProblem(400, "invalid_document_id")
             .ProducesApiProblem(404, "document_not_found")
             .ProducesApiProblem(409, "document_not_ready")
-            .ProducesApiProblem(503, "label_studio_disabled", "label_studio_credentials_rejected", "ingest_unavailable", "outbox_unavailable")
+            .ProducesApiProblem(503, "label_studio_disabled", "label_studio_credentials_rejected", "ingest_unavailable", "outbox_unavailable", "outbox_read_only")
             .ProducesApiProblem(507, "outbox_full");
         app.MapGet("/api/exports/{exportId}", GetAsync)
             .WithTags("exports")
@@ -93,6 +94,10 @@ public static partial class ExportEndpoints
         try
         {
             (export, _) = await outbox.EnqueueAsync(id, ExportTriggers.Api, context.RequestAborted);
+        }
+        catch (DatabaseReadOnlyException ex)
+        {
+            return OutboxProblems.ReadOnly(ex);
         }
         catch (SqliteException ex) when (ex.SqliteErrorCode == 13)
         {

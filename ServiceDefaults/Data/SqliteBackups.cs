@@ -162,7 +162,7 @@ public sealed partial class SqliteBackups
         {
             var reason = $"PRAGMA integrity_check found the {Name} database damaged: {report.Summary}. Restore it from a backup.";
             _damage = report.Summary;
-            _databaseMetrics?.Error(Name, SqliteIntegrity.SqliteCorrupt);
+            _databaseMetrics?.Error(Name, SqliteErrors.Corrupt);
             LogDamaged(Name, DatabasePath, report.Summary);
             _onDamage?.Invoke(reason);
         }

@@ -20,9 +20,6 @@ public sealed record IntegrityReport(bool Ok, bool Damaged, IReadOnlyList<string
 /// </summary>
 public static class SqliteIntegrity
 {
-    public const int SqliteCorrupt = 11;
-    public const int SqliteNotADatabase = 26;
-
     /// <summary>At most this many problems are listed (SQLite's own default for integrity_check).</summary>
     private const int MaxMessages = 100;
 
@@ -125,7 +122,7 @@ public static class SqliteIntegrity
     private static IntegrityReport FromError(SqliteException ex, List<string>? listed = null)
     {
         var primary = ex.SqliteErrorCode & 0xFF;
-        var damaged = primary is SqliteCorrupt or SqliteNotADatabase || listed is { Count: > 0 };
+        var damaged = primary is SqliteErrors.Corrupt or SqliteErrors.NotADatabase || listed is { Count: > 0 };
         return new IntegrityReport(false, damaged, [.. listed ?? [], $"SQLite error {primary.ToString(CultureInfo.InvariantCulture)}: {ex.Message}"]);
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 
@@ -7,7 +8,8 @@ namespace Suite.ServiceDefaults.Telemetry;
 /// Database errors (meter <c>Suite.Database</c>, counter <c>suite.db.errors{db, code, kind}</c>; Prometheus
 /// <c>suite_db_errors_total</c>): every SQLite error a service's database layer sees, with the primary result code
 /// (5 BUSY, 6 LOCKED, 11 CORRUPT, 13 FULL, 26 NOTADB, ...) and its kind (busy, corrupt, full, other), whether it was
-/// retried away or not; and every statement executed (<c>suite.db.statements{db}</c>), where a request's cost shows.
+/// retried away or not; every statement executed (<c>suite.db.statements{db}</c>), where a request's cost shows; and the
+/// connections open now (gauge <c>suite.db.connections{db}</c>), which the access layer bounds (Req DB-6).
 /// </summary>
 public sealed class DatabaseMetrics
 {
@@ -15,6 +17,7 @@ public sealed class DatabaseMetrics
 
     private readonly Counter<long> _errors;
     private readonly Counter<long> _statements;
+    private readonly ConcurrentDictionary<string, Func<int>> _openConnections = new(StringComparer.Ordinal);
 
     public DatabaseMetrics(IMeterFactory meterFactory)
     {
@@ -22,7 +25,15 @@ public sealed class DatabaseMetrics
         var meter = meterFactory.Create(MeterName);
         _errors = meter.CreateCounter<long>("suite.db.errors", "{error}", "Database errors by database, SQLite result code and kind");
         _statements = meter.CreateCounter<long>("suite.db.statements", "{statement}", "SQL statements executed, by database");
+        meter.CreateObservableGauge(
+            "suite.db.connections",
+            () => _openConnections.Select(d => new Measurement<int>(d.Value(), new KeyValuePair<string, object?>("db", d.Key))),
+            "{connection}",
+            "Connections open now, by database");
     }
+
+    /// <summary>Reports <paramref name="openConnections"/> as the database's connection gauge from now on.</summary>
+    public void ObserveConnections(string database, Func<int> openConnections) => _openConnections[database] = openConnections;
 
     public void Statement(string database) => _statements.Add(1, new KeyValuePair<string, object?>("db", database));
 
