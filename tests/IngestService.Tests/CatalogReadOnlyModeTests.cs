@@ -154,8 +154,7 @@ public sealed class CatalogReadOnlyModeTests : IAsyncLifetime
         var catalog = host.Services.GetRequiredService<CatalogDb>();
         var id = await Api.UploadOkAsync(host.Client, Api.MinimalPdf, "full.pdf");
 
-        var filler = Path.Combine(_storage.Path, "filler.bin");
-        FillUp(filler);
+        var filler = _storage.Fill();
 
         // Cancel and retry the document until its writes hit the full disk (SQLite reuses space in its WAL first) and
         // the breaker opens: from then on every write is refused at once with 507 and Retry-After.
@@ -196,34 +195,5 @@ public sealed class CatalogReadOnlyModeTests : IAsyncLifetime
             return upload.StatusCode == HttpStatusCode.Accepted;
         }, TimeSpan.FromSeconds(30), "an upload is accepted once space is freed", TimeSpan.FromMilliseconds(500));
         Assert.Null(catalog.Database.ReadOnly);
-    }
-
-    /// <summary>Writes zeros until the file system has no space left.</summary>
-    private static void FillUp(string path)
-    {
-        var chunk = new byte[64 * 1024];
-        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.WriteThrough);
-        try
-        {
-            while (true)
-            {
-                file.Write(chunk);
-            }
-        }
-        catch (IOException)
-        {
-            // ENOSPC: the tail that did not fit is dropped; go on with single pages so the last bytes fill too.
-        }
-
-        try
-        {
-            while (true)
-            {
-                file.Write(chunk.AsSpan(0, 512));
-            }
-        }
-        catch (IOException)
-        {
-        }
     }
 }

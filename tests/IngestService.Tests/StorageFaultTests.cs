@@ -24,8 +24,8 @@ public sealed class StorageFaultTests : IAsyncLifetime
     [Trait("Req", "DB-3")]
     public async Task A_full_disk_answers_507_leaves_no_partial_file_keeps_the_catalog_consistent_and_recovers_when_space_is_freed()
     {
-        var root = Path.Combine(Directory.CreateTempSubdirectory("ingest-full-").FullName, "root");
-        using var disk = Mount.Tmpfs(root, 24);
+        await using var disk = TmpfsMount.Create(sizeMiB: 24);
+        var root = Path.Combine(disk.Path, "root");
         // Admission's free-space reserve would refuse uploads before their body is read; off here, so that the writes
         // themselves meet the full disk (the reserve has its own tests).
         await using var host = IngestHost.Create(_redis.ConnectionString, new Dictionary<string, string?>
@@ -109,7 +109,7 @@ public sealed class StorageFaultTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
         }
 
-        using (var gone = Mount.HideContentsOf(root))
+        await using (TmpfsMount.HideContentsOf(root))
         {
             using (var ready = await host.Client.GetAsync("/health/ready"))
             {

@@ -8,21 +8,63 @@ namespace Suite.Testing;
 /// </summary>
 public sealed class TmpfsMount : IAsyncDisposable
 {
-    private TmpfsMount(string path) => Path = path;
+    private readonly bool _ownsFolder;
+
+    private TmpfsMount(string path, bool ownsFolder)
+    {
+        Path = path;
+        _ownsFolder = ownsFolder;
+    }
 
     public string Path { get; }
 
-    public static TmpfsMount Create(int sizeMiB)
+    public static TmpfsMount Create(int sizeMiB) => MountAt(Directory.CreateTempSubdirectory("suite-tmpfs-").FullName, sizeMiB, ownsFolder: true);
+
+    /// <summary>
+    /// Lays an empty tmpfs over an existing folder: what was there is hidden (files already open keep working), as
+    /// when a volume is unmounted and leaves its empty mount point; disposing brings the folder's contents back.
+    /// </summary>
+    public static TmpfsMount HideContentsOf(string folder) => MountAt(folder, 4, ownsFolder: false);
+
+    private static TmpfsMount MountAt(string path, int sizeMiB, bool ownsFolder)
     {
-        var path = Directory.CreateTempSubdirectory("suite-tmpfs-").FullName;
         var (code, error) = Run("mount", "-t", "tmpfs", "-o", $"size={sizeMiB}m", "tmpfs", path);
         if (code != 0)
         {
-            Directory.Delete(path);
+            if (ownsFolder)
+            {
+                Directory.Delete(path);
+            }
+
             throw new InvalidOperationException($"mount -t tmpfs on {path} failed ({code}): {error}");
         }
 
-        return new TmpfsMount(path);
+        return new TmpfsMount(path, ownsFolder);
+    }
+
+    /// <summary>Writes zeros to a new file on the mount until the file system has no space left; returns its path.</summary>
+    public string Fill()
+    {
+        var filler = System.IO.Path.Combine(Path, "filler-" + Guid.NewGuid().ToString("N"));
+        using var file = new FileStream(filler, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.WriteThrough);
+        foreach (var size in new[] { 64 * 1024, 512 })
+        {
+            // Big chunks first, then small ones so that the last bytes fill too.
+            var chunk = new byte[size];
+            try
+            {
+                while (true)
+                {
+                    file.Write(chunk);
+                }
+            }
+            catch (IOException)
+            {
+                // ENOSPC
+            }
+        }
+
+        return filler;
     }
 
     /// <summary>
@@ -69,6 +111,11 @@ public sealed class TmpfsMount : IAsyncDisposable
 
         // Still busy (a file left open): detach it anyway so no mount outlives the test run.
         Run("umount", "-l", Path);
+        if (!_ownsFolder)
+        {
+            return;
+        }
+
         try
         {
             Directory.Delete(Path, recursive: true);
