@@ -2,6 +2,7 @@ using IngestService.Catalog;
 using IngestService.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Suite.ServiceDefaults.Health;
+using Suite.ServiceDefaults.Lifecycle;
 using Suite.ServiceDefaults.Resilience;
 using Suite.ServiceDefaults.Telemetry;
 
@@ -9,7 +10,10 @@ namespace Microsoft.Extensions.Hosting;
 
 internal static class CatalogExtensions
 {
-    /// <summary>The SQLite catalog at {Storage:Root}/catalog.db: checked and migrated at start-up, with a readiness check.</summary>
+    /// <summary>
+    /// The SQLite catalog at {Storage:Root}/catalog.db: checked and migrated by a start-up step, checkpointed and closed
+    /// on stop, with a readiness check.
+    /// </summary>
     public static TBuilder AddIngestCatalog<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
@@ -22,7 +26,13 @@ internal static class CatalogExtensions
             sp.GetService<DatabaseMetrics>(),
             sp.GetService<ResilienceMetrics>()));
         builder.Services.AddSingleton<DocumentCatalog>();
-        builder.Services.AddHostedService<CatalogInitializer>();
+        builder.Services.AddStartupStep<CatalogInitializer>();
+        // A catalog found damaged is left untouched, even by the checkpoint.
+        builder.Services.AddSqliteCheckpointOnStop(CatalogDb.DatabaseName, sp =>
+        {
+            var (state, db) = (sp.GetRequiredService<CatalogState>(), sp.GetRequiredService<CatalogDb>());
+            return () => state.IsAvailable ? db.Path : null;
+        });
         builder.Services.AddHealthChecks().AddCheck<CatalogHealthCheck>("catalog", tags: [HealthExtensions.ReadyTag], timeout: TimeSpan.FromSeconds(3));
         return builder;
     }
