@@ -5,12 +5,16 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Suite.ServiceDefaults.Health;
+using Suite.ServiceDefaults.Lifecycle;
 
 namespace Microsoft.Extensions.Hosting;
 
 public static class OutboxExtensions
 {
-    /// <summary>The export outbox: its SQLite file (opened and migrated at start-up) and its readiness check.</summary>
+    /// <summary>
+    /// The export outbox: its SQLite file (opened and migrated by a start-up step, checkpointed and closed on stop) and
+    /// its readiness check.
+    /// </summary>
     public static TBuilder AddExportOutbox<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
@@ -21,18 +25,44 @@ public static class OutboxExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<OutboxDb>();
         services.TryAddSingleton<ExportOutbox>();
-        services.AddHostedService<OutboxInitializer>();
+        services.AddStartupStep<OutboxInitializer>();
+        services.AddSqliteCheckpointOnStop(OutboxDb.DatabaseName, sp =>
+        {
+            var (initializer, db) = (sp.GetRequiredService<OutboxInitializer>(), sp.GetRequiredService<OutboxDb>());
+            return () => initializer.IsOpen ? db.DatabasePath : null;
+        });
         services.AddHealthChecks().AddCheck<OutboxHealthCheck>("outbox", tags: [HealthExtensions.ReadyTag], timeout: TimeSpan.FromSeconds(3));
         return builder;
     }
 }
 
-/// <summary>Opens, checks and migrates the outbox at start-up so a broken file stops the bridge loudly.</summary>
-internal sealed class OutboxInitializer(OutboxDb db) : IHostedService
+/// <summary>
+/// Start-up step: opens, checks and migrates the outbox. A file that cannot be opened yet is retried with backoff; one
+/// that fails its integrity check or has a newer schema ends start-up: the bridge stays live and not ready, saying why.
+/// </summary>
+internal sealed class OutboxInitializer(OutboxDb db) : IStartupStep
 {
-    public Task StartAsync(CancellationToken cancellationToken) => db.InitializeAsync(cancellationToken);
+    private volatile bool _open;
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public string Name => "opening the outbox";
+
+    /// <summary>The outbox passed its checks: the file may be checkpointed on stop.</summary>
+    public bool IsOpen => _open;
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await db.InitializeAsync(cancellationToken);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // Integrity check failed or the schema is newer than this build: retrying cannot help.
+            throw new StartupFailedException(ex.Message, ex);
+        }
+
+        _open = true;
+    }
 }
 
 /// <summary>Ready when the outbox can take a write lock; reports the pending backlog.</summary>
