@@ -77,6 +77,9 @@ public sealed class IngestHost : IAsyncDisposable
             {
                 throw new TimeoutException("The service's start-up steps did not finish within 60 s: " + gate.Describe());
             }
+
+            // The first connection to Redis too, unless a test started the service with Redis down on purpose.
+            _ = gate.WhenSettled.Wait(TimeSpan.FromSeconds(3));
         }
 
         return this;

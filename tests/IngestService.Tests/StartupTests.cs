@@ -122,6 +122,18 @@ public sealed class StartupTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task Invalid_limits_stop_start_up_with_a_message_naming_the_setting()
+    {
+        await using var host = IngestHost.Create(_redis.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Ingest:MaxPageSize"] = "10",
+            ["Ingest:DefaultPageSize"] = "50",
+        });
+        var error = Assert.ThrowsAny<Exception>(() => host.Start());
+        Assert.Contains("Ingest:DefaultPageSize", Flatten(error), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("Storage:Root", "")]
     [InlineData("Shutdown:DrainSeconds", "-1")]
