@@ -38,10 +38,13 @@ public static class OutboxExtensions
 
 /// <summary>
 /// Start-up step: opens, checks and migrates the outbox. A file that cannot be opened yet is retried with backoff; one
-/// that fails its integrity check or has a newer schema ends start-up: the bridge stays live and not ready, saying why.
+/// that is damaged, fails its integrity check or has a newer schema ends start-up: the bridge stays live and not ready,
+/// saying why, and the file is left as it is.
 /// </summary>
 internal sealed class OutboxInitializer(OutboxDb db) : IStartupStep
 {
+    private const int SqliteCorrupt = 11;
+    private const int SqliteNotADatabase = 26;
     private volatile bool _open;
 
     public string Name => "opening the outbox";
@@ -59,6 +62,11 @@ internal sealed class OutboxInitializer(OutboxDb db) : IStartupStep
         {
             // Integrity check failed or the schema is newer than this build: retrying cannot help.
             throw new StartupFailedException(ex.Message, ex);
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode is SqliteCorrupt or SqliteNotADatabase)
+        {
+            throw new StartupFailedException(
+                $"the outbox database {db.DatabasePath} is damaged (SQLite error {ex.SqliteErrorCode}: {ex.Message}); restore it from a backup or move it aside.", ex);
         }
 
         _open = true;

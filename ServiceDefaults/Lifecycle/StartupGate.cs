@@ -55,6 +55,16 @@ public sealed class StartupGate
     public Task WhenOwnStepsSettled => _ownStepsSettled.Task;
 
     /// <summary>
+    /// For a background loop that needs what the start-up steps prepare (a database opened and migrated): waits until
+    /// the service's own steps are done; false when start-up stopped at one of them (the loop should not run then).
+    /// </summary>
+    public async Task<bool> OwnStepsDoneAsync(CancellationToken cancellationToken)
+    {
+        await WhenOwnStepsSettled.WaitAsync(cancellationToken);
+        return !HasFailed;
+    }
+
+    /// <summary>
     /// For readiness and logs: "ready", "start-up failed at checking storage: ...", or "starting: checking storage
     /// (attempt 3 failed: ...; next attempt in 4 s)".
     /// </summary>
