@@ -147,6 +147,38 @@ public sealed class StartupTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait("Req", "SU-5")]
+    public async Task The_real_process_logs_each_start_up_step_in_order_then_ready()
+    {
+        var root = Directory.CreateTempSubdirectory("ingest-startup-log-").FullName;
+        try
+        {
+            await using var ingest = await IngestProcess.StartAsync(root, _redis.ConnectionString);
+            await Eventually.UntilAsync(() => ingest.LineOf("Start-up: ready after") >= 0, TimeSpan.FromSeconds(30), "start-up logs ready");
+
+            string[] inOrder =
+            [
+                "Start-up: options validated",
+                "Start-up step checking storage: done",
+                "Start-up step opening the catalog: done",
+                "Start-up step sweeping artifact temp files: done",
+                "Start-up: ready after",
+            ];
+            var lines = inOrder.Select(ingest.LineOf).ToList();
+            Assert.True(lines.All(l => l >= 0) && lines.SequenceEqual(lines.Order()), $"{string.Join(", ", lines)}\n{ingest.Output}");
+            var redis = ingest.LineOf("Start-up step connecting to Redis: done");
+            Assert.True(redis >= 0 && redis < lines[^1], ingest.Output);
+
+            await ingest.TerminateAsync();
+            Assert.Equal(0, await ingest.WaitForExitAsync(TimeSpan.FromSeconds(40)));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Orphaned_temp_files_from_a_crash_are_removed_at_start_up()
     {
         var root = Directory.CreateTempSubdirectory("ingest-orphans-").FullName;
