@@ -28,7 +28,8 @@ public sealed class ShutdownOptions : IValidatableObject
     /// DCP kills a process that has not exited some 6 s after its SIGTERM: a drain there would only slow every stop.
     /// </summary>
     public static int DefaultDrainSeconds(string environmentName) =>
-        environmentName is "Development" or "Testing" ? 0 : 2;
+        string.Equals(environmentName, "Development", StringComparison.OrdinalIgnoreCase)
+        || string.Equals(environmentName, "Testing", StringComparison.OrdinalIgnoreCase) ? 0 : 2;
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

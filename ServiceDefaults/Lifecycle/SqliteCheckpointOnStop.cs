@@ -18,6 +18,8 @@ namespace Suite.ServiceDefaults.Lifecycle;
 public sealed partial class SqliteCheckpointOnStop(
     string databaseName, Func<string?> databasePath, ILogger<SqliteCheckpointOnStop> logger) : IHostedLifecycleService
 {
+    private const int MaxCheckpointAttempts = 10;
+
     public async Task StoppedAsync(CancellationToken cancellationToken)
     {
         try
@@ -40,20 +42,28 @@ public sealed partial class SqliteCheckpointOnStop(
             await using (var wait = connection.CreateCommand())
             {
                 // Another process on the same file (a second replica) may hold the write lock for a moment.
-                wait.CommandText = "PRAGMA busy_timeout=2000;";
+                wait.CommandText = "PRAGMA busy_timeout=200;";
                 await wait.ExecuteNonQueryAsync(cancellationToken);
             }
 
-            await using var checkpoint = connection.CreateCommand();
-            checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);"; // one row: busy, WAL pages, pages written back
-            await using var reader = await checkpoint.ExecuteReaderAsync(cancellationToken);
-            if (await reader.ReadAsync(cancellationToken) && reader.GetInt64(0) != 0)
+            // A connection that still reads or writes (another replica's, a stop still under way elsewhere in the
+            // process) makes the checkpoint report busy: it is tried again for a moment before the -wal is left to
+            // the next open.
+            for (var attempt = 1; ; attempt++)
             {
-                LogBusy(databaseName, path);
-            }
-            else
-            {
-                LogCheckpointed(databaseName, path);
+                if (!await CheckpointAsync(connection, cancellationToken))
+                {
+                    LogCheckpointed(databaseName, path);
+                    break;
+                }
+
+                if (attempt == MaxCheckpointAttempts)
+                {
+                    LogBusy(databaseName, path);
+                    break;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
             }
         }
         catch (Exception ex)
@@ -66,6 +76,15 @@ public sealed partial class SqliteCheckpointOnStop(
             SqliteConnection.ClearAllPools();
             LogClosed(databaseName);
         }
+    }
+
+    /// <summary>One <c>PRAGMA wal_checkpoint(TRUNCATE)</c>; true when it was busy (not everything written back).</summary>
+    private static async Task<bool> CheckpointAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        await using var checkpoint = connection.CreateCommand();
+        checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);"; // one row: busy, WAL pages, pages written back
+        await using var reader = await checkpoint.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) && reader.GetInt64(0) != 0;
     }
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -81,7 +100,7 @@ public sealed partial class SqliteCheckpointOnStop(
     [LoggerMessage(Level = LogLevel.Information, Message = "Shutdown: database {Database} ({Path}) checkpointed, its -wal emptied")]
     private partial void LogCheckpointed(string database, string path);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown: database {Database} ({Path}) could not be checkpointed completely: another connection held it; its -wal file stays and is replayed at the next open")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown: database {Database} ({Path}) could not be checkpointed completely: another connection kept using it; its -wal file stays and is replayed at the next open")]
     private partial void LogBusy(string database, string path);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Shutdown: database {Database} left untouched (not open, or not usable)")]

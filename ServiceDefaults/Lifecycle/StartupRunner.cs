@@ -30,7 +30,8 @@ internal sealed partial class StartupRunner(
         LogOptionsValidated();
         var started = time.GetTimestamp();
         var all = steps.ToList();
-        var beside = all.Where(s => s.WaitsForDependency).Select(s => RunAsync(s, stoppingToken)).ToList();
+        // On the thread pool: a dependency's client may block while it is created (Redis's connects synchronously).
+        var beside = all.Where(s => s.WaitsForDependency).Select(s => Task.Run(() => RunAsync(s, stoppingToken), CancellationToken.None)).ToList();
         foreach (var step in all.Where(s => !s.WaitsForDependency))
         {
             if (!await RunAsync(step, stoppingToken))

@@ -52,7 +52,8 @@ public sealed class LifecycleTests : IDisposable
         await s.Bridge.DisposeAsync();
 
         var wal = new FileInfo(OutboxPath + "-wal");
-        Assert.True(!wal.Exists || wal.Length == 0, $"outbox.db-wal has {(wal.Exists ? wal.Length : 0)} bytes after the stop");
+        Assert.True(!wal.Exists || wal.Length == 0, $"outbox.db-wal has {(wal.Exists ? wal.Length : 0)} bytes after the stop:\n" +
+            string.Join('\n', s.Bridge.Logs.Lines.Where(l => !l.StartsWith("Debug", StringComparison.Ordinal) && !l.StartsWith("Trace", StringComparison.Ordinal)).TakeLast(40)));
         Assert.Contains(s.Bridge.Logs.Lines, l => l.Contains("Shutdown: database outbox (", StringComparison.Ordinal) && l.Contains("checkpointed", StringComparison.Ordinal));
     }
 
