@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Suite.ServiceDefaults.Health;
+using Suite.ServiceDefaults.Lifecycle;
 using Suite.ServiceDefaults.Problems;
 using Suite.ServiceDefaults.Telemetry;
 
@@ -27,15 +27,18 @@ public static class ServiceDefaultsExtensions
         // text masks them), so an OTLP log exporter would ship Authorization headers. Requests are traced instead.
         builder.Services.ConfigureHttpClientDefaults(http => http.AddServiceDiscovery().RemoveAllLoggers());
 
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(
-            builder.Configuration.GetValue("Shutdown:TimeoutSeconds", 30)));
+        builder.AddStartupAndShutdown();
         return builder;
     }
 
-    /// <summary>Maps /health/live, /health/ready, /metrics (Prometheus) and the central error handling.</summary>
+    /// <summary>
+    /// Maps /health/live, /health/ready, /metrics (Prometheus) and the central error handling; refuses requests that
+    /// arrive once shutdown has begun (before any other middleware, the gateway's API keys included).
+    /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.UseApiProblemHandling();
+        app.UseShutdownRefusal();
         app.MapHealthEndpoints();
         app.MapPrometheusMetrics();
         return app;

@@ -11,7 +11,7 @@ internal sealed class PublicApiOptions
     /// Cluster id (of ReverseProxy:Clusters) → URL of that service's OpenAPI document, resolved through service
     /// discovery like the proxy's destinations. The merged document keeps of each only what the gateway routes to that cluster.
     /// </summary>
-    [Required]
+    [Required(ErrorMessage = "PublicApi:Sources must name at least one service document.")]
     [MinLength(1, ErrorMessage = "PublicApi:Sources must name at least one service document.")]
     public Dictionary<string, Uri> Sources { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
@@ -23,10 +23,10 @@ internal sealed class PublicApiOptions
     [Range(1, 3600, ErrorMessage = "PublicApi:FailureCacheSeconds must be from 1 to 3600.")]
     public int FailureCacheSeconds { get; set; } = 2;
 
-    [Required(AllowEmptyStrings = false)]
+    [Required(AllowEmptyStrings = false, ErrorMessage = "PublicApi:Title must not be empty.")]
     public string Title { get; set; } = "Document processing suite API";
 
-    [Required(AllowEmptyStrings = false)]
+    [Required(AllowEmptyStrings = false, ErrorMessage = "PublicApi:Description must not be empty.")]
     public string Description { get; set; } =
         "Upload PDFs, follow their processing, fetch their results, export them to Label Studio and read the annotations. " +
         "Every request needs the API key (X-Api-Key header, or Authorization: Bearer); every error is application/problem+json " +

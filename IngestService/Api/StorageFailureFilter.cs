@@ -8,14 +8,21 @@ namespace IngestService.Api;
 /// <summary>
 /// Turns storage and catalog failures into the problems clients can act on: a full disk or database is 507, a busy
 /// or unavailable catalog or an unwritable folder is 503 with Retry-After, a catalog in read-only mode is 503
-/// <c>catalog_read_only</c> (507 when its disk is full) with Retry-After, a body the client cut short is 400.
+/// <c>catalog_read_only</c> (507 when its disk is full) with Retry-After, a body the client cut short is 400. Until
+/// start-up has found the storage root writable, nothing is tried: 503 storage_unavailable.
 /// </summary>
-internal sealed partial class StorageFailureFilter(ILogger<StorageFailureFilter> logger) : IEndpointFilter
+internal sealed partial class StorageFailureFilter(StorageState storage, ILogger<StorageFailureFilter> logger) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
+        if (!storage.IsReady)
+        {
+            // The client gets no server path; readiness (for operators) names Storage:Root and the folder.
+            return IngestProblems.StorageUnavailable("the storage is not writable yet; the service keeps checking it");
+        }
+
         try
         {
             return await next(context);

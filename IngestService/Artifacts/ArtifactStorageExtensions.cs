@@ -1,4 +1,5 @@
 using IngestService.Artifacts;
+using Suite.ServiceDefaults.Lifecycle;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -9,7 +10,7 @@ internal static class ArtifactStorageExtensions
         where TBuilder : IHostApplicationBuilder
     {
         builder.Services.AddSingleton<ArtifactStore>();
-        builder.Services.AddHostedService<ArtifactStoreInitializer>();
+        builder.Services.AddStartupStep<ArtifactStoreInitializer>();
         return builder;
     }
 }

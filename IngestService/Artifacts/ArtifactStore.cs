@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using IngestService.Documents;
 using IngestService.Storage;
+using Suite.ServiceDefaults.Lifecycle;
 
 namespace IngestService.Artifacts;
 
@@ -91,10 +92,12 @@ internal sealed partial class ArtifactStore(BlobStore blobs)
     private static partial Regex PictureIdPattern();
 }
 
-/// <summary>Sweeps orphaned artifact temp files at start-up.</summary>
-internal sealed partial class ArtifactStoreInitializer(ArtifactStore store, ILogger<ArtifactStoreInitializer> logger) : IHostedService
+/// <summary>Start-up step, after the storage step: sweeps orphaned artifact temp files (a crash's leftovers).</summary>
+internal sealed partial class ArtifactStoreInitializer(ArtifactStore store, ILogger<ArtifactStoreInitializer> logger) : IStartupStep
 {
-    public Task StartAsync(CancellationToken cancellationToken)
+    public string Name => "sweeping artifact temp files";
+
+    public Task RunAsync(CancellationToken cancellationToken)
     {
         var removed = store.RemoveOrphanedTempFiles();
         if (removed > 0)
@@ -104,8 +107,6 @@ internal sealed partial class ArtifactStoreInitializer(ArtifactStore store, ILog
 
         return Task.CompletedTask;
     }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Removed {Removed} orphaned artifact temp files")]
     private partial void LogRemoved(int removed);

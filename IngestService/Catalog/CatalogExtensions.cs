@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Suite.ServiceDefaults.Data;
 using Suite.ServiceDefaults.Health;
+using Suite.ServiceDefaults.Lifecycle;
 using Suite.ServiceDefaults.Resilience;
 using Suite.ServiceDefaults.Telemetry;
 
@@ -13,7 +14,8 @@ internal static class CatalogExtensions
 {
     /// <summary>
     /// The SQLite catalog at {Storage:Root}/catalog.db through the shared access layer (settings under <c>Catalog</c>,
-    /// validated at start-up): checked and migrated at start-up, with a readiness check.
+    /// validated at start-up): checked and migrated by a start-up step, checkpointed and closed on stop, with a
+    /// readiness check.
     /// </summary>
     public static TBuilder AddIngestCatalog<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
@@ -45,7 +47,13 @@ internal static class CatalogExtensions
         builder.Services.AddSingleton<CatalogCheckpoints>();
         builder.Services.AddSingleton<DocumentCompletion>();
         builder.Services.AddSingleton<CancelAndRetry>();
-        builder.Services.AddHostedService<CatalogInitializer>();
+        builder.Services.AddStartupStep<CatalogInitializer>();
+        // A catalog found damaged is left untouched, even by the checkpoint.
+        builder.Services.AddSqliteCheckpointOnStop(CatalogDb.DatabaseName, sp =>
+        {
+            var (state, db) = (sp.GetRequiredService<CatalogState>(), sp.GetRequiredService<CatalogDb>());
+            return () => state.IsAvailable ? db.Path : null;
+        });
         builder.Services.AddHealthChecks().AddCheck<CatalogHealthCheck>("catalog", tags: [HealthExtensions.ReadyTag], timeout: TimeSpan.FromSeconds(3));
         return builder;
     }

@@ -1,17 +1,31 @@
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Hosting;
 using Suite.ServiceDefaults.Data;
+using Suite.ServiceDefaults.Lifecycle;
 
 namespace IngestService.Catalog;
 
 /// <summary>
 /// At start-up: <c>PRAGMA quick_check</c>, WAL mode, then the pending migrations (<see cref="SqliteSchema"/>, the only
 /// step allowed to create the file). A database that fails the check is left untouched and the service starts not
-/// ready (the readiness JSON says why) instead of making it worse.
+/// ready (the readiness JSON says why) instead of making it worse. A start-up step, after the storage step and in the
+/// background: the catalog stays unavailable (CatalogState, whose first state is "not opened yet") until the
+/// migrations ran, so nothing writes to it before.
 /// </summary>
-internal sealed partial class CatalogInitializer(CatalogDb db, CatalogState state, ILogger<CatalogInitializer> logger) : IHostedService
+internal sealed partial class CatalogInitializer(CatalogDb db, CatalogState state, ILogger<CatalogInitializer> logger) : IStartupStep
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public string Name => "opening the catalog";
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        await OpenCheckAndMigrateAsync(cancellationToken);
+        if (!state.IsAvailable)
+        {
+            // Retrying cannot repair a damaged or newer catalog: start-up stops here, the service stays live and not ready.
+            throw new StartupFailedException(state.Current.Description);
+        }
+    }
+
+    private async Task OpenCheckAndMigrateAsync(CancellationToken cancellationToken)
     {
         try
         {
@@ -39,8 +53,6 @@ internal sealed partial class CatalogInitializer(CatalogDb db, CatalogState stat
                  "If the file is damaged, restore it from a backup.", "failed");
         }
     }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     private void Fail(string reason, string? quickCheck)
     {

@@ -1,11 +1,15 @@
 using IngestService.Storage;
 using Suite.ServiceDefaults.Health;
+using Suite.ServiceDefaults.Lifecycle;
 
 namespace Microsoft.Extensions.Hosting;
 
 internal static class StorageExtensions
 {
-    /// <summary>The blob store on <c>Storage:Root</c>, validated and created at start-up, with a readiness check and the orphan sweeper.</summary>
+    /// <summary>
+    /// The blob store on <c>Storage:Root</c>: checked writable by the first start-up step (retried until it is), temp
+    /// files removed on stop, orphans swept once the catalog is open and then periodically, with a readiness check.
+    /// </summary>
     public static TBuilder AddIngestStorage<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
@@ -14,7 +18,9 @@ internal static class StorageExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<BlobStore>();
-        builder.Services.AddHostedService<StorageInitializer>();
+        builder.Services.AddSingleton<StorageState>();
+        builder.Services.AddStartupStep<StorageInitializer>();
+        builder.Services.AddHostedService<TempFilesCleanupOnStop>();
         builder.Services.AddSingleton<OrphanQueries>();
         builder.Services.AddHostedService<OrphanSweeper>();
         builder.Services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: [HealthExtensions.ReadyTag], timeout: TimeSpan.FromSeconds(2));

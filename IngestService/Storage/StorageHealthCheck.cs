@@ -2,13 +2,18 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace IngestService.Storage;
 
-/// <summary>Readiness: the storage folders exist; reports the free space of the root's file system.</summary>
-internal sealed class StorageHealthCheck(BlobStore blobs) : IHealthCheck
+/// <summary>Readiness: the storage root was checked writable and its folders exist; reports the free space of its file system.</summary>
+internal sealed class StorageHealthCheck(BlobStore blobs, StorageState state) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var missing = new[] { blobs.UploadsDir, blobs.ResultsDir, blobs.CheckpointsDir, blobs.TempDir }.Where(d => !Directory.Exists(d)).ToList();
         var data = new Dictionary<string, object> { ["root"] = blobs.Root };
+        if (!state.IsReady)
+        {
+            return Task.FromResult(new HealthCheckResult(context.Registration.FailureStatus, state.Description, data: data));
+        }
+
+        var missing = new[] { blobs.UploadsDir, blobs.ResultsDir, blobs.CheckpointsDir, blobs.TempDir }.Where(d => !Directory.Exists(d)).ToList();
         try
         {
             data["freeBytes"] = new DriveInfo(blobs.Root).AvailableFreeSpace;

@@ -3,6 +3,7 @@ using LabelingBridge.Exports;
 using LabelingBridge.LabelStudio;
 using LabelingBridge.Telemetry;
 using Microsoft.Extensions.Options;
+using Suite.ServiceDefaults.Lifecycle;
 using Suite.ServiceDefaults.Resilience;
 
 namespace LabelingBridge.Annotations;
@@ -24,6 +25,7 @@ internal sealed partial class AnnotationReconciler(
     IOptions<BridgeOptions> bridge,
     IOptions<LabelStudioOptions> labelStudio,
     TimeProvider time,
+    StartupGate startup,
     ILogger<AnnotationReconciler> logger) : BackgroundService
 {
     private const int PageSize = 100;
@@ -31,6 +33,13 @@ internal sealed partial class AnnotationReconciler(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!labelStudio.Value.Enabled)
+        {
+            return;
+        }
+
+        // The outbox is opened and checked by a start-up step after the server listens: nothing here touches it before
+        // (nor ever, when start-up stopped at a damaged outbox: the bridge stays live and not ready, saying why).
+        if (!await startup.OwnStepsDoneAsync(stoppingToken))
         {
             return;
         }

@@ -3,6 +3,7 @@ using LabelingBridge.Ingest;
 using LabelingBridge.Outbox;
 using Microsoft.Extensions.Options;
 using Suite.Contracts;
+using Suite.ServiceDefaults.Lifecycle;
 
 namespace LabelingBridge.Exports;
 
@@ -17,12 +18,20 @@ internal sealed partial class AutoExportPoller(
     IOptions<BridgeOptions> bridge,
     IOptions<LabelStudioOptions> labelStudio,
     TimeProvider time,
+    StartupGate startup,
     ILogger<AutoExportPoller> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var options = bridge.Value;
         if (!options.AutoExport || !labelStudio.Value.Enabled)
+        {
+            return;
+        }
+
+        // The outbox is opened and checked by a start-up step after the server listens: nothing here touches it before
+        // (nor ever, when start-up stopped at a damaged outbox: the bridge stays live and not ready, saying why).
+        if (!await startup.OwnStepsDoneAsync(stoppingToken))
         {
             return;
         }

@@ -5,6 +5,7 @@ using LabelingBridge.LabelStudio;
 using LabelingBridge.Outbox;
 using LabelingBridge.Telemetry;
 using Microsoft.Extensions.Options;
+using Suite.ServiceDefaults.Lifecycle;
 using Suite.ServiceDefaults.Resilience;
 using Suite.ServiceDefaults.Telemetry;
 
@@ -47,6 +48,7 @@ internal sealed partial class ExportDispatcher(
     IOptions<LabelStudioOptions> labelStudio,
     BridgeMetrics metrics,
     TimeProvider time,
+    StartupGate startup,
     ILogger<ExportDispatcher> logger) : BackgroundService
 {
     private readonly RetryBackoff _backoff = new(
@@ -55,6 +57,13 @@ internal sealed partial class ExportDispatcher(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!labelStudio.Value.Enabled)
+        {
+            return;
+        }
+
+        // The outbox is opened and checked by a start-up step after the server listens: nothing here touches it before
+        // (nor ever, when start-up stopped at a damaged outbox: the bridge stays live and not ready, saying why).
+        if (!await startup.OwnStepsDoneAsync(stoppingToken))
         {
             return;
         }

@@ -6,12 +6,16 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Suite.ServiceDefaults.Data;
 using Suite.ServiceDefaults.Health;
+using Suite.ServiceDefaults.Lifecycle;
 
 namespace Microsoft.Extensions.Hosting;
 
 public static class OutboxExtensions
 {
-    /// <summary>The export outbox: its SQLite file (opened and migrated at start-up) and its readiness check.</summary>
+    /// <summary>
+    /// The export outbox: its SQLite file (opened and migrated by a start-up step, checkpointed and closed on stop) and
+    /// its readiness check.
+    /// </summary>
     public static TBuilder AddExportOutbox<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
@@ -22,18 +26,52 @@ public static class OutboxExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<OutboxDb>();
         services.TryAddSingleton<ExportOutbox>();
-        services.AddHostedService<OutboxInitializer>();
+        services.AddStartupStep<OutboxInitializer>();
+        services.AddSqliteCheckpointOnStop(OutboxDb.DatabaseName, sp =>
+        {
+            var (initializer, db) = (sp.GetRequiredService<OutboxInitializer>(), sp.GetRequiredService<OutboxDb>());
+            return () => initializer.IsOpen ? db.DatabasePath : null;
+        });
         services.AddHealthChecks().AddCheck<OutboxHealthCheck>("outbox", tags: [HealthExtensions.ReadyTag], timeout: TimeSpan.FromSeconds(3));
         return builder;
     }
 }
 
-/// <summary>Opens, checks and migrates the outbox at start-up so a broken file stops the bridge loudly.</summary>
-internal sealed class OutboxInitializer(OutboxDb db) : IHostedService
+/// <summary>
+/// Start-up step: opens, checks and migrates the outbox. A file that cannot be opened yet is retried with backoff; one
+/// that is damaged, fails its integrity check or has a newer schema ends start-up: the bridge stays live and not ready,
+/// saying why, and the file is left as it is.
+/// </summary>
+internal sealed class OutboxInitializer(OutboxDb db) : IStartupStep
 {
-    public Task StartAsync(CancellationToken cancellationToken) => db.InitializeAsync(cancellationToken);
+    private const int SqliteCorrupt = 11;
+    private const int SqliteNotADatabase = 26;
+    private volatile bool _open;
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public string Name => "opening the outbox";
+
+    /// <summary>The outbox passed its checks: the file may be checkpointed on stop.</summary>
+    public bool IsOpen => _open;
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await db.InitializeAsync(cancellationToken);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // Integrity check failed or the schema is newer than this build: retrying cannot help.
+            throw new StartupFailedException(ex.Message, ex);
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode is SqliteCorrupt or SqliteNotADatabase)
+        {
+            throw new StartupFailedException(
+                $"the outbox database {db.DatabasePath} is damaged (SQLite error {ex.SqliteErrorCode}: {ex.Message}); restore it from a backup or move it aside.", ex);
+        }
+
+        _open = true;
+    }
 }
 
 /// <summary>

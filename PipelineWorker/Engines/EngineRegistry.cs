@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Suite.ServiceDefaults.Lifecycle;
 
 namespace Suite.PipelineWorker.Engines;
 
@@ -80,10 +81,13 @@ internal sealed partial class EngineRegistry
     private static partial void LogMissing(ILogger logger, string engine, string problem);
 }
 
-/// <summary>Probes the engines while the host starts, so readiness reports a missing one from the first answer.</summary>
-internal sealed class EngineProbeService(EngineRegistry engines) : IHostedService
+/// <summary>
+/// Start-up step: probes the engines in the background (the server already listens), so readiness reports a missing
+/// one as soon as start-up is done. A missing engine is a result, not a failure: the step always completes.
+/// </summary>
+internal sealed class EngineProbeService(EngineRegistry engines) : IStartupStep
 {
-    public async Task StartAsync(CancellationToken cancellationToken) => await engines.AllAsync().WaitAsync(cancellationToken);
+    public string Name => "probing engines";
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public async Task RunAsync(CancellationToken cancellationToken) => await engines.AllAsync().WaitAsync(cancellationToken);
 }

@@ -5,6 +5,7 @@ using Suite.PipelineWorker.Engines;
 using Suite.PipelineWorker.Jobs;
 using Suite.ServiceDefaults.Health;
 using Suite.ServiceDefaults.Http;
+using Suite.ServiceDefaults.Lifecycle;
 using Suite.ServiceDefaults.Resilience;
 
 namespace Suite.PipelineWorker.Stages;
@@ -77,7 +78,7 @@ internal static class PipelineStagesExtensions
         services.TryAddSingleton<EngineBreakers>();
         services.TryAddSingleton<PageRenderer>();
         services.TryAddSingleton<OcrEngine>();
-        services.AddHostedService<EngineProbeService>();
+        services.AddStartupStep<EngineProbeService>();
         services.AddHealthChecks().AddCheck<EngineHealthCheck>("engines", tags: [HealthExtensions.ReadyTag], timeout: TimeSpan.FromSeconds(4));
 
         services.AddHttpClient<VisionClient>(VisionClient.Name, (sp, client) =>

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using Suite.ServiceDefaults.Lifecycle;
 
 namespace Suite.ServiceDefaults.Health;
 
@@ -9,22 +10,21 @@ namespace Suite.ServiceDefaults.Health;
 /// </summary>
 public sealed class LifecycleHealthCheck : IHealthCheck
 {
-    private volatile int _state; // 0 starting, 1 started, 2 stopping
+    private readonly ShutdownState _shutdown;
+    private volatile bool _started;
 
-    public LifecycleHealthCheck(IHostApplicationLifetime lifetime)
+    public LifecycleHealthCheck(IHostApplicationLifetime lifetime, ShutdownState shutdown)
     {
         ArgumentNullException.ThrowIfNull(lifetime);
-        lifetime.ApplicationStarted.Register(() => _state = Math.Max(_state, 1));
-        lifetime.ApplicationStopping.Register(() => _state = 2);
+        _shutdown = shutdown;
+        lifetime.ApplicationStarted.Register(() => _started = true);
     }
 
-    public bool IsStopping => _state == 2;
+    public bool IsStopping => _shutdown.IsShuttingDown;
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(_state switch
-        {
-            1 => HealthCheckResult.Healthy("started"),
-            2 => HealthCheckResult.Unhealthy("shutting down"),
-            _ => HealthCheckResult.Unhealthy("starting"),
-        });
+        Task.FromResult(
+            IsStopping ? HealthCheckResult.Unhealthy("shutting down")
+            : _started ? HealthCheckResult.Healthy("started")
+            : HealthCheckResult.Unhealthy("starting"));
 }

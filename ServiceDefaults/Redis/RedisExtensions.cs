@@ -4,6 +4,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using StackExchange.Redis;
 using Suite.ServiceDefaults.Health;
+using Suite.ServiceDefaults.Lifecycle;
 
 namespace Suite.ServiceDefaults.Redis;
 
@@ -54,6 +55,13 @@ public static class RedisExtensions
             critical ? HealthStatus.Unhealthy : HealthStatus.Degraded,
             [HealthExtensions.ReadyTag],
             TimeSpan.FromSeconds(3)));
+
+        // The first connection is awaited in the background and logged, as a start-up step, where readiness needs Redis.
+        if (critical)
+        {
+            builder.Services.AddStartupStep<RedisConnectionStep>();
+        }
+
         return builder;
     }
 

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 using Suite.Contracts;
+using Suite.ServiceDefaults.Lifecycle;
 using Suite.Testing;
 
 namespace IngestService.Tests;
@@ -51,8 +52,12 @@ public sealed class IngestHost : IAsyncDisposable
         return new IngestHost(root, redisConnection, settings ?? new Dictionary<string, string?>(), kestrel);
     }
 
-    /// <summary>Starts the host (hosted services run) and returns a client.</summary>
-    public IngestHost Start()
+    /// <summary>
+    /// Starts the host (hosted services run) and returns a client. Start-up steps (storage, catalog) run in the
+    /// background once the server listens; unless told not to, this waits until the service's own steps are done or one
+    /// failed for good, as most tests want the catalog open before their first request.
+    /// </summary>
+    public IngestHost Start(bool waitForStartup = true)
     {
         if (_kestrel)
         {
@@ -62,11 +67,25 @@ public sealed class IngestHost : IAsyncDisposable
                 .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses;
             BaseAddress = new Uri(addresses.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("localhost", "127.0.0.1", StringComparison.Ordinal));
             Client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
-            return this;
+        }
+        else
+        {
+            Client = _factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+            BaseAddress = Client.BaseAddress!;
         }
 
-        Client = _factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
-        BaseAddress = Client.BaseAddress!;
+        if (waitForStartup)
+        {
+            var gate = Services.GetRequiredService<StartupGate>();
+            if (!gate.WhenOwnStepsSettled.Wait(TimeSpan.FromSeconds(60)))
+            {
+                throw new TimeoutException("The service's start-up steps did not finish within 60 s: " + gate.Describe());
+            }
+
+            // The first connection to Redis too, unless a test started the service with Redis down on purpose.
+            _ = gate.WhenSettled.Wait(TimeSpan.FromSeconds(3));
+        }
+
         return this;
     }
 

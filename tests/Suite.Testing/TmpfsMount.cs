@@ -20,6 +20,14 @@ public sealed class TmpfsMount : IAsyncDisposable
 
     public static TmpfsMount Create(int sizeMiB) => MountAt(Directory.CreateTempSubdirectory("suite-tmpfs-").FullName, sizeMiB, ownsFolder: true);
 
+    /// <summary>A tmpfs that starts read-only (storage that cannot be written from the first moment).</summary>
+    public static TmpfsMount CreateReadOnly(int sizeMiB)
+    {
+        var mount = Create(sizeMiB);
+        var (code, error) = Run("mount", "-o", "remount,ro", mount.Path);
+        return code == 0 ? mount : throw new InvalidOperationException($"remount {mount.Path} read-only failed ({code}): {error}");
+    }
+
     /// <summary>
     /// Lays an empty tmpfs over an existing folder: what was there is hidden (files already open keep working), as
     /// when a volume is unmounted and leaves its empty mount point; disposing brings the folder's contents back.
