@@ -7,6 +7,8 @@ using Microsoft.Extensions.Options;
 using Suite.ServiceDefaults.Health;
 using Suite.ServiceDefaults.Telemetry;
 
+using Suite.ServiceDefaults.Lifecycle;
+
 namespace Suite.ServiceDefaults.Data;
 
 public static class SqliteBackupExtensions
@@ -57,8 +59,8 @@ public static class SqliteBackupExtensions
 
         // Registered as IHostedService instances, not with AddHostedService: that adds a type only once, and a
         // service may back up more than one database.
-        services.AddSingleton<IHostedService>(sp => new DatabaseFileLockHolder(
-            name, () => databasePath(sp), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<DatabaseFileLockHolder>>()));
+        services.AddSingleton<IStartupStep>(sp => new DatabaseFileLockHolder(
+            name, () => databasePath(sp), sp.GetRequiredService<ILogger<DatabaseFileLockHolder>>()));
         services.AddSingleton<IHostedService>(sp => new SqliteBackupService(
             sp.GetRequiredKeyedService<SqliteBackups>(name),
             sp.GetRequiredService<IHostApplicationLifetime>(),
