@@ -117,7 +117,7 @@ internal sealed partial class ProcessRunner(ILogger<ProcessRunner> logger, Resil
         var clock = Stopwatch.StartNew();
         try
         {
-            process.Start();
+            await OffThePoolAsync(process.Start);
         }
         catch (Win32Exception ex)
         {
@@ -194,6 +194,13 @@ internal sealed partial class ProcessRunner(ILogger<ProcessRunner> logger, Resil
 
     private static readonly TimeSpan ReapTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Starting a process forks and then waits until the child has exec'd (or failed to): on a machine whose cores
+    /// the engines keep busy that wait is long, so it runs on a thread of its own, never on a pool thread.
+    /// </summary>
+    private static Task<T> OffThePoolAsync<T>(Func<T> start) =>
+        Task.Factory.StartNew(start, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
     /// <summary>Waits for the exit without holding a thread; false when the process is still there after <paramref name="timeout"/>.</summary>
     private static async Task<bool> ExitsWithinAsync(Process process, TimeSpan timeout)
     {
@@ -219,14 +226,14 @@ internal sealed partial class ProcessRunner(ILogger<ProcessRunner> logger, Resil
 
         try
         {
-            using var killer = Process.Start(new ProcessStartInfo
+            using var killer = await OffThePoolAsync(() => Process.Start(new ProcessStartInfo
             {
                 FileName = kill,
                 ArgumentList = { "-KILL", "--", "-" + groupId.ToString(CultureInfo.InvariantCulture) },
                 UseShellExecute = false,
                 RedirectStandardError = true,
                 RedirectStandardOutput = true,
-            });
+            }));
             if (killer is not null && !await ExitsWithinAsync(killer, ReapTimeout))
             {
                 killer.Kill();
