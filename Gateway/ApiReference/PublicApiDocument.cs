@@ -21,7 +21,10 @@ internal sealed partial class PublicApiDocument(
     public const string ClientName = "public-api-documents";
 
     private readonly SemaphoreSlim _building = new(1, 1);
+    // Bounded by construction: one document per configured source (PublicApi:Sources), replaced at every good fetch.
     private readonly Dictionary<string, JsonObject> _lastGood = new(StringComparer.OrdinalIgnoreCase);
+
+    // One merged document, fresh for PublicApi:CacheSeconds (FailureCacheSeconds after a failure).
     private Snapshot? _current;
 
     /// <summary>The merged document (null when a service never answered: <see cref="Snapshot.Missing"/> names them).</summary>

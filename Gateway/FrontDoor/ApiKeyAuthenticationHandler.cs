@@ -80,6 +80,7 @@ internal sealed partial class ApiKeyAuthenticationHandler(
 /// <summary>The configured clients, held as digests of their keys so no key is compared or kept in plain text.</summary>
 internal sealed class ApiKeyRegistry(IOptions<ApiKeyOptions> options)
 {
+    // Bounded by construction: the configured keys only (Gateway:ApiKeys), never a presented one.
     private readonly (byte[] Digest, string Name)[] _clients =
         options.Value.ApiKeys.Select(c => (Digest(c.Key), c.Name)).ToArray();
 

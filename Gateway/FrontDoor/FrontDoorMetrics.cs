@@ -10,6 +10,9 @@ internal sealed class FrontDoorMetrics : IDisposable
     /// <summary>Tag naming the client (the API key's configured name, else "anonymous").</summary>
     public const string ClientTag = "suite.client";
 
+    /// <summary>The <see cref="ClientTag"/> of a request without a valid key: one series for all of them.</summary>
+    public const string Anonymous = "anonymous";
+
     private readonly Meter _meter;
     private readonly Counter<long> _authenticationFailures;
     private readonly Counter<long> _rateLimited;

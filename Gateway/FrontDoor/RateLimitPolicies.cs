@@ -62,7 +62,7 @@ public static class RateLimitPolicies
             var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) && after > TimeSpan.Zero
                 ? after
                 : TimeSpan.FromSeconds(1);
-            context.RequestServices.GetRequiredService<FrontDoorMetrics>().RateLimited(policy, ClientOf(context));
+            context.RequestServices.GetRequiredService<FrontDoorMetrics>().RateLimited(policy, MetricClientOf(context));
             await GatewayProblems.RateLimited(policy, retryAfter).ExecuteAsync(context);
         };
     }
@@ -73,6 +73,15 @@ public static class RateLimitPolicies
             ? name
             : "address:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
 
+    /// <summary>
+    /// The client as a metric tag: its API key's name, else <see cref="FrontDoorMetrics.Anonymous"/>. Never the remote
+    /// address: a series per address would grow with every caller of the open routes (Req PERF-3).
+    /// </summary>
+    internal static string MetricClientOf(HttpContext context) =>
+        context.User.Identity is { IsAuthenticated: true, Name: { } name } ? name : FrontDoorMetrics.Anonymous;
+
+    // Partitions are per client: bounded by the configured keys, plus one per remote address on the open routes
+    // (page images, webhooks), which ASP.NET Core's partitioned limiter drops once its bucket is full and idle (10 s).
     private static RateLimitPartition<string> Partition(HttpContext context, TokenBucketSettings settings) =>
         RateLimitPartition.GetTokenBucketLimiter(ClientOf(context), _ => settings.ToLimiterOptions());
 }

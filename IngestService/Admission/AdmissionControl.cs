@@ -25,7 +25,10 @@ internal sealed class AdmissionControl : IDisposable
     private readonly TimeProvider _time;
     private readonly Meter _meter;
     private readonly Counter<long> _decisions;
+    // Bounded by construction: one counter per refusal code (memory_pressure, disk_space_low, queue_full).
     private readonly ConcurrentDictionary<string, long> _refusals = new(StringComparer.Ordinal);
+
+    // One reading, replaced by the next measurement.
     private AdmissionLevels? _last;
 
     public AdmissionControl(

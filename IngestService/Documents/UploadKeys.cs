@@ -14,6 +14,9 @@ internal sealed record UploadKeyRecord(string DocumentId, string Sha256);
 /// </summary>
 internal sealed class UploadKeys(CatalogDb db, TimeProvider time, IOptions<IngestOptions> options)
 {
+    // Nothing is held in memory: the keys are rows of upload_keys, bounded in time (Ingest:IdempotencyKeyHours, purged
+    // on every reservation) and so in number by the upload rate limit over that time.
+
     /// <summary>Reserves <paramref name="key"/> for <paramref name="documentId"/>; returns null, or what the key already names.</summary>
     public Task<UploadKeyRecord?> ReserveAsync(string client, string key, string documentId, string sha256, CancellationToken cancellationToken) =>
         db.WriteAsync(async (connection, transaction, ct) =>

@@ -9,6 +9,7 @@ namespace IngestService.Events;
 /// </summary>
 internal sealed class EventSignals
 {
+    // Bounded by the open streams (Events:MaxConnections): a key lives while a stream waits on it, removed with its last one.
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<WakeSignal, byte>> _waiters = new(StringComparer.Ordinal);
 
     public static string DocumentKey(string documentId) => "d:" + documentId;

@@ -40,8 +40,19 @@ internal sealed partial class JobQueue : IDisposable
 
     private TimeSpan Timeout => TimeSpan.FromMilliseconds(_options.EnqueueTimeoutMs);
 
-    /// <summary>Creates the consumer group (and the stream) on every jobs stream unless it exists. False when Redis did not answer.</summary>
-    public async Task<bool> EnsureGroupAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates the consumer group (and the stream) on every jobs stream unless it exists, within
+    /// <c>Queue:EnqueueTimeoutMs</c> for all of them together. False when Redis did not answer in time.
+    /// </summary>
+    public Task<bool> EnsureGroupAsync(CancellationToken cancellationToken) => EnsureGroupAsync(Stopwatch.StartNew(), cancellationToken);
+
+    /// <summary>What is left of the enqueue timeout since <paramref name="started"/>; a timeout when nothing is.</summary>
+    private TimeSpan Remaining(Stopwatch started) =>
+        Timeout - started.Elapsed is var left && left > TimeSpan.Zero
+            ? left
+            : throw new TimeoutException($"Redis did not answer within Queue:EnqueueTimeoutMs ({_options.EnqueueTimeoutMs} ms).");
+
+    private async Task<bool> EnsureGroupAsync(Stopwatch started, CancellationToken cancellationToken)
     {
         foreach (var stream in JobStreams.AllJobs)
         {
@@ -49,7 +60,7 @@ internal sealed partial class JobQueue : IDisposable
             {
                 await _redis.GetDatabase()
                     .StreamCreateConsumerGroupAsync(stream, JobStreams.ConsumerGroup, (RedisValue)"0", createStream: true)
-                    .WaitAsync(Timeout, cancellationToken);
+                    .WaitAsync(Remaining(started), cancellationToken);
                 LogGroupCreated(stream, JobStreams.ConsumerGroup);
             }
             catch (RedisServerException ex) when (ex.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
@@ -95,9 +106,11 @@ internal sealed partial class JobQueue : IDisposable
         activity?.SetTag("suite.document.id", documentId);
         activity?.SetTag("suite.job.origin", origin);
         activity?.SetTag("suite.job.priority", JobStreams.PriorityOf(stream));
+        // One deadline for the whole enqueue (group check and XADD): an upload waits Queue:EnqueueTimeoutMs at most.
+        var started = Stopwatch.StartNew();
         try
         {
-            if (!_groupEnsured && !await EnsureGroupAsync(cancellationToken))
+            if (!_groupEnsured && !await EnsureGroupAsync(started, cancellationToken))
             {
                 Count("failed", origin);
                 return null;
@@ -115,7 +128,7 @@ internal sealed partial class JobQueue : IDisposable
             }
 
             var database = _redis.GetDatabase();
-            var entryId = await database.StreamAddAsync(stream, [.. fields]).WaitAsync(Timeout, cancellationToken);
+            var entryId = await database.StreamAddAsync(stream, [.. fields]).WaitAsync(Remaining(started), cancellationToken);
             // The nudge is at-most-once by nature; the workers' poll is the safety net, so nothing waits for it.
             _ = database.PublishAsync(RedisChannel.Literal(JobStreams.WakeChannel), documentId, CommandFlags.FireAndForget);
             Count("ok", origin);

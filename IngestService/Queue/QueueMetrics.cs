@@ -35,6 +35,8 @@ internal sealed class QueueMetrics
     private readonly TimeSpan _timeout;
     private readonly Counter<long> _readFailures;
     private readonly Lock _gate = new();
+
+    // Bounded by construction: one reading, kept for CacheFor.
     private (DateTimeOffset At, QueueSnapshot? Snapshot) _last;
 
     public QueueMetrics(IConnectionMultiplexer redis, IMeterFactory meterFactory, TimeProvider time, IOptions<QueueOptions> options)
@@ -55,19 +57,23 @@ internal sealed class QueueMetrics
         Gauge(meter, "suite.queue.dead_letters", "{job}", "Entries in the dead-letter stream", s => s.DeadLetters);
     }
 
-    /// <summary>The queue as Redis sees it now (or within the last second), or null when Redis did not answer in time.</summary>
+    /// <summary>
+    /// The queue as Redis sees it now (or within the last second), or null when Redis did not answer in time. The
+    /// reading is kept for a second from when it ended, so a failed one too: the gauges of one collection are read one
+    /// after the other, and each would otherwise wait the whole timeout again (seven gauges, seven timeouts, while
+    /// Redis hangs). A collection, and any concurrent one waiting on the lock, waits one timeout at most.
+    /// </summary>
     public QueueSnapshot? Read()
     {
         lock (_gate)
         {
-            var now = _time.GetUtcNow();
-            if (now - _last.At < CacheFor)
+            if (_time.GetUtcNow() - _last.At < CacheFor)
             {
                 return _last.Snapshot;
             }
 
             var snapshot = ReadFromRedis();
-            _last = (now, snapshot);
+            _last = (_time.GetUtcNow(), snapshot);
             return snapshot;
         }
     }

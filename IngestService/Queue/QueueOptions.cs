@@ -11,7 +11,7 @@ internal sealed class QueueOptions
     [Range(1, 3600, ErrorMessage = "Queue:SweepIntervalSeconds must be from 1 to 3600.")]
     public int SweepIntervalSeconds { get; set; } = 5;
 
-    /// <summary>How long an upload waits for XADD before leaving the job to the sweeper.</summary>
+    /// <summary>How long an upload waits for Redis (the consumer group check and the XADD together) before leaving the job to the sweeper.</summary>
     [Range(100, 30_000, ErrorMessage = "Queue:EnqueueTimeoutMs must be from 100 to 30000.")]
     public int EnqueueTimeoutMs { get; set; } = 2000;
 

@@ -25,6 +25,7 @@ public sealed partial class ProjectProvisioner(
     public static readonly string[] WebhookActions = ["ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_DELETED"];
 
     private readonly SemaphoreSlim _lock = new(1, 1);
+    // One project of the one configured instance, kept until Label Studio says it is gone (Forget).
     private int? _projectId;
     private bool _webhookReady;
 

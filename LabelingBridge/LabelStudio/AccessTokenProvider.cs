@@ -21,6 +21,7 @@ public sealed class AccessTokenProvider
     private readonly TimeProvider _time;
     private readonly string _apiKey;
     private readonly SemaphoreSlim _refreshLock = new(1, 1);
+    // One access token, until shortly before its own expiry (its JWT exp, else 4 minutes).
     private (string Token, DateTimeOffset RefreshAt)? _access;
 
     public AccessTokenProvider(IOptions<LabelStudioOptions> options, IHttpClientFactory clients, TimeProvider time)

@@ -41,6 +41,7 @@ public static class LabelStudioClientExtensions
         var client = services.AddHttpClient<LabelStudioApi>(LabelStudioApi.ClientName, ConfigureClient);
         client.ConfigurePrimaryHttpMessageHandler(CreateSocketsHandler);
         client.AddHttpMessageHandler<RetryAfterGateHandler>();
+        // A pipeline (and breaker) per authority: bounded by construction, every request is relative to LabelStudio:Url.
         client.AddResilienceHandler("label-studio", ConfigurePipeline).SelectPipelineByAuthority();
         client.AddHttpMessageHandler<LabelStudioAuthHandler>();
 

@@ -16,6 +16,7 @@ internal sealed class EngineBreakers
     public const string Renderer = "renderer";
     public const string Ocr = "ocr";
 
+    // Bounded by construction: one pipeline per engine (renderer, ocr), built once.
     private readonly Dictionary<string, ResiliencePipeline> _pipelines;
 
     public EngineBreakers(IOptions<EngineOptions> options, CircuitBreakerStates breakers, ILoggerFactory loggerFactory)

@@ -20,6 +20,7 @@ internal sealed partial class EngineRegistry
     public const string Pdftoppm = "pdftoppm";
     public const string Tesseract = "tesseract";
 
+    // Bounded by construction: two probes, memoized for the process (the installed engines; a new one takes a restart).
     private readonly Lazy<Task<EngineStatus>> _renderer;
     private readonly Lazy<Task<EngineStatus>> _ocr;
 

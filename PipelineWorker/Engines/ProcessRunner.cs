@@ -117,7 +117,7 @@ internal sealed partial class ProcessRunner(ILogger<ProcessRunner> logger, Resil
         var clock = Stopwatch.StartNew();
         try
         {
-            process.Start();
+            await OffThePoolAsync(process.Start);
         }
         catch (Win32Exception ex)
         {
@@ -138,7 +138,7 @@ internal sealed partial class ProcessRunner(ILogger<ProcessRunner> logger, Resil
         }
         catch (OperationCanceledException)
         {
-            KillTree(process, groupId);
+            await KillTreeAsync(process, groupId);
             var error = await CollectAsync(stderr);
             var timedOut = !cancellationToken.IsCancellationRequested;
             LogKilled(logger, name, process.Id, timedOut ? "timed out" : "cancelled", timedOut ? ErrorKinds.Timeout : "cancelled");
@@ -152,7 +152,7 @@ internal sealed partial class ProcessRunner(ILogger<ProcessRunner> logger, Resil
         // A normal exit can leave helpers behind in the group (holding our pipes open): end them too.
         if (groupId is { } group)
         {
-            KillGroup(group);
+            await KillGroupAsync(group);
         }
 
         var output = await CollectAsync(stdout);
@@ -167,11 +167,13 @@ internal sealed partial class ProcessRunner(ILogger<ProcessRunner> logger, Resil
         return text.Length == 0 ? "." : $" (stderr: {(text.Length > 500 ? text[..500] + "..." : text)}).";
     }
 
-    private void KillTree(Process process, int? groupId)
+    // Every wait below is asynchronous: this runs after each engine call (a page), on the thread pool that also
+    // serves the worker's health probes, and a blocked pool thread per page is how starvation starts (Req HC-4).
+    private async Task KillTreeAsync(Process process, int? groupId)
     {
         if (groupId is { } group)
         {
-            KillGroup(group);
+            await KillGroupAsync(group);
         }
 
         try
@@ -184,14 +186,38 @@ internal sealed partial class ProcessRunner(ILogger<ProcessRunner> logger, Resil
             // Already gone.
         }
 
-        if (!process.WaitForExit(5000))
+        if (!await ExitsWithinAsync(process, ReapTimeout))
         {
             LogNotReaped(logger, process.Id);
         }
     }
 
+    private static readonly TimeSpan ReapTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Starting a process forks and then waits until the child has exec'd (or failed to): on a machine whose cores
+    /// the engines keep busy that wait is long, so it runs on a thread of its own, never on a pool thread.
+    /// </summary>
+    private static Task<T> OffThePoolAsync<T>(Func<T> start) =>
+        Task.Factory.StartNew(start, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    /// <summary>Waits for the exit without holding a thread; false when the process is still there after <paramref name="timeout"/>.</summary>
+    private static async Task<bool> ExitsWithinAsync(Process process, TimeSpan timeout)
+    {
+        using var wait = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(wait.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>SIGKILL to every process of the group (kill -KILL -- -pgid).</summary>
-    private void KillGroup(int groupId)
+    private async Task KillGroupAsync(int groupId)
     {
         if (Kill.Value is not { } kill)
         {
@@ -200,15 +226,15 @@ internal sealed partial class ProcessRunner(ILogger<ProcessRunner> logger, Resil
 
         try
         {
-            using var killer = Process.Start(new ProcessStartInfo
+            using var killer = await OffThePoolAsync(() => Process.Start(new ProcessStartInfo
             {
                 FileName = kill,
                 ArgumentList = { "-KILL", "--", "-" + groupId.ToString(CultureInfo.InvariantCulture) },
                 UseShellExecute = false,
                 RedirectStandardError = true,
                 RedirectStandardOutput = true,
-            });
-            if (killer is not null && !killer.WaitForExit(5000))
+            }));
+            if (killer is not null && !await ExitsWithinAsync(killer, ReapTimeout))
             {
                 killer.Kill();
             }

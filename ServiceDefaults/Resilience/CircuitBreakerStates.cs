@@ -36,10 +36,17 @@ public sealed record BreakerSnapshot(string Dependency, BreakerState State, Date
 public sealed partial class CircuitBreakerStates
 {
     public const string GaugeName = "suite.circuit_breaker.state";
-    private const int HistoryLength = 64;
 
+    /// <summary>Transitions the history keeps at most (Req PERF-3: bounded in size)...</summary>
+    public const int HistoryLength = 64;
+
+    /// <summary>...and for how long (bounded in time): older transitions are dropped.</summary>
+    public static readonly TimeSpan HistoryRetention = TimeSpan.FromHours(1);
+
+    // Bounded by construction: one entry per dependency, and dependencies are fixed names in code (renderer, ocr,
+    // vision, clamav) or one per configured Label Studio instance (its requests are relative to LabelStudio:Url).
     private readonly ConcurrentDictionary<string, BreakerSnapshot> _states = new(StringComparer.Ordinal);
-    private readonly ConcurrentQueue<BreakerSnapshot> _history = new();
+    private readonly Queue<BreakerSnapshot> _history = new();
     private readonly ResilienceMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<CircuitBreakerStates> _logger;
@@ -57,8 +64,18 @@ public sealed partial class CircuitBreakerStates
             "Circuit breaker state of each dependency: 0 closed, 1 half-open, 2 open");
     }
 
-    /// <summary>The latest transitions, oldest first (diagnostics and tests).</summary>
-    public IReadOnlyList<BreakerSnapshot> History => [.. _history];
+    /// <summary>The latest transitions, oldest first (diagnostics and tests): at most <see cref="HistoryLength"/>, none older than <see cref="HistoryRetention"/>.</summary>
+    public IReadOnlyList<BreakerSnapshot> History
+    {
+        get
+        {
+            lock (_history)
+            {
+                Trim();
+                return [.. _history];
+            }
+        }
+    }
 
     /// <summary>Makes a breaker known (closed) before its first transition, so the gauge shows it from the start.</summary>
     public void Register(string dependency) =>
@@ -103,12 +120,23 @@ public sealed partial class CircuitBreakerStates
     private void Set(BreakerSnapshot snapshot)
     {
         _states[snapshot.Dependency] = snapshot;
-        _history.Enqueue(snapshot);
-        while (_history.Count > HistoryLength && _history.TryDequeue(out _))
+        lock (_history)
         {
+            _history.Enqueue(snapshot);
+            Trim();
         }
 
         _metrics.Transition(snapshot.Dependency, snapshot.StateName);
+    }
+
+    /// <summary>Drops what is over the length or past the retention (under the history's lock).</summary>
+    private void Trim()
+    {
+        var oldest = _time.GetUtcNow() - HistoryRetention;
+        while (_history.Count > 0 && (_history.Count > HistoryLength || _history.Peek().Since < oldest))
+        {
+            _history.Dequeue();
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Circuit breaker for {Dependency} OPENED for {BreakSeconds} s: calls fail fast ({BreakerState})")]
