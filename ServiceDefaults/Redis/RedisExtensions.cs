@@ -43,6 +43,10 @@ public static class RedisExtensions
             options =>
             {
                 options.AbortOnConnectFail = false;
+                // Creating the multiplexer waits for its first connection, ConnectRetry times ConnectTimeout, and services
+                // create it while the host starts: one try, so a hung Redis delays start-up (and liveness) by one timeout,
+                // not three. It reconnects in the background by itself afterwards.
+                options.ConnectRetry = 1;
                 options.ConnectTimeout = connectTimeout;
                 options.SyncTimeout = commandTimeout;
                 options.AsyncTimeout = commandTimeout;
