@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Hosting;
+using Suite.ServiceDefaults.Lifecycle;
 
 namespace IngestService.Storage;
 
@@ -7,9 +7,9 @@ namespace IngestService.Storage;
 /// StoppedAsync, after every hosted service's StopAsync, and so after the web server, which stops first and lets the
 /// uploads in flight finish: what is left then belongs to no request. (Start-up removes leftovers of a crash too.)
 /// </summary>
-internal sealed partial class TempFilesCleanupOnStop(BlobStore blobs, StorageState state, ILogger<TempFilesCleanupOnStop> logger) : IHostedLifecycleService
+internal sealed partial class TempFilesCleanupOnStop(BlobStore blobs, StorageState state, ILogger<TempFilesCleanupOnStop> logger) : OnStoppedWork
 {
-    public Task StoppedAsync(CancellationToken cancellationToken)
+    public override Task StoppedAsync(CancellationToken cancellationToken)
     {
         if (!state.IsReady)
         {
@@ -28,16 +28,6 @@ internal sealed partial class TempFilesCleanupOnStop(BlobStore blobs, StorageSta
 
         return Task.CompletedTask;
     }
-
-    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Shutdown: removed {Removed} temp files ({TempDir} and *.tmp under results and checkpoints)")]
     private partial void LogRemoved(int removed, string tempDir);

@@ -192,10 +192,7 @@ public sealed partial class SqliteDatabase
         {
             await using var connection = await OpenForWriteAsync(deadline, cancellationToken);
             await using var transaction = connection.BeginTransaction();
-            var result = await work(connection, transaction, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            Committed?.Invoke();
-            return result;
+            return await WorkAndCommitAsync(work, connection, transaction, cancellationToken);
         }
         catch (Exception ex)
         {
@@ -234,10 +231,7 @@ public sealed partial class SqliteDatabase
         {
             try
             {
-                var result = await work(connection, transaction, cancellationToken);
-                await transaction.CommitAsync(cancellationToken);
-                Committed?.Invoke();
-                return result;
+                return await WorkAndCommitAsync(work, connection, transaction, cancellationToken);
             }
             catch (Exception ex)
             {
@@ -245,6 +239,15 @@ public sealed partial class SqliteDatabase
                 throw;
             }
         }
+    }
+
+    private async Task<T> WorkAndCommitAsync<T>(
+        Func<SqliteConnection, SqliteTransaction, CancellationToken, Task<T>> work, SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken)
+    {
+        var result = await work(connection, transaction, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        Committed?.Invoke();
+        return result;
     }
 
     private async Task<SqliteConnection> OpenForWriteAsync(long deadline, CancellationToken cancellationToken)

@@ -16,11 +16,11 @@ namespace Suite.ServiceDefaults.Lifecycle;
 /// <param name="databasePath">Called at stop: the file, or null when it must be left untouched (never opened, found damaged).</param>
 /// <param name="logger">Where the stop is logged.</param>
 public sealed partial class SqliteCheckpointOnStop(
-    string databaseName, Func<string?> databasePath, ILogger<SqliteCheckpointOnStop> logger) : IHostedLifecycleService
+    string databaseName, Func<string?> databasePath, ILogger<SqliteCheckpointOnStop> logger) : OnStoppedWork
 {
     private const int MaxCheckpointAttempts = 10;
 
-    public async Task StoppedAsync(CancellationToken cancellationToken)
+    public override async Task StoppedAsync(CancellationToken cancellationToken)
     {
         try
         {
@@ -86,16 +86,6 @@ public sealed partial class SqliteCheckpointOnStop(
         await using var reader = await checkpoint.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) && reader.GetInt64(0) != 0;
     }
-
-    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Shutdown: database {Database} ({Path}) checkpointed, its -wal emptied")]
     private partial void LogCheckpointed(string database, string path);
