@@ -138,13 +138,8 @@ internal sealed partial class UploadHandler(
                     return IngestProblems.NotPdf();
             }
 
-            // The malware scan, before anything is stored (policy Refuse stores nothing without a verdict).
-            var scan = await scanGate.ScanAsync(tempPath, cancellationToken);
-            if (scanGate.Refuses(scan))
-            {
-                return IngestProblems.ScannerUnavailable(scan.Reason!, scanGate.RetryAfter);
-            }
-
+            // The key first: a retry of an upload already taken gets its first answer again without a second scan, even
+            // while the scanner is down.
             var id = DocumentId.New();
             var client = http.Request.Headers[ClientHeader].ToString();
             if (idempotencyKey is not null
@@ -157,8 +152,17 @@ internal sealed partial class UploadHandler(
             }
 
             DateTimeOffset createdAt;
+            ScanOutcome scan;
             try
             {
+                // The malware scan, before anything is stored (policy Refuse stores nothing without a verdict); a
+                // refusal frees the key, so that the client's retry is a new attempt.
+                scan = await scanGate.ScanAsync(tempPath, cancellationToken);
+                if (scanGate.Refuses(scan))
+                {
+                    return IngestProblems.ScannerUnavailable(scan.Reason!, scanGate.RetryAfter);
+                }
+
                 storedPath = blobs.UploadPath(id);
                 File.Move(tempPath, storedPath);
                 createdAt = await registration.InsertAsync(id, fileName, written.Sha256, written.SizeBytes, priority, cancellationToken, DocumentStatus.AwaitingScan, client);

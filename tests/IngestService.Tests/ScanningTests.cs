@@ -204,15 +204,41 @@ public sealed class ScanningTests : IAsyncLifetime
     public async Task Refuse_answers_503_scanner_unavailable_with_Retry_After_and_stores_nothing()
     {
         var host = await StartAsync(new() { ["Scanner:WhenUnavailable"] = "Refuse" });
+        string keptId;
+        using (var first = await KeyedUploadAsync(host.Client, "refuse-replay-key"))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+            keptId = (await Api.JsonAsync(first)).GetProperty("id").GetString()!;
+        }
+
         _clamd!.Kill();
+
+        // A retry of an upload already taken is answered from its key, without a second scan: not refused.
+        using (var replay = await KeyedUploadAsync(host.Client, "refuse-replay-key"))
+        {
+            var body = await replay.Content.ReadAsStringAsync();
+            Assert.True(replay.IsSuccessStatusCode, body);
+            Assert.Equal("true", replay.Headers.GetValues("Idempotent-Replayed").Single());
+            Assert.Equal(keptId, (await Api.JsonAsync(replay)).GetProperty("id").GetString());
+        }
+
+        // A new keyed upload is refused, and its key freed, so that the client's retry is a new attempt.
+        using (var refusedKeyed = await KeyedUploadAsync(host.Client, "refused-key"))
+        {
+            await Api.AssertProblemAsync(refusedKeyed, 503, "scanner_unavailable");
+        }
+
+        Assert.Equal(0L, Scalar("SELECT COUNT(*) FROM upload_keys WHERE key = 'refused-key'"));
+        Assert.Equal(1L, Scalar("SELECT COUNT(*) FROM documents"));
+        Assert.Single(Directory.EnumerateFileSystemEntries(host.UploadsDir));
 
         using var response = await Api.UploadAsync(host.Client, Api.MinimalPdf, "refused.pdf");
         var problem = await Api.AssertProblemAsync(response, 503, "scanner_unavailable");
         Assert.True(problem.GetProperty("retryable").GetBoolean());
         Assert.NotNull(response.Headers.RetryAfter?.Delta);
-        Assert.Empty(Directory.EnumerateFileSystemEntries(host.UploadsDir));
+        Assert.Single(Directory.EnumerateFileSystemEntries(host.UploadsDir));
         Assert.Empty(Directory.EnumerateFileSystemEntries(host.TempDir));
-        Assert.Equal(0L, Scalar("SELECT COUNT(*) FROM documents"));
+        Assert.Equal(1L, Scalar("SELECT COUNT(*) FROM documents"));
 
         await _clamd.StartProcessAsync();
         await Eventually.UntilAsync(async () =>
@@ -328,6 +354,17 @@ public sealed class ScanningTests : IAsyncLifetime
         Assert.Contains("size limit exceeded", LastError(ids[0]), StringComparison.OrdinalIgnoreCase);
         Assert.Equal(BreakerState.Closed, host.Services.GetRequiredService<CircuitBreakerStates>().StateOf("clamav"));
         Assert.Equal("queued", await StatusAsync(host, await Api.UploadOkAsync(host.Client, Api.MinimalPdf, "small.pdf")));
+    }
+
+    private static async Task<HttpResponseMessage> KeyedUploadAsync(HttpClient client, string key)
+    {
+        using var form = new MultipartFormDataContent();
+        var file = new ByteArrayContent(Api.MinimalPdf);
+        file.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/pdf");
+        form.Add(file, "file", "keyed.pdf");
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/documents", UriKind.Relative)) { Content = form };
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", key);
+        return await client.SendAsync(request);
     }
 
     private Dictionary<string, string?> Settings(Dictionary<string, string?>? overrides = null)
