@@ -157,6 +157,11 @@ internal static class CatalogMigrations
         ORDER BY document_id, seq;
         UPDATE documents SET event_seq = (SELECT COUNT(*) FROM progress_events WHERE document_id = documents.id);
         """,
+
+        // 9: the URL a document was fetched from (a URL upload; NULL for a multipart upload), its query's values left out.
+        """
+        ALTER TABLE documents ADD COLUMN source_url TEXT NULL;
+        """,
     ];
 
     public static int LatestVersion => All.Count;

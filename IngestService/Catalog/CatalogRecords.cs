@@ -25,7 +25,8 @@ internal sealed record DocumentRecord(
     long ProcessingMs = 0,
     string? AttemptStartedAtRaw = null,
     string? ActiveAtRaw = null,
-    string Priority = Suite.Contracts.JobPriority.Interactive)
+    string Priority = Suite.Contracts.JobPriority.Interactive,
+    string? SourceUrl = null)
 {
     public DateTimeOffset CreatedAt => CatalogTime.Parse(CreatedAtRaw);
     public DateTimeOffset UpdatedAt => CatalogTime.Parse(UpdatedAtRaw);

@@ -37,7 +37,8 @@ internal static class CatalogRows
         reader.GetInt64(18),
         NullableString(reader, 19),
         NullableString(reader, 20),
-        reader.GetString(21));
+        reader.GetString(21),
+        NullableString(reader, 22));
 
     /// <summary>A row of <see cref="CatalogSql.SelectStages"/>.</summary>
     public static StageRecord Stage(SqliteDataReader reader) => new(

@@ -37,16 +37,18 @@ internal sealed record DocumentDetail(
     int Attempts,
     int Retries,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? LastError,
-    string Priority)
+    string Priority,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SourceUrl = null)
 {
     /// <summary>
     /// Attempts = claims by workers so far (the lease token); Retries = manual retries; LastError = why the last
-    /// attempt failed; Priority = the job priority of the upload (interactive or batch).
+    /// attempt failed; Priority = the job priority of the upload (interactive or batch); SourceUrl = the URL a URL upload
+    /// was fetched from (its query's values left out), absent for a multipart upload.
     /// </summary>
     public static DocumentDetail From(DocumentRecord d, IReadOnlyList<StageRecord> stages) => new(
         d.Id, d.FileName, d.Status, d.SizeBytes, d.Sha256, d.CreatedAt, d.UpdatedAt,
         stages.Select(s => new StageView(s.Name, s.Status, s.StartedAt, s.FinishedAt, s.Detail)).ToList(),
-        ErrorView.From(d), (int)Math.Min(d.LeaseToken, int.MaxValue), d.Retries, d.LastError, d.Priority);
+        ErrorView.From(d), (int)Math.Min(d.LeaseToken, int.MaxValue), d.Retries, d.LastError, d.Priority, d.SourceUrl);
 }
 
 /// <summary>One item of GET /api/documents: the detail without stages.</summary>
@@ -59,10 +61,11 @@ internal sealed record DocumentSummary(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ErrorView? Error,
-    string Priority)
+    string Priority,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SourceUrl = null)
 {
     public static DocumentSummary From(DocumentRecord d) =>
-        new(d.Id, d.FileName, d.Status, d.SizeBytes, d.Sha256, d.CreatedAt, d.UpdatedAt, ErrorView.From(d), d.Priority);
+        new(d.Id, d.FileName, d.Status, d.SizeBytes, d.Sha256, d.CreatedAt, d.UpdatedAt, ErrorView.From(d), d.Priority, d.SourceUrl);
 }
 
 internal sealed record DocumentPage(IReadOnlyList<DocumentSummary> Items, string? NextCursor);
