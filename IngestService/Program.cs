@@ -19,6 +19,7 @@ builder.AddIngestCatalog();
 builder.AddJobQueue();
 builder.AddMalwareScanning();
 builder.AddIngestApi();
+builder.AddUrlSources();
 builder.AddUploadAdmission();
 builder.AddPublicApiDocument("Ingest", "Upload PDFs, follow their processing, fetch their results.");
 builder.AddArtifactStorage();

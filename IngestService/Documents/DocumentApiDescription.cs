@@ -1,4 +1,5 @@
 using IngestService.Documents;
+using IngestService.Sources;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using Suite.Contracts;
@@ -19,15 +20,61 @@ internal static class DocumentApiDescription
         .ProducesApiProblem(503, "catalog_unavailable", "catalog_busy", "catalog_read_only", "storage_unavailable")
         .ProducesApiProblem(507, "insufficient_storage");
 
-    /// <summary>The multipart body with its <c>file</c> part, and the optional Idempotency-Key header and priority.</summary>
+    /// <summary>
+    /// The two bodies, multipart with its <c>file</c> part or JSON naming a URL (after the multipart one, which sets the
+    /// request body), and the optional Idempotency-Key header and priority.
+    /// </summary>
     public static RouteHandlerBuilder WithUploadOptions(this RouteHandlerBuilder builder) => builder
         .AcceptsFilePart(IngestService.Api.IngestProblems.FilePart,
             "The PDF. Recognised by its %PDF- signature, not by its name or declared type; its size is limited by Ingest:MaxUploadBytes.")
+        .AcceptsUrlSource()
         .WithHeaderParameter(DependencyResilienceExtensions.IdempotencyKeyHeader,
             "Optional. A key chosen by the client for this upload: sending the upload again with the same key (after a time-out, say) " +
             "does not store the file a second time.")
         .WithQueryParameter(PriorityParameter,
             "Optional. interactive or batch: interactive jobs are processed before batch jobs.", "interactive", "batch");
+
+    /// <summary>The application/json body of a URL upload: <c>url</c> (required) and <c>fileName</c>, nothing else.</summary>
+    private static RouteHandlerBuilder AcceptsUrlSource(this RouteHandlerBuilder builder) => builder
+        .AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            if (operation.RequestBody is not OpenApiRequestBody body)
+            {
+                body = new OpenApiRequestBody { Required = true };
+                operation.RequestBody = body;
+            }
+
+            body.Content ??= new Dictionary<string, OpenApiMediaType>(StringComparer.Ordinal);
+            body.Content["application/json"] = new OpenApiMediaType
+            {
+                Schema = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Object,
+                    Description = "A URL upload: the service fetches the PDF itself (redirects followed and checked, Sources:TotalTimeoutSeconds " +
+                                  "for the whole fetch, the same size limit and checks as a file part).",
+                    Required = new HashSet<string>(StringComparer.Ordinal) { SourceProblems.UrlField },
+                    AdditionalPropertiesAllowed = false,
+                    Properties = new Dictionary<string, IOpenApiSchema>(StringComparer.Ordinal)
+                    {
+                        [SourceProblems.UrlField] = new OpenApiSchema
+                        {
+                            Type = JsonSchemaType.String,
+                            Format = "uri",
+                            MaxLength = SourceUrls.MaxLength,
+                            Description = "An absolute http:// or https:// URL without user name or password. Its host must resolve to public " +
+                                          "internet addresses only (as must every redirect's), unless Sources:AllowedHosts allows it; " +
+                                          "the document records it as sourceUrl, its query's values left out.",
+                        },
+                        [SourceProblems.FileNameField] = new OpenApiSchema
+                        {
+                            Type = JsonSchemaType.String | JsonSchemaType.Null,
+                            Description = "Optional. The name to show; else the remote's Content-Disposition, else the URL's last path segment.",
+                        },
+                    },
+                },
+            };
+            return Task.CompletedTask;
+        });
 
     /// <summary>limit (bounded by Ingest:MaxPageSize) and cursor.</summary>
     public static RouteHandlerBuilder WithPageOptions(this RouteHandlerBuilder builder) => builder

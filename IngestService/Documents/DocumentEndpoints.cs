@@ -21,16 +21,20 @@ internal static class DocumentEndpoints
             .DisableAntiforgery()
             .WithName("UploadDocument")
             .WithSummary("Upload a PDF for processing")
-            .WithDescription("Streams the PDF (multipart/form-data, part `file`) to storage, has it scanned for malware, catalogues it " +
-                             "and enqueues it (status queued); while the scanner is down it is held as awaiting_scan and processed once " +
-                             "scanned. Poll the document (Location header) until its status is completed, then fetch its result.")
+            .WithDescription("Streams the PDF (multipart/form-data, part `file`) to storage, or fetches it from a URL (application/json " +
+                             "`{\"url\": \"https://…\"}`; public internet addresses only, unless Sources:AllowedHosts allows the host), has it " +
+                             "scanned for malware, catalogues it and enqueues it (status queued); while the scanner is down it is held as " +
+                             "awaiting_scan and processed once scanned. Poll the document (Location header) until its status is completed, " +
+                             "then fetch its result.")
             .WithUploadOptions()
             .Produces<UploadAccepted>(StatusCodes.Status202Accepted)
-            .ProducesApiProblem(400, "missing_file", "malformed_multipart", "empty_file")
+            .ProducesApiProblem(400, "missing_file", "malformed_multipart", "empty_file", "invalid_url_request", "url_invalid")
             .ProducesApiProblem(413, "file_too_large")
             .ProducesApiProblem(415, "not_pdf")
-            .ProducesApiProblem(422, "malware_detected")
-            .ProducesApiProblem(503, "scanner_unavailable");
+            .ProducesApiProblem(422, "malware_detected", "url_forbidden")
+            .ProducesApiProblem(502, "url_fetch_failed")
+            .ProducesApiProblem(503, "scanner_unavailable")
+            .ProducesApiProblem(504, "url_timeout");
         group.MapGet("", ListAsync)
             .WithName("ListDocuments")
             .WithSummary("List documents, newest first")

@@ -3,20 +3,19 @@ using IngestService.Api;
 using IngestService.Catalog;
 using IngestService.Scanning;
 using IngestService.Storage;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.WebUtilities;
+using IngestService.Sources;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
 using Suite.Contracts;
 
 namespace IngestService.Documents;
 
 /// <summary>
-/// POST /api/documents: streams the multipart part "file" to a temp file (size limit enforced while streaming, magic
-/// bytes checked, SHA-256 computed), has clamd scan it, renames it into uploads/{id}.pdf, inserts the catalog row
-/// (awaiting_scan) and applies the verdict: clean → queued and enqueued, infected → rejected (422), none → held.
-/// The body is read with MultipartReader, never buffered whole and never bound to IFormFile.
+/// POST /api/documents, both ways a document comes in: a multipart/form-data part "file" (<see cref="MultipartUpload"/>)
+/// or a JSON body naming a URL to fetch (<see cref="UrlUpload"/>). Both run the same steps around their own: the refusals
+/// that need no body (catalog, storage, Idempotency-Key, admission) before anything is read or fetched; then, once the
+/// file is in its temp file, the key's reservation, the malware scan, the rename into uploads/{id}.pdf, the catalog row
+/// (awaiting_scan) and the verdict: clean → queued and enqueued, infected → rejected (422), none → held.
 /// </summary>
 internal sealed partial class UploadHandler(
     BlobStore blobs,
@@ -27,12 +26,10 @@ internal sealed partial class UploadHandler(
     ScanGate scanGate,
     AdmissionControl admission,
     UploadKeys keys,
+    UrlUpload urlUpload,
     IOptions<IngestOptions> options,
     ILogger<UploadHandler> logger)
 {
-    /// <summary>Room for the multipart framing and small extra fields on top of the file's own limit.</summary>
-    private const long MultipartOverheadBytes = 1024 * 1024;
-
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
     /// <summary>The client's name as the gateway passes it (it drops whatever a client sends); empty for direct calls.</summary>
@@ -54,9 +51,11 @@ internal sealed partial class UploadHandler(
             return IngestProblems.InvalidPriority(PriorityParameter.Sent(http.Request.Query));
         }
 
-        if (!TryGetBoundary(http.Request, out var boundary))
+        var isMultipart = MultipartUpload.TryGetBoundary(http.Request, out var boundary);
+        if (!isMultipart && !UrlSourceRequest.IsJson(http.Request))
         {
-            return IngestProblems.MissingFile("The request is not multipart/form-data.");
+            return IngestProblems.MissingFile(
+                "The request is neither multipart/form-data nor application/json (a URL upload: {\"url\": \"https://…\"}).");
         }
 
         if (!catalogState.IsAvailable)
@@ -80,64 +79,36 @@ internal sealed partial class UploadHandler(
             return IngestProblems.InvalidIdempotencyKey();
         }
 
-        // Shed load before the body is read: nothing of a refused upload touches the disk.
+        // Shed load before the body is read or a URL fetched: nothing of a refused upload touches the disk or the network.
         if (await admission.CheckAsync(cancellationToken) is { } refused)
         {
             return refused;
         }
 
         var maxBytes = options.Value.MaxUploadBytes;
-        // The size check that matters is ours, on the file part while it streams (413 file_too_large); Kestrel's own
-        // body limit (30 MB by default) is raised so that it does not cut in first.
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
-        {
-            sizeLimit.MaxRequestBodySize = maxBytes + MultipartOverheadBytes;
-        }
-
-        var reader = new MultipartReader(boundary, http.Request.Body);
-        MultipartSection? section;
-        ContentDispositionHeaderValue? disposition;
+        var tempPath = blobs.NewUploadTempPath();
         try
         {
-            (section, disposition) = await FindFilePartAsync(reader, cancellationToken);
+            var received = isMultipart
+                ? await MultipartUpload.ReceiveAsync(http, boundary, tempPath, maxBytes, cancellationToken)
+                : await urlUpload.ReceiveAsync(http, tempPath, maxBytes, cancellationToken);
+            return received.Problem ?? await AcceptAsync(http, received.File!, tempPath, priority, idempotencyKey, cancellationToken);
         }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        finally
         {
-            return IngestProblems.FileTooLarge(maxBytes);
+            BlobStore.DeleteQuietly(tempPath);
         }
-        catch (Exception ex) when (ex is IOException or InvalidDataException && !cancellationToken.IsCancellationRequested)
-        {
-            return IngestProblems.MalformedUpload(ex.Message);
-        }
+    }
 
-        if (section is null || disposition is null)
-        {
-            return IngestProblems.MissingFile($"The multipart body has no part named '{IngestProblems.FilePart}'.");
-        }
-
-        var fileName = FileNames.ForDisplay(disposition.FileNameStar.HasValue
-            ? disposition.FileNameStar.Value
-            : HeaderUtilities.RemoveQuotes(disposition.FileName).Value);
-
-        var tempPath = blobs.NewUploadTempPath();
+    /// <summary>The steps every upload shares once its file is in <paramref name="tempPath"/>, checked.</summary>
+    private async Task<IResult> AcceptAsync(
+        HttpContext http, ReceivedFile file, string tempPath, string priority, string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        var written = file.Written;
         string? storedPath = null;
         var committed = false;
         try
         {
-            var signature = new PdfSignature();
-            var written = await BlobStore.WriteTempAsync(section.Body, tempPath, maxBytes, chunk => signature.Observe(chunk.Span), cancellationToken);
-            switch (written.Status)
-            {
-                case BlobWriteStatus.TooLarge:
-                    return IngestProblems.FileTooLarge(maxBytes);
-                case BlobWriteStatus.Refused:
-                    return IngestProblems.NotPdf();
-                case BlobWriteStatus.Written when written.SizeBytes == 0:
-                    return IngestProblems.EmptyFile();
-                case BlobWriteStatus.Written when !signature.IsPdf:
-                    return IngestProblems.NotPdf();
-            }
-
             // The key first: a retry of an upload already taken gets its first answer again without a second scan, even
             // while the scanner is down.
             var id = DocumentId.New();
@@ -165,7 +136,8 @@ internal sealed partial class UploadHandler(
 
                 storedPath = blobs.UploadPath(id);
                 File.Move(tempPath, storedPath);
-                createdAt = await registration.InsertAsync(id, fileName, written.Sha256, written.SizeBytes, priority, cancellationToken, DocumentStatus.AwaitingScan, client);
+                createdAt = await registration.InsertAsync(id, file.FileName, written.Sha256, written.SizeBytes, priority, cancellationToken,
+                    DocumentStatus.AwaitingScan, client, file.SourceUrl);
                 committed = true;
             }
             finally
@@ -191,12 +163,11 @@ internal sealed partial class UploadHandler(
             LogAccepted(id, written.SizeBytes, settled.Status ?? DocumentStatus.AwaitingScan, settled.EntryId ?? "-");
             return TypedResults.Accepted(
                 DocumentRoutes.Self(id),
-                new UploadAccepted(id, fileName, settled.Status ?? DocumentStatus.AwaitingScan, written.SizeBytes, written.Sha256,
+                new UploadAccepted(id, file.FileName, settled.Status ?? DocumentStatus.AwaitingScan, written.SizeBytes, written.Sha256,
                     createdAt, DocumentLinks.For(id), priority, duplicateOf));
         }
         finally
         {
-            BlobStore.DeleteQuietly(tempPath);
             if (!committed)
             {
                 BlobStore.DeleteQuietly(storedPath);
@@ -250,43 +221,6 @@ internal sealed partial class UploadHandler(
         }
 
         key = value;
-        return true;
-    }
-
-    private static async Task<(MultipartSection?, ContentDispositionHeaderValue?)> FindFilePartAsync(MultipartReader reader, CancellationToken cancellationToken)
-    {
-        while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
-        {
-            if (ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
-                && disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase)
-                && HeaderUtilities.RemoveQuotes(disposition.Name).Equals(IngestProblems.FilePart, StringComparison.Ordinal))
-            {
-                return (section, disposition);
-            }
-
-            // Another field: skip it without keeping it.
-            await section.Body.CopyToAsync(Stream.Null, cancellationToken);
-        }
-
-        return (null, null);
-    }
-
-    private static bool TryGetBoundary(HttpRequest request, out string boundary)
-    {
-        boundary = "";
-        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
-            || !mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
-        {
-            return false;
-        }
-
-        var value = HeaderUtilities.RemoveQuotes(mediaType.Boundary);
-        if (value.Length is 0 or > 200)
-        {
-            return false;
-        }
-
-        boundary = value.Value!;
         return true;
     }
 

@@ -1,0 +1,38 @@
+using IngestService.Documents;
+using Microsoft.Extensions.Options;
+
+namespace IngestService.Sources;
+
+/// <summary>
+/// The URL way of an upload (<c>POST /api/documents</c> with a JSON body <c>{"url": …, "fileName"?: …}</c>): the body
+/// read and checked, the document fetched into the upload's temp file with the same size limit and signature check as a
+/// multipart file, and named by the client's fileName, else the remote's Content-Disposition, else the URL's last path
+/// segment (sanitized like any file name, Req IN-2).
+/// </summary>
+internal sealed class UrlUpload(UrlFetcher fetcher, IOptions<SourceOptions> options)
+{
+    public async Task<ReceivedUpload> ReceiveAsync(HttpContext http, string tempPath, long maxBytes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        var (request, problem) = await UrlSourceRequest.ReadAsync(http.Request, cancellationToken);
+        if (problem is not null)
+        {
+            return ReceivedUpload.Refused(problem);
+        }
+
+        var signature = new PdfSignature();
+        FetchedBody fetched;
+        try
+        {
+            fetched = await fetcher.FetchAsync(request!.Url, tempPath, maxBytes, chunk => signature.Observe(chunk.Span), cancellationToken);
+        }
+        catch (UrlRefusedException ex)
+        {
+            return ReceivedUpload.Refused(SourceProblems.For(ex.Refusal, options.Value));
+        }
+
+        var name = new[] { request.FileName, fetched.DispositionFileName, SourceUrls.LastSegment(fetched.FinalUrl) }
+            .FirstOrDefault(n => !string.IsNullOrWhiteSpace(n));
+        return ReceivedUpload.Check(fetched.Written, signature, maxBytes, FileNames.ForDisplay(name), SourceUrls.ForRecord(request.Url), SourceProblems.EmptyBody);
+    }
+}
