@@ -53,6 +53,28 @@ public sealed class GatewayRoutingTests
     }
 
     [Fact]
+    [Trait("Req", "FMT-3")]
+    public async Task A_URL_upload_as_application_json_goes_through_the_upload_route_to_ingest_with_its_body_and_content_type()
+    {
+        await using var ingest = await RecordingBackend.StartAsync("ingest-0");
+        await using var gateway = GatewayFor(ingest.Url);
+        using var client = gateway.CreateKeyedClient();
+        const string json = """{"url":"https://example.com/report.pdf"}""";
+
+        using var response = await client.PostAsync(new Uri("/api/documents?priority=batch", UriKind.Relative),
+            new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("ingest-0:POST:/api/documents", await response.Content.ReadAsStringAsync());
+        Assert.Contains("/api/documents?priority=batch", ingest.Paths);
+        Assert.Equal(json, Assert.Single(ingest.JsonBodies));
+        var headers = Assert.Single(ingest.Headers).Split('\n');
+        Assert.Contains(headers, h => h.StartsWith("Content-Type: application/json", StringComparison.OrdinalIgnoreCase));
+        Assert.Contains(headers, h => h.Equals($"Content-Length: {System.Text.Encoding.UTF8.GetByteCount(json)}", StringComparison.OrdinalIgnoreCase));
+        Assert.Contains(headers, h => h.Equals($"X-Suite-Client: {TestGateway.ClientName}", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
     public async Task Internal_worker_endpoints_are_not_reachable_through_the_gateway()
     {
         await using var ingest = await RecordingBackend.StartAsync("ingest-0");

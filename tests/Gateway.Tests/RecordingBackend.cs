@@ -32,6 +32,9 @@ internal sealed class RecordingBackend : IAsyncDisposable
     /// <summary>Every request's headers, as "Name: value" lines.</summary>
     public ConcurrentQueue<string> Headers { get; } = new();
 
+    /// <summary>Small JSON request bodies received (application/json under 64 KiB; other bodies are not read).</summary>
+    public ConcurrentQueue<string> JsonBodies { get; } = new();
+
     /// <summary>JSON bodies answered (200, application/json) on these paths instead of the echo.</summary>
     public ConcurrentDictionary<string, string> Json { get; } = new(StringComparer.Ordinal);
 
@@ -51,6 +54,13 @@ internal sealed class RecordingBackend : IAsyncDisposable
             backend.Paths.Enqueue(context.Request.Path + context.Request.QueryString);
             backend.TraceParents.Enqueue(context.Request.Headers.TraceParent.ToString());
             backend.Headers.Enqueue(string.Join('\n', context.Request.Headers.Select(h => $"{h.Key}: {h.Value}")));
+            if (context.Request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) == true
+                && context.Request.ContentLength is < 64 * 1024)
+            {
+                using var reader = new StreamReader(context.Request.Body);
+                backend.JsonBodies.Enqueue(await reader.ReadToEndAsync(context.RequestAborted));
+            }
+
             if (backend.Hang)
             {
                 await Task.Delay(Timeout.Infinite, context.RequestAborted);

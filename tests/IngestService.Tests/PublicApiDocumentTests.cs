@@ -51,21 +51,29 @@ public sealed class PublicApiDocumentTests(IngestFixture fixture)
     }
 
     [Fact]
-    public async Task The_upload_describes_its_file_part_idempotency_key_and_priority()
+    public async Task The_upload_describes_its_file_part_its_url_body_idempotency_key_and_priority()
     {
         var document = await DocumentAsync();
 
         var upload = document.Paths["/api/documents"].Operations![HttpMethod.Post];
         Assert.Equal("Upload a PDF for processing", upload.Summary);
-        var body = upload.RequestBody!.Content!["multipart/form-data"].Schema!;
+        Assert.Equal(["application/json", "multipart/form-data"], upload.RequestBody!.Content!.Keys.Order(StringComparer.Ordinal));
+        var body = upload.RequestBody.Content["multipart/form-data"].Schema!;
         Assert.Contains("file", body.Required ?? new HashSet<string>());
         Assert.Equal("binary", body.Properties!["file"].Format);
+        var json = upload.RequestBody.Content["application/json"].Schema!;
+        Assert.Equal(["url"], json.Required ?? new HashSet<string>());
+        Assert.Equal(["fileName", "url"], json.Properties!.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("uri", json.Properties["url"].Format);
+        Assert.False(json.AdditionalPropertiesAllowed);
         Assert.False(OpenApiDocuments.Parameter(upload, ParameterLocation.Header, "Idempotency-Key").Required);
         var priority = OpenApiDocuments.Parameter(upload, ParameterLocation.Query, "priority");
         Assert.False(priority.Required);
         Assert.Equal(["interactive", "batch"], priority.Schema!.Enum!.Select(v => v!.GetValue<string>()));
         Assert.True(upload.Responses!["202"].Content!["application/json"].Schema is OpenApiSchemaReference { Reference.Id: "UploadAccepted" });
-        Assert.Equal(["400", "413", "415", "422", "500", "503", "507"], upload.Responses.Keys.Where(k => k[0] is '4' or '5').Order(StringComparer.Ordinal));
+        Assert.Equal(["400", "413", "415", "422", "500", "502", "503", "504", "507"], upload.Responses.Keys.Where(k => k[0] is '4' or '5').Order(StringComparer.Ordinal));
+        Assert.Contains("`url_forbidden`", upload.Responses["422"].Description, StringComparison.Ordinal);
+        Assert.Contains("`url_timeout`", upload.Responses["504"].Description, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -159,6 +159,7 @@ public sealed class FrontDoorSuiteTests : IAsyncLifetime
     [Trait("Req", "LS-6")]
     [Trait("Req", "ERR-3")]
     [Trait("Req", "IN-2")]
+    [Trait("Req", "FMT-3")]
     public async Task A_hostile_battery_gets_its_documented_problems_and_leaves_nothing_stored()
     {
         using var client = Client(HostileKey);
@@ -184,10 +185,19 @@ public sealed class FrontDoorSuiteTests : IAsyncLifetime
             await ProblemAsync(response, HttpStatusCode.BadRequest, "empty_file");
         }
 
+        // A JSON body is a URL upload: one without a url, naming another member, is refused naming that member.
         using (var response = await Keep(client.PostAsync(new Uri("/api/documents", UriKind.Relative), new StringContent("{\"file\": \"x\"}", Encoding.UTF8, "application/json"))))
         {
-            var problem = await ProblemAsync(response, HttpStatusCode.BadRequest, "missing_file");
+            var problem = await ProblemAsync(response, HttpStatusCode.BadRequest, "invalid_url_request");
             Assert.Equal("file", problem.GetProperty("field").GetString());
+        }
+
+        // A URL upload aimed at the cloud metadata address: refused before any connection (Sources:AllowedHosts is empty).
+        using (var response = await Keep(client.PostAsync(new Uri("/api/documents", UriKind.Relative),
+                   new StringContent("{\"url\": \"http://169.254.169.254/latest/meta-data/\"}", Encoding.UTF8, "application/json"))))
+        {
+            var problem = await ProblemAsync(response, HttpStatusCode.UnprocessableEntity, "url_forbidden");
+            Assert.Contains("169.254.169.254", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         }
 
         // A 2 GB body generated on the fly: refused with 413 while it streams, and neither the gateway's nor ingest's
