@@ -135,6 +135,8 @@ internal sealed partial class UrlFetcher(
                 $"no answer within {settings.AttemptTimeoutSeconds.ToString(CultureInfo.InvariantCulture)} s, on every attempt", Retryable: true),
             HttpRequestException { HttpRequestError: HttpRequestError.ConfigurationLimitExceeded } => new UrlRefusal(UrlRefusalKind.FetchFailed,
                 $"the remote's response headers are larger than {settings.MaxResponseHeadersKilobytes.ToString(CultureInfo.InvariantCulture)} KiB"),
+            HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError } http => new UrlRefusal(UrlRefusalKind.FetchFailed,
+                "the TLS handshake with the remote failed (" + (http.InnerException?.Message ?? "no detail") + "): its certificate is not trusted or does not name the host"),
             HttpRequestException http => new UrlRefusal(UrlRefusalKind.FetchFailed, "the remote could not be reached or broke off its answer (" + Reason(http) + ")",
                 Retryable: true),
             RequestBodyException body => new UrlRefusal(UrlRefusalKind.FetchFailed,

@@ -35,10 +35,10 @@ internal static class UrlSourceResilience
         pipeline.AddTimeout(new HttpTimeoutStrategyOptions { Timeout = options.AttemptTimeout });
     }
 
-    /// <summary>Transient, and not a refusal: a forbidden address or oversized headers stay what they are on a second try.</summary>
+    /// <summary>Transient, and not a refusal: a forbidden address, oversized headers or an untrusted certificate stay what they are on a second try.</summary>
     public static bool ShouldRetry(Outcome<HttpResponseMessage> outcome) =>
         RefusalIn(outcome.Exception) is null
-        && outcome.Exception is not HttpRequestException { HttpRequestError: HttpRequestError.ConfigurationLimitExceeded }
+        && outcome.Exception is not HttpRequestException { HttpRequestError: HttpRequestError.ConfigurationLimitExceeded or HttpRequestError.SecureConnectionError }
         && HttpClientResiliencePredicates.IsTransient(outcome);
 
     /// <summary>The guard's refusal inside an exception (the handler wraps what the connect callback throws), if any.</summary>

@@ -1,4 +1,7 @@
 using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -44,12 +47,23 @@ public sealed class RemoteDocumentServer : IAsyncDisposable
     /// byte every 200 ms until the client leaves; /huge?bytes=N[&amp;length=false]: N bytes starting with %PDF-, with
     /// Content-Length unless told not to; /big-headers: a 64 KiB header; /status/{code}: that status.
     /// </summary>
-    public static async Task<RemoteDocumentServer> StartAsync()
+    /// <param name="selfSignedTls">Serve https with a self-signed certificate nobody trusts.</param>
+    public static async Task<RemoteDocumentServer> StartAsync(bool selfSignedTls = false)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        var url = new Uri($"http://127.0.0.1:{FreePort.Next()}/");
-        builder.WebHost.UseUrls(url.ToString());
+        var port = FreePort.Next();
+        var url = new Uri($"{(selfSignedTls ? "https" : "http")}://127.0.0.1:{port}/");
+        if (selfSignedTls)
+        {
+            builder.WebHost.UseKestrelHttpsConfiguration();
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port, listen => listen.UseHttps(SelfSigned())));
+        }
+        else
+        {
+            builder.WebHost.UseUrls(url.ToString());
+        }
+
         var app = builder.Build();
         var server = new RemoteDocumentServer(app, url);
         app.Run(server.ServeAsync);
@@ -135,6 +149,18 @@ public sealed class RemoteDocumentServer : IAsyncDisposable
             await response.Body.FlushAsync(aborted);
             chunk.AsSpan(0, 9).Fill((byte)' ');
         }
+    }
+
+    private static X509Certificate2 SelfSigned()
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        // Through PKCS#12, so that Kestrel gets a certificate whose private key it can use on every platform.
+        return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pfx), null);
     }
 
     public async ValueTask DisposeAsync()

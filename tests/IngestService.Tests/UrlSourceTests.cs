@@ -322,6 +322,20 @@ public sealed class UrlSourceTests(UrlSourceFixture fixture)
     }
 
     [Fact]
+    public async Task A_remote_whose_certificate_is_not_trusted_is_refused_with_url_fetch_failed_not_worth_retrying()
+    {
+        await using var untrusted = await RemoteDocumentServer.StartAsync(selfSignedTls: true);
+        untrusted.Documents["x.pdf"] = (UniquePdf(), null);
+
+        using var response = await UploadUrlAsync(Client, untrusted.At("/doc/x.pdf"));
+
+        var problem = await Api.AssertProblemAsync(response, 502, "url_fetch_failed");
+        Assert.Contains("TLS handshake", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.False(problem.GetProperty("retryable").GetBoolean());
+        Assert.Empty(untrusted.Requests);
+    }
+
+    [Fact]
     [Trait("Req", "IN-9")]
     public async Task A_retried_URL_upload_with_the_same_Idempotency_Key_gets_the_first_answer_and_creates_one_document()
     {
@@ -429,6 +443,36 @@ public sealed class UrlSourceTests(UrlSourceFixture fixture)
         }
 
         Assert.Contains(names, n => n.Contains("Resolving", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    [Trait("Req", "FMT-3")]
+    public async Task The_client_connects_to_the_addresses_the_request_carries_and_checks_any_host_it_does_not()
+    {
+        var client = fixture.Host.Services.GetRequiredService<IHttpClientFactory>().CreateClient(UrlFetcher.ClientName);
+        var url = new Uri($"http://rebound.invalid:{Remote.Port}/doc/" + Serve(UniquePdf()).AbsolutePath["/doc/".Length..]);
+
+        // What was checked is where the connection goes: the name is never resolved again (DNS rebinding has nothing to
+        // rebind; this name does not even exist).
+        using (var carried = new HttpRequestMessage(HttpMethod.Get, url))
+        {
+            carried.Options.Set(VettedHost.Key, new VettedHost("rebound.invalid", [IPAddress.Loopback]));
+            using var response = await client.SendAsync(carried);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        // A host the request carries no check of is checked by the connect callback itself: refused, and not retried.
+        var before = Remote.Requests.Count;
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync(Remote.At("/doc/x.pdf").ToString().Replace("127.0.0.1", "127.0.0.2", StringComparison.Ordinal)));
+        Assert.Equal(UrlRefusalKind.Forbidden, UrlSourceResilience.RefusalIn(refused)!.Refusal.Kind);
+        Assert.Equal(before, Remote.Requests.Count);
+
+        // A carried check of another host does not count for this one (a host of its own: a pooled connection, made to
+        // an address checked for its host, is reused for that host without a new connect).
+        using var mismatched = new HttpRequestMessage(HttpMethod.Get, new Uri(url.ToString().Replace("rebound.invalid", "unchecked.invalid", StringComparison.Ordinal)));
+        mismatched.Options.Set(VettedHost.Key, new VettedHost("elsewhere.invalid", [IPAddress.Loopback]));
+        var unresolved = await Assert.ThrowsAsync<HttpRequestException>(() => client.SendAsync(mismatched));
+        Assert.Equal(UrlRefusalKind.FetchFailed, UrlSourceResilience.RefusalIn(unresolved)!.Refusal.Kind);
     }
 
     [Fact]
