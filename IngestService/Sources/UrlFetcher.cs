@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using IngestService.Storage;
 using Microsoft.Extensions.Options;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
 using Polly.Timeout;
 using Suite.ServiceDefaults.Resilience;
@@ -63,8 +64,9 @@ internal sealed partial class UrlFetcher(
                 if (!response.IsSuccessStatusCode)
                 {
                     var status = (int)response.StatusCode;
+                    // The standard phrase, not the remote's: that is text anyone can make say anything, at any length.
                     throw UrlRefusedException.FetchFailed(
-                        $"{SourceUrls.ForMessage(current)} answered {status.ToString(CultureInfo.InvariantCulture)} {response.ReasonPhrase}", status);
+                        $"{SourceUrls.ForMessage(current)} answered {status.ToString(CultureInfo.InvariantCulture)} {ReasonPhrases.GetReasonPhrase(status)}", status);
                 }
 
                 if (response.Content.Headers.ContentLength > maxBytes)
@@ -75,6 +77,7 @@ internal sealed partial class UrlFetcher(
 
                 await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
                 var written = await BlobStore.WriteTempAsync(body, tempPath, maxBytes, inspect, cancellationToken);
+                LogFetched(SourceUrls.ForMessage(url), redirects, written.Status, written.SizeBytes);
                 return new FetchedBody(written, current, DispositionFileName(response));
             }
         }
@@ -182,6 +185,9 @@ internal sealed partial class UrlFetcher(
 
     /// <summary>A forbidden address is worth an operator's look (a probe of the internal network, or a host to allow); the rest is the remote's business.</summary>
     private static LogLevel LevelOf(UrlRefusal refusal) => refusal.Kind == UrlRefusalKind.Forbidden ? LogLevel.Warning : LogLevel.Information;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "URL source {Url} fetched after {Redirects} redirects: {Status}, {SizeBytes} bytes")]
+    private partial void LogFetched(string url, int redirects, BlobWriteStatus status, long sizeBytes);
 
     [LoggerMessage(Message = "URL source {Url} refused ({Kind}): {Reason}")]
     private partial void LogRefused(LogLevel level, UrlRefusalKind kind, string url, string reason);

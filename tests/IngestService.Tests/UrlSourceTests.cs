@@ -475,6 +475,20 @@ public sealed class UrlSourceTests(UrlSourceFixture fixture)
         Assert.Equal(UrlRefusalKind.FetchFailed, UrlSourceResilience.RefusalIn(unresolved)!.Refusal.Kind);
     }
 
+    [Theory]
+    [Trait("Req", "SU-1")]
+    [InlineData("Sources:AllowedHosts:0", "10.0.0.0/40", "Sources:AllowedHosts entry '10.0.0.0/40'")]
+    [InlineData("Sources:TotalTimeoutSeconds", "0", "Sources:TotalTimeoutSeconds")]
+    [InlineData("Sources:AttemptTimeoutSeconds", "60", "Sources:AttemptTimeoutSeconds must not be longer")]
+    public async Task Invalid_source_settings_stop_start_up_naming_the_setting(string key, string value, string named)
+    {
+        await using var host = IngestHost.Create(fixture.Redis.ConnectionString, new Dictionary<string, string?> { [key] = value });
+
+        var error = Assert.ThrowsAny<Exception>(() => host.Start());
+
+        Assert.Contains(named, error.ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_body_that_is_neither_multipart_nor_JSON_is_refused_with_missing_file()
     {
