@@ -78,6 +78,7 @@ internal static class PipelineStagesExtensions
         services.TryAddSingleton<EngineBreakers>();
         services.TryAddSingleton<PageRenderer>();
         services.TryAddSingleton<OcrEngine>();
+        services.TryAddSingleton<PopplerText>();
         services.AddStartupStep<EngineProbeService>();
         services.AddHealthChecks().AddCheck<EngineHealthCheck>("engines", tags: [HealthExtensions.ReadyTag], timeout: TimeSpan.FromSeconds(4));
 
