@@ -31,7 +31,12 @@ internal static class PipelineStagesExtensions
         services.AddStageOptions<TablesOptions>(configuration, TablesOptions.Section);
         services.AddStageOptions<PicturesOptions>(configuration, PicturesOptions.Section);
         services.AddStageOptions<AssembleOptions>(configuration, AssembleOptions.Section);
+        services.AddOptions<TextFallbackOptions>()
+            .Bind(configuration.GetSection(TextFallbackOptions.Section))
+            .Validate(o => !o.Validate().Any(), "Pipeline:TextFallback:PageTimeoutSeconds must be between 1 and 3600.")
+            .ValidateOnStart();
         builder.AddPipelineEngines();
+        services.AddSingleton<TextFallback>();
 
         services.AddHttpClient<ArtifactClient>(client => client.BaseAddress = new Uri(configuration["Ingest:BaseAddress"] ?? "http://ingest"))
             .AddDependencyResilience();
