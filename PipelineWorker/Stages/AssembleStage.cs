@@ -15,7 +15,8 @@ namespace Suite.PipelineWorker.Stages;
 /// document never completes empty.
 /// </summary>
 /// <remarks>
-/// Each page also says which extractor read it (pdfpig, poppler, ocr).
+/// Each page also says which extractor read it (pdfpig, poppler, ocr); the document's form fields follow the pages, in
+/// Markdown and text too (<see cref="FormFieldRendering"/>).
 /// </remarks>
 internal sealed class AssembleStage : IPipelineStage
 {
@@ -41,6 +42,7 @@ internal sealed class AssembleStage : IPipelineStage
         var unreadablePages = new List<int>();
         var popplerPages = new List<(int Page, string Reason)>();
         var extractors = new Dictionary<int, string?>();
+        var formFields = new List<ResultFormField>();
         await foreach (var page in ExtractStage.ReadPagesAsync(context.CheckpointPath(PipelineStageNames.Extract), cancellationToken))
         {
             extractors[page.Number] = page.Extractor;
@@ -52,6 +54,8 @@ internal sealed class AssembleStage : IPipelineStage
             {
                 popplerPages.Add((page.Number, page.FallbackReason ?? ""));
             }
+
+            formFields.AddRange((page.FormFields ?? []).Select(f => new ResultFormField(f.Name, f.Value, f.Type) { PageNumber = f.Page }));
         }
 
         var images = render.Pages.ToDictionary(p => p.Page);
@@ -101,6 +105,10 @@ internal sealed class AssembleStage : IPipelineStage
                 markdown.Clear();
                 text.Clear();
             }
+
+            FormFieldRendering.Append(markdown, text, formFields);
+            await markdownFile.WriteAsync(markdown, cancellationToken);
+            await textFile.WriteAsync(text, cancellationToken);
         }
 
         if (pages.Count == 0)
@@ -126,6 +134,7 @@ internal sealed class AssembleStage : IPipelineStage
             ReadingOrder = readingOrder,
             Tables = resultTables,
             Pictures = resultPictures,
+            FormFields = formFields,
             Stages =
             [
                 new StageOutcome(PipelineStageNames.Validate, StageOutcome.Ok),

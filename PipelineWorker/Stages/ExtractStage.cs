@@ -5,7 +5,7 @@ using UglyToad.PdfPig.Content;
 namespace Suite.PipelineWorker.Stages;
 
 /// <summary>
-/// extract: the words of every page with their boxes, font names and sizes.
+/// extract: the words of every page with their boxes, font names and sizes, and the document's form fields.
 /// PdfPig reads first; where it cannot open the document or a page, or finds no readable text on a page, poppler's
 /// pdftotext reads that page (<see cref="PageTextReader"/>; words without font names, the stage is then degraded with
 /// the reason). A page neither can read is recorded empty with its error and the document goes on (degraded); only a
@@ -34,6 +34,8 @@ internal sealed class ExtractStage(TextFallback fallback) : IPipelineStage
 
         using var opened = document;
         var pageCount = await PageCountAsync(context, document, cancellationToken);
+        // Each field goes onto its widget's page in the checkpoint; one without a (valid) page onto page 1.
+        var formFields = (document is null ? [] : FormFieldReader.Read(document)).ToLookup(f => f.Page is { } p && p >= 1 && p <= pageCount ? p : 1);
         var reader = new PageTextReader(document, openError, context.ContentPath, fallback, pageCount);
         var failed = new List<int>();
         var fallbackPages = new List<(int Page, string Reason)>();
@@ -47,6 +49,10 @@ internal sealed class ExtractStage(TextFallback fallback) : IPipelineStage
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var (page, passing) = await reader.ReadAsync(number, cancellationToken);
+                if (formFields[number].ToList() is { Count: > 0 } fields)
+                {
+                    page = page with { FormFields = fields };
+                }
 
                 if (page.Error is not null)
                 {

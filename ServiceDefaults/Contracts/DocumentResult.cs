@@ -11,7 +11,8 @@ namespace Suite.Contracts;
 public sealed record DocumentResult
 {
     /// <summary>
-    /// 3: pages say which extractor read them (<see cref="ResultPage.Extractor"/>). 2: tables, pictures, page images, text sources and per-block references
+    /// 3: pages say which extractor read them (<see cref="ResultPage.Extractor"/>) and the document's form fields
+    /// (<see cref="FormFields"/>) were added. 2: tables, pictures, page images, text sources and per-block references
     /// were added to version 1.
     /// </summary>
     public const int CurrentSchemaVersion = 3;
@@ -30,6 +31,9 @@ public sealed record DocumentResult
 
     /// <summary>Pictures with their boxes and descriptions; each is also a block of role <c>picture</c>.</summary>
     public IReadOnlyList<ResultPicture> Pictures { get; init; } = [];
+
+    /// <summary>The AcroForm fields with their values, in form order by page; empty when the PDF has no form.</summary>
+    public IReadOnlyList<ResultFormField> FormFields { get; init; } = [];
 
     /// <summary>Every stage's outcome: ok, degraded or skipped, with the reason when not ok.</summary>
     public required IReadOnlyList<StageOutcome> Stages { get; init; }
@@ -92,6 +96,25 @@ public sealed record ResultPicture(string Id, int PageNumber, BoundingBox Boundi
     public int? WidthPx { get; init; }
     public int? HeightPx { get; init; }
     public string? Description { get; init; }
+}
+
+/// <summary>
+/// A form field (AcroForm): its full name (parents joined with "."), its value as text, and its kind
+/// (<see cref="FormFieldTypes"/>); <see cref="PageNumber"/> is the page of its widget, when known.
+/// </summary>
+public sealed record ResultFormField(string Name, string Value, string Type)
+{
+    public int? PageNumber { get; init; }
+}
+
+/// <summary>The kinds of form fields: values of text and choice fields are their text; buttons give their state name ("Off" when not set).</summary>
+public static class FormFieldTypes
+{
+    public const string Text = "text";
+    public const string Checkbox = "checkbox";
+    public const string Radio = "radio";
+    public const string Choice = "choice";
+    public const string Signature = "signature";
 }
 
 /// <summary>
