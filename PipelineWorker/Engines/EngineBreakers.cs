@@ -6,7 +6,7 @@ using Suite.ServiceDefaults.Resilience;
 namespace Suite.PipelineWorker.Engines;
 
 /// <summary>
-/// One circuit breaker per subprocess engine (renderer, ocr): when an engine keeps timing out or crashing, the
+/// One circuit breaker per subprocess engine (renderer, ocr, text fallback): when an engine keeps timing out or crashing, the
 /// stages stop calling it for a while and fall back at once (CB-2, CB-3) instead of paying a timeout per page.
 /// A missing executable does not count: that is known from the probe and handled before any call. The pipelines
 /// have Polly's telemetry (pipeline.name = the engine) and report their state to <see cref="CircuitBreakerStates"/>.
@@ -16,7 +16,10 @@ internal sealed class EngineBreakers
     public const string Renderer = "renderer";
     public const string Ocr = "ocr";
 
-    // Bounded by construction: one pipeline per engine (renderer, ocr), built once.
+    /// <summary>pdftotext and pdfinfo, reading what PdfPig cannot: one dependency, poppler's text side.</summary>
+    public const string TextFallback = "text-fallback";
+
+    // Bounded by construction: one pipeline per engine (renderer, ocr, text fallback), built once.
     private readonly Dictionary<string, ResiliencePipeline> _pipelines;
 
     public EngineBreakers(IOptions<EngineOptions> options, CircuitBreakerStates breakers, ILoggerFactory loggerFactory)
@@ -24,7 +27,7 @@ internal sealed class EngineBreakers
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(breakers);
         var o = options.Value;
-        _pipelines = new[] { Renderer, Ocr }.ToDictionary(name => name, name =>
+        _pipelines = new[] { Renderer, Ocr, TextFallback }.ToDictionary(name => name, name =>
         {
             breakers.Register(name);
             return new ResiliencePipelineBuilder().WithSuiteTelemetry(name, loggerFactory).AddCircuitBreaker(new CircuitBreakerStrategyOptions

@@ -35,7 +35,7 @@ internal sealed class EngineHealthCheck(EngineRegistry engines, CircuitBreakerSt
         }
 
         return problems.Count == 0
-            ? HealthCheckResult.Healthy("pdftoppm and tesseract available; breakers closed", data)
+            ? HealthCheckResult.Healthy("pdftoppm, tesseract, pdftotext and pdfinfo available; breakers closed", data)
             : HealthCheckResult.Degraded(string.Join("; ", problems) + " (documents complete without them, marked degraded)", data: data);
     }
 }

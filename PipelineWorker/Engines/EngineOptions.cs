@@ -11,7 +11,13 @@ internal sealed class EngineOptions
     /// <summary>tesseract: a name looked up on PATH, or a path.</summary>
     public string TesseractPath { get; set; } = "tesseract";
 
-    /// <summary>How long the start-up probe (<c>pdftoppm -v</c>, <c>tesseract --version</c>) may take.</summary>
+    /// <summary>poppler's pdftotext (text of the pages PdfPig cannot read): a name looked up on PATH, or a path.</summary>
+    public string PdftotextPath { get; set; } = "pdftotext";
+
+    /// <summary>poppler's pdfinfo (page count and page boxes when PdfPig cannot read them): a name or a path.</summary>
+    public string PdfinfoPath { get; set; } = "pdfinfo";
+
+    /// <summary>How long the start-up probe (<c>pdftoppm -v</c>, <c>tesseract --version</c>, ...) may take.</summary>
     public int ProbeTimeoutSeconds { get; set; } = 10;
 
     /// <summary>Consecutive-failure breaker of each engine: failures within <see cref="BreakerSamplingSeconds"/>...</summary>
@@ -34,6 +40,11 @@ internal sealed class EngineOptions
         if (string.IsNullOrWhiteSpace(TesseractPath))
         {
             yield return "Pipeline:Engines:TesseractPath must not be empty.";
+        }
+
+        if (string.IsNullOrWhiteSpace(PdftotextPath) || string.IsNullOrWhiteSpace(PdfinfoPath))
+        {
+            yield return "Pipeline:Engines:PdftotextPath and PdfinfoPath must not be empty.";
         }
 
         if (ProbeTimeoutSeconds is < 1 or > 120)

@@ -19,34 +19,46 @@ internal sealed partial class EngineRegistry
 {
     public const string Pdftoppm = "pdftoppm";
     public const string Tesseract = "tesseract";
+    public const string Pdftotext = "pdftotext";
+    public const string Pdfinfo = "pdfinfo";
 
-    // Bounded by construction: two probes, memoized for the process (the installed engines; a new one takes a restart).
+    // Bounded by construction: four probes, memoized for the process (the installed engines; a new one takes a restart).
     private readonly Lazy<Task<EngineStatus>> _renderer;
     private readonly Lazy<Task<EngineStatus>> _ocr;
+    private readonly Lazy<Task<EngineStatus>> _text;
+    private readonly Lazy<Task<EngineStatus>> _info;
 
     public EngineRegistry(ProcessRunner runner, IOptions<EngineOptions> options, ILogger<EngineRegistry> logger)
     {
         var o = options.Value;
         var timeout = TimeSpan.FromSeconds(o.ProbeTimeoutSeconds);
-        _renderer = new(() => ProbeAsync(runner, logger, Pdftoppm, o.PdftoppmPath, ["-v"], timeout));
-        _ocr = new(() => ProbeAsync(runner, logger, Tesseract, o.TesseractPath, ["--version"], timeout));
+        _renderer = new(() => ProbeAsync(runner, logger, Pdftoppm, o.PdftoppmPath, nameof(o.PdftoppmPath), ["-v"], timeout));
+        _ocr = new(() => ProbeAsync(runner, logger, Tesseract, o.TesseractPath, nameof(o.TesseractPath), ["--version"], timeout));
+        _text = new(() => ProbeAsync(runner, logger, Pdftotext, o.PdftotextPath, nameof(o.PdftotextPath), ["-v"], timeout));
+        _info = new(() => ProbeAsync(runner, logger, Pdfinfo, o.PdfinfoPath, nameof(o.PdfinfoPath), ["-v"], timeout));
     }
 
     public Task<EngineStatus> RendererAsync() => _renderer.Value;
 
     public Task<EngineStatus> OcrAsync() => _ocr.Value;
 
-    /// <summary>Both engines, probing them if that has not happened yet.</summary>
-    public async Task<IReadOnlyList<EngineStatus>> AllAsync() => [await RendererAsync(), await OcrAsync()];
+    /// <summary>pdftotext: the words of a page PdfPig cannot read.</summary>
+    public Task<EngineStatus> TextReaderAsync() => _text.Value;
 
-    private static async Task<EngineStatus> ProbeAsync(ProcessRunner runner, ILogger logger, string name, string configured, string[] arguments, TimeSpan timeout)
+    /// <summary>pdfinfo: page count and boxes of a document PdfPig cannot read.</summary>
+    public Task<EngineStatus> InfoReaderAsync() => _info.Value;
+
+    /// <summary>Every engine, probing them if that has not happened yet.</summary>
+    public async Task<IReadOnlyList<EngineStatus>> AllAsync() => [await RendererAsync(), await OcrAsync(), await TextReaderAsync(), await InfoReaderAsync()];
+
+    private static async Task<EngineStatus> ProbeAsync(ProcessRunner runner, ILogger logger, string name, string configured, string option, string[] arguments, TimeSpan timeout)
     {
         var path = ExecutableLocator.Find(configured);
         if (path is null)
         {
             var status = new EngineStatus(name, false, null, null, configured.Contains('/', StringComparison.Ordinal)
                 ? $"{configured} does not exist"
-                : $"'{configured}' was not found on PATH (install it, or set Pipeline:Engines:{(name == Pdftoppm ? "PdftoppmPath" : "TesseractPath")})");
+                : $"'{configured}' was not found on PATH (install it, or set Pipeline:Engines:{option})");
             LogMissing(logger, name, status.Problem!);
             return status;
         }
@@ -54,7 +66,7 @@ internal sealed partial class EngineRegistry
         try
         {
             var result = await runner.RunAsync(new ProcessSpec(path, arguments) { MaxStandardOutputBytes = 4096 }, timeout, CancellationToken.None);
-            // pdftoppm prints its version on stderr, tesseract on stdout.
+            // poppler's tools print their version on stderr, tesseract on stdout.
             var version = (result.StandardOutput + "\n" + result.StandardError)
                 .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .FirstOrDefault(l => l.Contains("version", StringComparison.OrdinalIgnoreCase) || l.StartsWith(name, StringComparison.Ordinal));

@@ -38,6 +38,9 @@ internal enum EngineFailureKind
 
     /// <summary>Not called: the engine's circuit breaker is open after repeated failures.</summary>
     CircuitOpen,
+
+    /// <summary>The engine works but refused the input (e.g. poppler cannot parse the PDF): a property of the file.</summary>
+    Unreadable,
 }
 
 /// <summary>An engine call failed; the message includes the engine's captured standard error.</summary>

@@ -14,6 +14,10 @@ namespace Suite.PipelineWorker.Stages;
 /// Permanent: <c>no_content</c> when nothing at all could be read (no text, no table, no picture on any page): a
 /// document never completes empty.
 /// </summary>
+/// <remarks>
+/// Each page also says which extractor read it (pdfpig, poppler, ocr); the document's form fields follow the pages, in
+/// Markdown and text too (<see cref="FormFieldRendering"/>).
+/// </remarks>
 internal sealed class AssembleStage : IPipelineStage
 {
     public const string ParagraphRole = BlockRoles.Paragraph;
@@ -36,12 +40,22 @@ internal sealed class AssembleStage : IPipelineStage
         var ocr = await StageCheckpoint.ReadAsync<OcrCheckpoint>(context, PipelineStageNames.Ocr, cancellationToken);
 
         var unreadablePages = new List<int>();
+        var popplerPages = new List<(int Page, string Reason)>();
+        var extractors = new Dictionary<int, string?>();
+        var formFields = new List<ResultFormField>();
         await foreach (var page in ExtractStage.ReadPagesAsync(context.CheckpointPath(PipelineStageNames.Extract), cancellationToken))
         {
+            extractors[page.Number] = page.Extractor;
             if (page.Error is not null)
             {
                 unreadablePages.Add(page.Number);
             }
+            else if (page.Extractor == PageExtractors.Poppler)
+            {
+                popplerPages.Add((page.Number, page.FallbackReason ?? ""));
+            }
+
+            formFields.AddRange((page.FormFields ?? []).Select(f => new ResultFormField(f.Name, f.Value, f.Type) { PageNumber = f.Page }));
         }
 
         var images = render.Pages.ToDictionary(p => p.Page);
@@ -79,6 +93,7 @@ internal sealed class AssembleStage : IPipelineStage
                 pages.Add(new ResultPage(page.Page, page.Width, page.Height, blocks)
                 {
                     TextSource = page.TextSource,
+                    Extractor = page.TextSource == LayoutStage.Ocr ? PageExtractors.Ocr : extractors.GetValueOrDefault(page.Page),
                     Image = images.TryGetValue(page.Page, out var image)
                         ? new PageImage(ArtifactRoutes.PageImage(context.DocumentId, page.Page), image.WidthPx, image.HeightPx, image.Dpi)
                         : null,
@@ -90,6 +105,10 @@ internal sealed class AssembleStage : IPipelineStage
                 markdown.Clear();
                 text.Clear();
             }
+
+            FormFieldRendering.Append(markdown, text, formFields);
+            await markdownFile.WriteAsync(markdown, cancellationToken);
+            await textFile.WriteAsync(text, cancellationToken);
         }
 
         if (pages.Count == 0)
@@ -115,12 +134,13 @@ internal sealed class AssembleStage : IPipelineStage
             ReadingOrder = readingOrder,
             Tables = resultTables,
             Pictures = resultPictures,
+            FormFields = formFields,
             Stages =
             [
                 new StageOutcome(PipelineStageNames.Validate, StageOutcome.Ok),
-                unreadablePages.Count == 0
-                    ? new StageOutcome(PipelineStageNames.Extract, StageOutcome.Ok)
-                    : new StageOutcome(PipelineStageNames.Extract, StageOutcome.Degraded, ExtractStage.DescribeFailedPages(unreadablePages, pages.Count)),
+                ExtractStage.DescribeOutcome(unreadablePages, popplerPages, pages.Count) is { } extractReason
+                    ? new StageOutcome(PipelineStageNames.Extract, StageOutcome.Degraded, extractReason)
+                    : new StageOutcome(PipelineStageNames.Extract, StageOutcome.Ok),
                 render.Outcome.ToOutcome(PipelineStageNames.Render),
                 ocr.Outcome.ToOutcome(PipelineStageNames.Ocr),
                 layout.Outcome.ToOutcome(PipelineStageNames.Layout),

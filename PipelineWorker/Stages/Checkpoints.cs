@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Suite.Contracts;
 
 namespace Suite.PipelineWorker.Stages;
 
@@ -9,7 +10,8 @@ namespace Suite.PipelineWorker.Stages;
 /// </summary>
 internal static class Checkpoints
 {
-    public const int FormatVersion = 1;
+    /// <summary>2: pages say which reader read them (PdfPig or poppler) and carry their form fields; validate says which reader counted the pages.</summary>
+    public const int FormatVersion = 2;
 
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {
@@ -41,16 +43,34 @@ internal static class Checkpoints
     }
 }
 
-/// <summary>Checkpoint of <c>validate</c>: what we learnt about the file.</summary>
-internal sealed record ValidateCheckpoint(int Version, int PageCount, long SizeBytes, string PdfVersion, bool Encrypted);
+/// <summary>
+/// Checkpoint of <c>validate</c>: what we learnt about the file. <see cref="Reader"/> is who read its structure:
+/// <c>pdfpig</c>, or <c>poppler</c> (pdfinfo) when PdfPig could not.
+/// </summary>
+internal sealed record ValidateCheckpoint(int Version, int PageCount, long SizeBytes, string PdfVersion, bool Encrypted, string Reader = PageExtractors.Pdfpig);
 
-/// <summary>One page of the <c>extract</c> checkpoint (a JSON array of these, written page by page).</summary>
+/// <summary>
+/// One page of the <c>extract</c> checkpoint (a JSON array of these, written page by page). <see cref="Extractor"/> is
+/// who read the words (<c>pdfpig</c>, <c>poppler</c>; null when nobody could, see <see cref="Error"/>), with
+/// <see cref="FallbackReason"/> saying why PdfPig's reading was not used. <see cref="FormFields"/> are the document's
+/// form fields whose widget is on this page (fields without a page are on page 1), so the array stays the only format.
+/// </summary>
 internal sealed record ExtractedPage(
     [property: JsonPropertyName("n")] int Number,
     [property: JsonPropertyName("w")] double Width,
     [property: JsonPropertyName("h")] double Height,
     [property: JsonPropertyName("words")] IReadOnlyList<ExtractedWord> Words,
-    [property: JsonPropertyName("error")] string? Error = null);
+    [property: JsonPropertyName("error")] string? Error = null,
+    [property: JsonPropertyName("x")] string? Extractor = null,
+    [property: JsonPropertyName("why")] string? FallbackReason = null,
+    [property: JsonPropertyName("forms")] IReadOnlyList<ExtractedFormField>? FormFields = null);
+
+/// <summary>An AcroForm field: full name, value as text, kind (text, checkbox, radio, choice, signature), page of its widget.</summary>
+internal sealed record ExtractedFormField(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("value")] string Value,
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("page")] int? Page);
 
 /// <summary>A word with its box (PDF points, origin bottom-left), font name and size.</summary>
 internal sealed record ExtractedWord(

@@ -1,26 +1,45 @@
 using System.Text.Json;
 using Suite.Contracts;
 using UglyToad.PdfPig.Content;
-using UglyToad.PdfPig.DocumentLayoutAnalysis.WordExtractor;
 
 namespace Suite.PipelineWorker.Stages;
 
 /// <summary>
-/// extract: the words of every page with their boxes, font names and sizes. A page that PdfPig cannot read is
-/// recorded empty with its error and the document goes on (the stage is then degraded); only a document of
-/// which no page at all can be read fails. Pages without words are fine: image-only pages get OCR later.
-/// The checkpoint is a JSON array written page by page, so memory does not grow with the page count.
+/// extract: the words of every page with their boxes, font names and sizes, and the document's form fields.
+/// PdfPig reads first; where it cannot open the document or a page, or finds no readable text on a page, poppler's
+/// pdftotext reads that page (<see cref="PageTextReader"/>; words without font names, the stage is then degraded with
+/// the reason). A page neither can read is recorded empty with its error and the document goes on (degraded); only a
+/// document of which no page at all can be read fails. Pages without words are fine: image-only pages get OCR later.
+/// The checkpoint is a JSON array written page by page, so memory does not grow with the page count; it carries
+/// poppler's words too, so a resume after this stage never asks poppler again.
 /// </summary>
-internal sealed class ExtractStage : IPipelineStage
+internal sealed class ExtractStage(TextFallback fallback) : IPipelineStage
 {
     public string Name => PipelineStageNames.Extract;
 
     public async Task<StageResult> RunAsync(StageContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        using var document = PdfOpening.Open(context.ContentPath);
-        var pageCount = document.NumberOfPages;
+        UglyToad.PdfPig.PdfDocument? document = null;
+        string? openError = null;
+        try
+        {
+            document = PdfOpening.Open(context.ContentPath);
+        }
+        catch (PipelineFailure failure) when (failure.Code == FailureCodes.CorruptStructure && fallback.Enabled)
+        {
+            // validate let the file through, so poppler reads it; every page comes from poppler.
+            openError = failure.InnerException is { } inner ? PdfOpening.Describe(inner) : failure.Message;
+        }
+
+        using var opened = document;
+        var pageCount = await PageCountAsync(context, document, cancellationToken);
+        // Each field goes onto its widget's page in the checkpoint; one without a (valid) page onto page 1.
+        var formFields = (document is null ? [] : FormFieldReader.Read(document)).ToLookup(f => f.Page is { } p && p >= 1 && p <= pageCount ? p : 1);
+        var reader = new PageTextReader(document, openError, context.ContentPath, fallback, pageCount);
         var failed = new List<int>();
+        var fallbackPages = new List<(int Page, string Reason)>();
+        var passingMisses = 0;
 
         await Checkpoints.WriteAtomicallyAsync(context.CheckpointPath(Name), async stream =>
         {
@@ -29,10 +48,20 @@ internal sealed class ExtractStage : IPipelineStage
             for (var number = 1; number <= pageCount; number++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var page = ReadPage(document, number);
+                var (page, passing) = await reader.ReadAsync(number, cancellationToken);
+                if (formFields[number].ToList() is { Count: > 0 } fields)
+                {
+                    page = page with { FormFields = fields };
+                }
+
                 if (page.Error is not null)
                 {
                     failed.Add(number);
+                    passingMisses += passing ? 1 : 0;
+                }
+                else if (page.Extractor == PageExtractors.Poppler)
+                {
+                    fallbackPages.Add((number, page.FallbackReason ?? ""));
                 }
 
                 JsonSerializer.Serialize(writer, page, Checkpoints.JsonOptions);
@@ -46,14 +75,19 @@ internal sealed class ExtractStage : IPipelineStage
 
         if (failed.Count == pageCount)
         {
+            if (passingMisses > 0)
+            {
+                // poppler was there to read them but timed out or was switched off by its breaker: try again later.
+                throw new TransientStageException(Name, $"None of the {pageCount} pages could be read now: PdfPig cannot, and poppler timed out or its breaker is open; the job will be retried.");
+            }
+
             throw new PipelineFailure(
                 FailureCodes.NoReadablePages,
                 $"None of the {pageCount} pages could be read. The file is damaged; repair or re-export it and upload it again.");
         }
 
-        return failed.Count == 0
-            ? StageResult.Completed
-            : StageResult.Degraded(DescribeFailedPages(failed, pageCount));
+        var reasons = DescribeOutcome(failed, fallbackPages, pageCount);
+        return reasons is null ? StageResult.Completed : StageResult.Degraded(reasons);
     }
 
     public async Task<bool> IsCheckpointUsableAsync(StageContext context, CancellationToken cancellationToken)
@@ -94,25 +128,44 @@ internal sealed class ExtractStage : IPipelineStage
         }
     }
 
-    /// <summary>Pages recorded with an error (unreadable) in an extract checkpoint's pages.</summary>
-    public static string DescribeFailedPages(IReadOnlyCollection<int> failed, int pageCount) =>
-        $"{failed.Count} of {pageCount} pages could not be read and are empty: {string.Join(", ", failed.Take(20))}{(failed.Count > 20 ? ", ..." : "")}";
+    /// <summary>
+    /// Why the stage is degraded, from its pages: those recorded with an error (unreadable, empty) and those poppler read
+    /// in PdfPig's place (with the first reason); null when PdfPig read every page. Assemble says the same in the result.
+    /// </summary>
+    public static string? DescribeOutcome(IReadOnlyCollection<int> failed, IReadOnlyList<(int Page, string Reason)> fallbackPages, int pageCount)
+    {
+        var reasons = new List<string>();
+        if (failed.Count > 0)
+        {
+            reasons.Add($"{failed.Count} of {pageCount} pages could not be read and are empty: {string.Join(", ", failed.Take(20))}{(failed.Count > 20 ? ", ..." : "")}");
+        }
 
-    private static ExtractedPage ReadPage(UglyToad.PdfPig.PdfDocument document, int number)
+        if (fallbackPages.Count > 0)
+        {
+            reasons.Add(
+                $"{fallbackPages.Count} of {pageCount} pages were read by poppler's pdftotext instead of PdfPig (pages {StageCheckpoint.Pages(fallbackPages.Select(p => p.Page).ToList())}; " +
+                $"first: {fallbackPages[0].Reason}); their words have estimated boxes and no font names");
+        }
+
+        return reasons.Count == 0 ? null : string.Join("; ", reasons);
+    }
+
+    /// <summary>The page count validate settled on (poppler's when PdfPig could not count); PdfPig's when there is no validate checkpoint.</summary>
+    private static async Task<int> PageCountAsync(StageContext context, UglyToad.PdfPig.PdfDocument? document, CancellationToken cancellationToken)
     {
         try
         {
-            var page = document.GetPage(number);
-            var words = page.GetWords(NearestNeighbourWordExtractor.Instance)
-                .Select(ToExtracted)
-                .Where(w => !string.IsNullOrWhiteSpace(w.Text))
-                .ToList();
-            return new ExtractedPage(number, Checkpoints.Round(page.Width), Checkpoints.Round(page.Height), words);
+            if (await Checkpoints.ReadAsync<ValidateCheckpoint>(context.CheckpointPath(PipelineStageNames.Validate), cancellationToken) is { PageCount: > 0 } validated)
+            {
+                return validated.PageCount;
+            }
         }
-        catch (Exception ex) when (PdfOpening.IsParseError(ex))
+        catch (Exception ex) when (ex is FileNotFoundException or JsonException)
         {
-            return new ExtractedPage(number, 0, 0, [], PdfOpening.Describe(ex));
+            // Stages run in order, so this is a test or tool running extract alone.
         }
+
+        return document?.NumberOfPages ?? throw new PipelineFailure(FailureCodes.CorruptStructure, "The PDF cannot be read and its page count is unknown.");
     }
 
     /// <summary>
@@ -157,7 +210,7 @@ internal sealed class ExtractStage : IPipelineStage
         return cleaned.ToString();
     }
 
-    private static ExtractedWord ToExtracted(Word word)
+    internal static ExtractedWord ToExtracted(Word word)
     {
         var box = word.BoundingBox;
         var size = word.Letters.Count > 0 ? word.Letters[0].PointSize : 0;

@@ -71,10 +71,23 @@ internal sealed class PicturesStage(
         var unstored = new List<(string Id, string Error)>();
         var capped = 0;
         var timedOut = false;
+        UglyToad.PdfPig.PdfDocument document;
         try
         {
-            using var document = PdfOpening.Open(context.ContentPath);
-            for (var number = 1; number <= document.NumberOfPages; number++)
+            document = PdfOpening.Open(context.ContentPath);
+        }
+        catch (PipelineFailure failure)
+        {
+            // validate and extract read this file with poppler: its text is there, its pictures are not.
+            return StageNote.Degraded($"PdfPig cannot open the document, so no pictures are listed ({failure.InnerException?.Message ?? failure.Message})");
+        }
+
+        using var opened = document;
+        // Pages PdfPig does not see (a damaged page tree poppler reads) are reported as unreadable, not skipped.
+        var pageCount = Math.Max(document.NumberOfPages, (await StageCheckpoint.ReadAsync<ValidateCheckpoint>(context, PipelineStageNames.Validate, token)).PageCount);
+        try
+        {
+            for (var number = 1; number <= pageCount; number++)
             {
                 token.ThrowIfCancellationRequested();
                 List<(IPdfImage Image, BoundingBox Box)> found;

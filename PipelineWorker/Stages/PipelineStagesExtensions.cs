@@ -31,7 +31,12 @@ internal static class PipelineStagesExtensions
         services.AddStageOptions<TablesOptions>(configuration, TablesOptions.Section);
         services.AddStageOptions<PicturesOptions>(configuration, PicturesOptions.Section);
         services.AddStageOptions<AssembleOptions>(configuration, AssembleOptions.Section);
+        services.AddOptions<TextFallbackOptions>()
+            .Bind(configuration.GetSection(TextFallbackOptions.Section))
+            .Validate(o => !o.Validate().Any(), "Pipeline:TextFallback:PageTimeoutSeconds must be between 1 and 3600.")
+            .ValidateOnStart();
         builder.AddPipelineEngines();
+        services.AddSingleton<TextFallback>();
 
         services.AddHttpClient<ArtifactClient>(client => client.BaseAddress = new Uri(configuration["Ingest:BaseAddress"] ?? "http://ingest"))
             .AddDependencyResilience();
@@ -78,6 +83,7 @@ internal static class PipelineStagesExtensions
         services.TryAddSingleton<EngineBreakers>();
         services.TryAddSingleton<PageRenderer>();
         services.TryAddSingleton<OcrEngine>();
+        services.TryAddSingleton<PopplerText>();
         services.AddStartupStep<EngineProbeService>();
         services.AddHealthChecks().AddCheck<EngineHealthCheck>("engines", tags: [HealthExtensions.ReadyTag], timeout: TimeSpan.FromSeconds(4));
 

@@ -21,9 +21,11 @@ internal sealed class ValidateStageOptions
 
 /// <summary>
 /// validate: magic bytes, structure (PdfPig opens it and counts the pages), encryption and page limits.
-/// Every refusal is a permanent failure with a specific code.
+/// Every refusal is a permanent failure with a specific code. A file whose structure PdfPig cannot read (corrupt,
+/// truncated, no pages found) is not refused while poppler's pdfinfo reads it: its page count is poppler's then, and
+/// extract reads its pages with poppler (<see cref="TextFallback"/>).
 /// </summary>
-internal sealed class ValidateStage(IOptions<ValidateStageOptions> options) : IPipelineStage
+internal sealed class ValidateStage(IOptions<ValidateStageOptions> options, TextFallback fallback) : IPipelineStage
 {
     private const int MagicSearchWindow = 1024;
     private static readonly byte[] Magic = Encoding.ASCII.GetBytes("%PDF-");
@@ -51,10 +53,43 @@ internal sealed class ValidateStage(IOptions<ValidateStageOptions> options) : IP
         var truncated = !await HasEndMarkerAsync(context.ContentPath, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
 
+        ValidateCheckpoint checkpoint;
+        try
+        {
+            checkpoint = ReadWithPdfPig(context.ContentPath, size, truncated);
+        }
+        catch (PipelineFailure refusal) when (refusal.Code is FailureCodes.CorruptStructure or FailureCodes.Truncated or FailureCodes.NoPages)
+        {
+            var (report, why) = await fallback.DescribeAsync(context.ContentPath, Name, cancellationToken);
+            if (report is null)
+            {
+                throw new PipelineFailure(refusal.Code, $"{refusal.Message} (poppler: {why})", refusal.InnerException);
+            }
+
+            checkpoint = new ValidateCheckpoint(Checkpoints.FormatVersion, report.PageCount, size, report.PdfVersion ?? "", report.Encrypted, PageExtractors.Poppler);
+        }
+
+        var maxPages = options.Value.MaxPages;
+        if (checkpoint.PageCount > maxPages)
+        {
+            throw new PipelineFailure(
+                FailureCodes.TooManyPages,
+                $"The PDF has {checkpoint.PageCount} pages; at most {maxPages} are accepted. Split it into smaller documents.");
+        }
+
+        await Checkpoints.WriteAtomicallyAsync(
+            context.CheckpointPath(Name),
+            stream => JsonSerializer.SerializeAsync(stream, checkpoint, Checkpoints.JsonOptions, cancellationToken));
+        return StageResult.Completed;
+    }
+
+    /// <summary>What PdfPig learns about the file, or its refusal (encrypted, truncated, corrupt, no pages).</summary>
+    private static ValidateCheckpoint ReadWithPdfPig(string path, long size, bool truncated)
+    {
         PdfDocument document;
         try
         {
-            document = PdfOpening.Open(context.ContentPath);
+            document = PdfOpening.Open(path);
         }
         catch (PipelineFailure failure) when (truncated && failure.Code == FailureCodes.CorruptStructure)
         {
@@ -81,24 +116,12 @@ internal sealed class ValidateStage(IOptions<ValidateStageOptions> options) : IP
             throw truncated ? Truncated(null) : new PipelineFailure(FailureCodes.NoPages, "The PDF has no pages (or its page tree cannot be found). Repair or re-export the file and upload it again.");
         }
 
-        var maxPages = options.Value.MaxPages;
-        if (pages > maxPages)
-        {
-            throw new PipelineFailure(
-                FailureCodes.TooManyPages,
-                $"The PDF has {pages} pages; at most {maxPages} are accepted. Split it into smaller documents.");
-        }
-
-        var checkpoint = new ValidateCheckpoint(
+        return new ValidateCheckpoint(
             Checkpoints.FormatVersion,
             pages,
             size,
             document.Version.ToString("0.0", CultureInfo.InvariantCulture),
             document.IsEncrypted);
-        await Checkpoints.WriteAtomicallyAsync(
-            context.CheckpointPath(Name),
-            stream => JsonSerializer.SerializeAsync(stream, checkpoint, Checkpoints.JsonOptions, cancellationToken));
-        return StageResult.Completed;
     }
 
     public async Task<bool> IsCheckpointUsableAsync(StageContext context, CancellationToken cancellationToken)

@@ -10,8 +10,12 @@ namespace Suite.Contracts;
 /// </summary>
 public sealed record DocumentResult
 {
-    /// <summary>2: tables, pictures, page images, text sources and per-block references were added to version 1.</summary>
-    public const int CurrentSchemaVersion = 2;
+    /// <summary>
+    /// 3: pages say which extractor read them (<see cref="ResultPage.Extractor"/>) and the document's form fields
+    /// (<see cref="FormFields"/>) were added. 2: tables, pictures, page images, text sources and per-block references
+    /// were added to version 1.
+    /// </summary>
+    public const int CurrentSchemaVersion = 3;
 
     public int SchemaVersion { get; init; } = CurrentSchemaVersion;
     public required string DocumentId { get; init; }
@@ -28,6 +32,9 @@ public sealed record DocumentResult
     /// <summary>Pictures with their boxes and descriptions; each is also a block of role <c>picture</c>.</summary>
     public IReadOnlyList<ResultPicture> Pictures { get; init; } = [];
 
+    /// <summary>The AcroForm fields with their values, in form order by page; empty when the PDF has no form.</summary>
+    public IReadOnlyList<ResultFormField> FormFields { get; init; } = [];
+
     /// <summary>Every stage's outcome: ok, degraded or skipped, with the reason when not ok.</summary>
     public required IReadOnlyList<StageOutcome> Stages { get; init; }
 
@@ -41,6 +48,9 @@ public sealed record ResultPage(int PageNumber, double Width, double Height, IRe
 {
     /// <summary>Where the page's words came from: <c>text_layer</c>, <c>ocr</c>, or <c>none</c> (no text found).</summary>
     public string? TextSource { get; init; }
+
+    /// <summary>Who read the page (<see cref="PageExtractors"/>); null when no reader could read it.</summary>
+    public string? Extractor { get; init; }
 
     /// <summary>The rendered page image, when the render stage produced one.</summary>
     public PageImage? Image { get; init; }
@@ -86,6 +96,37 @@ public sealed record ResultPicture(string Id, int PageNumber, BoundingBox Boundi
     public int? WidthPx { get; init; }
     public int? HeightPx { get; init; }
     public string? Description { get; init; }
+}
+
+/// <summary>
+/// A form field (AcroForm): its full name (parents joined with "."), its value as text, and its kind
+/// (<see cref="FormFieldTypes"/>); <see cref="PageNumber"/> is the page of its widget, when known.
+/// </summary>
+public sealed record ResultFormField(string Name, string Value, string Type)
+{
+    public int? PageNumber { get; init; }
+}
+
+/// <summary>The kinds of form fields: values of text and choice fields are their text; buttons give their state name ("Off" when not set).</summary>
+public static class FormFieldTypes
+{
+    public const string Text = "text";
+    public const string Checkbox = "checkbox";
+    public const string Radio = "radio";
+    public const string Choice = "choice";
+    public const string Signature = "signature";
+}
+
+/// <summary>
+/// Who read a page: <c>pdfpig</c> (the text layer, the usual case), <c>poppler</c> (the text layer read by poppler's
+/// pdftotext because PdfPig could not read the document or page, or found no text where poppler does), <c>ocr</c>
+/// (tesseract, on a page without a text layer).
+/// </summary>
+public static class PageExtractors
+{
+    public const string Pdfpig = "pdfpig";
+    public const string Poppler = "poppler";
+    public const string Ocr = "ocr";
 }
 
 /// <summary>The layout roles a block can have.</summary>

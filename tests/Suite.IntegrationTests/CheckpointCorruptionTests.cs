@@ -93,8 +93,8 @@ public sealed class CheckpointCorruptionTests(ChaosFixture fixture)
             default:
                 // As a newer worker build would have written it: same payload, schema version 7.
                 var header = Encoding.UTF8.GetString(bytes, 0, 512);
-                Assert.Contains("\"schemaVersion\":1,", header, StringComparison.Ordinal);
-                Encoding.UTF8.GetBytes(header.Replace("\"schemaVersion\":1,", "\"schemaVersion\":7,", StringComparison.Ordinal)).CopyTo(bytes, 0);
+                Assert.Contains("\"schemaVersion\":2,", header, StringComparison.Ordinal);
+                Encoding.UTF8.GetBytes(header.Replace("\"schemaVersion\":2,", "\"schemaVersion\":7,", StringComparison.Ordinal)).CopyTo(bytes, 0);
                 File.WriteAllBytes(path, bytes);
                 break;
         }
