@@ -93,7 +93,7 @@ internal sealed class TablesStage(IOptions<TablesOptions> options, IOptions<Work
                     {
                         var t = found[k];
                         var id = string.Create(CultureInfo.InvariantCulture, $"p{page.Number}-t{k + 1}");
-                        var table = new ResultTable(id, page.Number, Rounded(t.Box), t.Rows, t.Columns, t.Cells) { Detection = t.Detection };
+                        var table = new ResultTable(id, page.Number, Rounded(t.Box), t.Rows, t.Columns, t.Cells) { Detection = t.Detection, HeaderRows = t.HeaderRows };
                         tables.Add(new DetectedTable(table, Covered(blocks, t.Box)));
                     }
                 }
