@@ -126,8 +126,6 @@ internal static class TableDetector
                 continue;
             }
 
-            OpenSideEdges(xs, hs);
-
             var box = new BoundingBox(xs[0], ys[^1], xs[^1], ys[0]);
             var inside = words.Where(w => Contains(box, Centre(w))).ToList();
             var grid = new List<ExtractedWord>[ys.Count - 1, xs.Count - 1];
@@ -312,26 +310,6 @@ internal static class TableDetector
 
     private static BoundingBox Box(List<ExtractedWord> words) =>
         new(words.Min(w => w.Left), words.Min(w => w.Bottom), words.Max(w => w.Right), words.Max(w => w.Top));
-
-    /// <summary>
-    /// A frame drawn open on one side (no outer vertical line, as in tables whose horizontal rules run to the page's
-    /// text edge) still has a column there: when at least two horizontal rules run well past the outermost vertical
-    /// one, the point they all reach becomes the grid's edge on that side.
-    /// </summary>
-    private static void OpenSideEdges(List<double> xs, IReadOnlyList<Ruling> horizontal)
-    {
-        var pastLeft = horizontal.Select(h => h.X1).Where(x => x < xs[0] - 3 * Tolerance).ToList();
-        if (pastLeft.Count >= 2)
-        {
-            xs.Insert(0, pastLeft.Max());
-        }
-
-        var pastRight = horizontal.Select(h => h.X2).Where(x => x > xs[^1] + 3 * Tolerance).ToList();
-        if (pastRight.Count >= 2)
-        {
-            xs.Add(pastRight.Min());
-        }
-    }
 
     private static List<double> Cluster(IEnumerable<double> values)
     {

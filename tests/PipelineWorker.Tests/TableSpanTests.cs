@@ -90,7 +90,7 @@ public sealed class TableSpanTests : IDisposable
     }
 
     [Fact]
-    public async Task The_senate_table_gets_its_open_sided_first_column_and_its_two_line_header()
+    public async Task The_senate_table_gets_the_first_column_its_closed_frame_draws_and_its_two_line_header()
     {
         var run = await _pipeline.RunAsync("pdfplumber__senate-expenditures.pdf");
 
