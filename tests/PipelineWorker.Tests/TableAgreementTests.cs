@@ -47,8 +47,10 @@ public sealed class TableAgreementTests(ITestOutputHelper output) : IDisposable
         {
             var run = await _pipeline.RunAsync(file);
             var table = run.Result.Tables.Where(t => t.PageNumber == page).MaxBy(t => t.RowCount)!;
-            var agreement = Measure(Reference(reference), table);
+            var misses = new List<string>();
+            var agreement = Measure(Reference(reference), table, misses);
             output.WriteLine($"{file} p{page} ({table.Detection}, {table.RowCount}x{table.ColumnCount}, {table.HeaderRows} header rows): {agreement}");
+            misses.Take(10).ToList().ForEach(m => output.WriteLine("  " + m));
             Assert.True(agreement.FilledShare >= floor, $"{file}: {agreement}");
             totals += agreement;
         }
@@ -62,7 +64,7 @@ public sealed class TableAgreementTests(ITestOutputHelper output) : IDisposable
     /// index, text with whitespace runs (line breaks included) made single spaces. A grid position covered by a
     /// spanning cell reads as empty.
     /// </summary>
-    private static Agreement Measure(List<string[]> reference, ResultTable table)
+    private static Agreement Measure(List<string[]> reference, ResultTable table, List<string> misses)
     {
         var grid = new string[table.RowCount, table.ColumnCount];
         foreach (var cell in table.Cells)
@@ -80,6 +82,11 @@ public sealed class TableAgreementTests(ITestOutputHelper output) : IDisposable
             for (var c = 0; c < expected.Length; c++)
             {
                 var same = best is { } row && Normal(expected[c]) == At(row, c);
+                if (!same)
+                {
+                    misses.Add($"row {(best is { } r ? r.ToString(CultureInfo.InvariantCulture) : "none")} column {c}: expected '{Normal(expected[c])}', got '{(best is { } g ? At(g, c) : "")}'");
+                }
+
                 cells++;
                 equal += same ? 1 : 0;
                 if (expected[c].Trim().Length > 0)
