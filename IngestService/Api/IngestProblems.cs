@@ -64,8 +64,13 @@ internal static class IngestProblems
         extensions: Parameter("cursor"));
 
     public static IResult InvalidFormat(string? value) => ApiProblem.Result(400, "invalid_format", "Unknown result format",
-        $"The query parameter 'format' must be one of json, markdown, text; it was '{Clip(value)}'.",
-        extensions: new Dictionary<string, object?> { ["parameter"] = "format", ["allowed"] = new[] { "json", "markdown", "text" } });
+        $"The query parameter 'format' must be one of {string.Join(", ", Storage.ResultFormat.Names)}; it was '{Clip(value)}'.",
+        extensions: new Dictionary<string, object?> { ["parameter"] = "format", ["allowed"] = Storage.ResultFormat.Names });
+
+    public static IResult ResultFormatUnavailable(string id, string format) => ApiProblem.Result(404, "result_format_unavailable", "Result format not available",
+        $"Document {id} was completed by a worker that did not produce the {format} rendering; its other formats are there. " +
+        $"Ask for another format (json, markdown or text), or upload the document again to get {format}.",
+        extensions: new Dictionary<string, object?> { ["format"] = format });
 
     public static IResult InvalidPriority(string? value) => ApiProblem.Result(400, "invalid_priority", "Unknown priority",
         $"The query parameter '{PriorityParameter.Name}' must be one of {string.Join(", ", Suite.Contracts.JobPriority.All)} " +

@@ -84,9 +84,12 @@ internal static class DocumentApiDescription
         .WithQueryParameter("cursor",
             "The nextCursor of the previous page, unchanged; leave it out to start from the newest document.");
 
-    /// <summary>format, and the result in each of its formats: the DocumentResult as JSON, or text.</summary>
+    /// <summary>format, and the result in each of its formats: the DocumentResult as JSON, or text (Markdown, plain, HTML).</summary>
     public static RouteHandlerBuilder WithResultOptions(this RouteHandlerBuilder builder) => builder
-        .WithQueryParameter("format", "The result's format: json (default), markdown or text.", "json", "markdown", "text")
+        .WithQueryParameter("format",
+            "The result's format: json (default), markdown, text or html (a complete HTML5 document; 404 result_format_unavailable " +
+            "for a document completed by a worker that did not produce it).",
+            [.. IngestService.Storage.ResultFormat.Names])
         .Produces<DocumentResult>(StatusCodes.Status200OK, "application/json")
         .AddOpenApiOperationTransformer((operation, _, _) =>
         {
@@ -94,6 +97,7 @@ internal static class DocumentApiDescription
             {
                 content["text/markdown"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "format=markdown" } };
                 content["text/plain"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "format=text" } };
+                content["text/html"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "format=html" } };
             }
 
             return Task.CompletedTask;

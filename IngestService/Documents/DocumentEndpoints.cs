@@ -52,7 +52,7 @@ internal static class DocumentEndpoints
             .WithSummary("Download a completed document's result")
             .WithResultOptions()
             .ProducesApiProblem(400, "invalid_format")
-            .ProducesApiProblem(404, "document_not_found")
+            .ProducesApiProblem(404, "document_not_found", "result_format_unavailable")
             .ProducesApiProblem(409, "result_not_ready", "no_result");
         group.MapDelete("{id}", CancelAsync)
             .WithName("CancelDocument")
@@ -205,7 +205,9 @@ internal static class DocumentEndpoints
                 }
 
                 blobs.EnsurePresent();
-                return IngestProblems.ResultMissing(id);
+                return resultFormat.Optional && File.Exists(blobs.ResultPath(id, ResultFormat.Json))
+                    ? IngestProblems.ResultFormatUnavailable(id, resultFormat.Name)
+                    : IngestProblems.ResultMissing(id);
             case DocumentStatus.Failed or DocumentStatus.Cancelled or DocumentStatus.Rejected:
                 return IngestProblems.NoResult(id, document.Status, document.ErrorCode, document.ErrorMessage);
             default:

@@ -325,14 +325,20 @@ internal sealed class StorageUnavailableException(string message) : Exception(me
 /// <summary>The client's request body could not be read to its end (truncated, malformed or aborted).</summary>
 internal sealed class RequestBodyException(IOException inner) : Exception("The request body could not be read: " + inner.Message, inner);
 
-/// <summary>The three renderings of a result, as the public API names them.</summary>
-internal sealed record ResultFormat(string Name, string FileName, string ContentType)
+/// <summary>
+/// The renderings of a result, as the public API names them. An <see cref="Optional"/> one may be missing from a
+/// document that a worker of an earlier version completed (HTML came after the other three).
+/// </summary>
+internal sealed record ResultFormat(string Name, string FileName, string ContentType, bool Optional = false)
 {
     public static readonly ResultFormat Json = new("json", "result.json", "application/json");
     public static readonly ResultFormat Markdown = new("markdown", "result.md", "text/markdown; charset=utf-8");
     public static readonly ResultFormat Text = new("text", "result.txt", "text/plain; charset=utf-8");
+    public static readonly ResultFormat Html = new("html", "result.html", "text/html; charset=utf-8", Optional: true);
 
-    public static readonly IReadOnlyList<ResultFormat> All = [Json, Markdown, Text];
+    public static readonly IReadOnlyList<ResultFormat> All = [Json, Markdown, Text, Html];
+
+    public static IReadOnlyList<string> Names { get; } = All.Select(f => f.Name).ToList();
 
     public static ResultFormat? Find(string? name) =>
         string.IsNullOrEmpty(name) ? Json : All.FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase));

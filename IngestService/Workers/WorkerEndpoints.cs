@@ -339,7 +339,7 @@ internal static partial class WorkerEndpoints
         }
 
         var maxBytes = RaiseBodyLimit(http, options.Value.MaxWorkerBodyBytes);
-        var (submission, problem) = await ReadJsonAsync<ResultSubmission>(http, "a ResultSubmission JSON object { \"json\", \"markdown\", \"text\" }", maxBytes);
+        var (submission, problem) = await ReadJsonAsync<ResultSubmission>(http, "a ResultSubmission JSON object { \"json\", \"markdown\", \"text\", \"html\" (optional) }", maxBytes);
         if (problem is not null)
         {
             return problem;
@@ -365,6 +365,13 @@ internal static partial class WorkerEndpoints
             [ResultFormat.Markdown] = Encoding.UTF8.GetBytes(submission.Markdown),
             [ResultFormat.Text] = Encoding.UTF8.GetBytes(submission.Text),
         };
+
+        // A worker of the version before HTML submits none: the document completes without it.
+        if (submission.Html is not null)
+        {
+            contents[ResultFormat.Html] = Encoding.UTF8.GetBytes(submission.Html);
+        }
+
         var resultSha = ResultChecksum(contents);
 
         // Cheap answers first: unknown, stale, or the same result again (idempotent, nothing written).
@@ -477,11 +484,13 @@ internal static partial class WorkerEndpoints
 
     private static IResult Completed(string id, string resultSha) => TypedResults.Ok(new WorkerWriteAnswer(id, DocumentStatus.Completed, resultSha));
 
-    /// <summary>One checksum over the three renderings, each length-prefixed so that boundaries cannot shift.</summary>
+    /// <summary>One checksum over the submitted renderings, each length-prefixed so that boundaries cannot shift.</summary>
     private static string ResultChecksum(Dictionary<ResultFormat, byte[]> contents)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var format in ResultFormat.All)
+        // Formats a submission left out are not hashed, so a submission without HTML keeps the checksum it had
+        // before HTML existed (a replay by a worker of that version is still recognised as the same result).
+        foreach (var format in ResultFormat.All.Where(contents.ContainsKey))
         {
             var bytes = contents[format];
             hash.AppendData(BitConverter.GetBytes((long)bytes.Length));

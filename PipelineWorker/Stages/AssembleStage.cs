@@ -9,7 +9,7 @@ namespace Suite.PipelineWorker.Stages;
 /// with each table's <c>table</c> block in place of the blocks it covers and <c>picture</c> blocks placed where
 /// they sit on the page; tables with cells, pictures with boxes, files and descriptions; page images; and every
 /// stage's outcome (ok / degraded / skipped with the reason, DEG-8). Rendered as <see cref="DocumentResult"/> JSON,
-/// Markdown and plain text (see <see cref="ResultRendering"/>). Its checkpoint is the finished
+/// Markdown and plain text (see <see cref="ResultRendering"/>) and HTML (<see cref="HtmlRendering"/>). Its checkpoint is the finished
 /// <see cref="ResultSubmission"/>, so a job interrupted after this stage only has to submit it.
 /// Permanent: <c>no_content</c> when nothing at all could be read (no text, no table, no picture on any page): a
 /// document never completes empty.
@@ -23,6 +23,13 @@ internal sealed class AssembleStage : IPipelineStage
     public const string ParagraphRole = BlockRoles.Paragraph;
     private const string SchemaVersionProperty = "schemaVersion";
     private const string PageCountProperty = "pageCount";
+    private const string RenderingsProperty = "renderings";
+
+    /// <summary>
+    /// How many renderings the checkpoint holds: 4 since HTML. A checkpoint of the version before (three, and no such
+    /// header property) is not used: assemble runs again, so a resumed job submits HTML too.
+    /// </summary>
+    private const int RenderingCount = 4;
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
 
     public string Name => PipelineStageNames.Assemble;
@@ -74,14 +81,17 @@ internal sealed class AssembleStage : IPipelineStage
         // Markdown and text go to files page by page, and the result JSON is serialized straight to a file, so no
         // rendering of the whole document is ever held as one string (PERF-5).
         var scratch = context.ScratchDirectory(Name);
-        var files = new SubmissionFiles(Path.Combine(scratch, "result.json"), Path.Combine(scratch, "result.md"), Path.Combine(scratch, "result.txt"));
+        var files = new SubmissionFiles(
+            Path.Combine(scratch, "result.json"), Path.Combine(scratch, "result.md"), Path.Combine(scratch, "result.txt"), Path.Combine(scratch, "result.html"));
         var pages = new List<ResultPage>();
         var readingOrder = new List<string>();
         await using (var markdownFile = new StreamWriter(files.Markdown, append: false, Utf8))
         await using (var textFile = new StreamWriter(files.Text, append: false, Utf8))
+        await using (var htmlFile = new StreamWriter(files.Html, append: false, Utf8))
         {
             var markdown = new StringBuilder();
             var text = new StringBuilder();
+            var html = new StringBuilder();
             foreach (var page in layout.Pages)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -100,10 +110,24 @@ internal sealed class AssembleStage : IPipelineStage
                 });
                 readingOrder.AddRange(blocks.Select(b => b.Id));
                 ResultRendering.AppendPage(markdown, text, pages.Count == 1, page.Page, blocks, tablesById, picturesById);
+                if (pages.Count == 1)
+                {
+                    HtmlRendering.AppendDocumentStart(html, HtmlRendering.Title(context.FileName, blocks));
+                }
+
+                HtmlRendering.AppendPage(html, page.Page, blocks, tablesById, picturesById);
                 await markdownFile.WriteAsync(markdown, cancellationToken);
                 await textFile.WriteAsync(text, cancellationToken);
+                await htmlFile.WriteAsync(html, cancellationToken);
                 markdown.Clear();
                 text.Clear();
+                html.Clear();
+            }
+
+            if (pages.Count > 0)
+            {
+                HtmlRendering.AppendDocumentEnd(html);
+                await htmlFile.WriteAsync(html, cancellationToken);
             }
 
             FormFieldRendering.Append(markdown, text, formFields);
@@ -158,7 +182,7 @@ internal sealed class AssembleStage : IPipelineStage
         }
 
         await WriteSubmissionAsync(context.CheckpointPath(Name), pages.Count, files, cancellationToken);
-        foreach (var file in new[] { files.Json, files.Markdown, files.Text })
+        foreach (var file in new[] { files.Json, files.Markdown, files.Text, files.Html })
         {
             File.Delete(file);
         }
@@ -170,7 +194,7 @@ internal sealed class AssembleStage : IPipelineStage
     {
         ArgumentNullException.ThrowIfNull(context);
         var header = await ReadSubmissionHeaderAsync(context.CheckpointPath(Name), cancellationToken);
-        return header is { SchemaVersion: DocumentResult.CurrentSchemaVersion, PageCount: > 0 };
+        return header is { SchemaVersion: DocumentResult.CurrentSchemaVersion, PageCount: > 0, Renderings: RenderingCount };
     }
 
     /// <summary>
@@ -191,8 +215,9 @@ internal sealed class AssembleStage : IPipelineStage
     }
 
     /// <summary>
-    /// Writes the checkpoint: the <see cref="ResultSubmission"/> body ({"json","markdown","text"}) after two header
-    /// properties ("schemaVersion", "pageCount") that IngestService ignores and a resume reads without parsing the rest.
+    /// Writes the checkpoint: the <see cref="ResultSubmission"/> body ({"json","markdown","text","html"}) after three
+    /// header properties ("schemaVersion", "pageCount", "renderings") that IngestService ignores and a resume reads
+    /// without parsing the rest.
     /// Each rendering is copied from its file into its JSON string in segments, so memory does not grow with the result.
     /// </summary>
     private static async Task WriteSubmissionAsync(string path, int pageCount, SubmissionFiles files, CancellationToken cancellationToken)
@@ -203,7 +228,8 @@ internal sealed class AssembleStage : IPipelineStage
             writer.WriteStartObject();
             writer.WriteNumber(SchemaVersionProperty, DocumentResult.CurrentSchemaVersion);
             writer.WriteNumber(PageCountProperty, pageCount);
-            foreach (var (name, file) in new[] { ("json", files.Json), ("markdown", files.Markdown), ("text", files.Text) })
+            writer.WriteNumber(RenderingsProperty, RenderingCount);
+            foreach (var (name, file) in new[] { ("json", files.Json), ("markdown", files.Markdown), ("text", files.Text), ("html", files.Html) })
             {
                 writer.WritePropertyName(name);
                 using var reader = new StreamReader(file, Utf8);
@@ -254,13 +280,13 @@ internal sealed class AssembleStage : IPipelineStage
         try
         {
             var reader = new Utf8JsonReader(head, isFinalBlock: false, state: default);
-            int? schema = null, pageCount = null;
+            int? schema = null, pageCount = null, renderings = null;
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
                 return null;
             }
 
-            while (schema is null || pageCount is null)
+            while (schema is null || pageCount is null || renderings is null)
             {
                 if (!reader.Read() || reader.TokenType != JsonTokenType.PropertyName)
                 {
@@ -281,12 +307,15 @@ internal sealed class AssembleStage : IPipelineStage
                     case PageCountProperty:
                         pageCount = value;
                         break;
+                    case RenderingsProperty:
+                        renderings = value;
+                        break;
                     default:
                         return null;
                 }
             }
 
-            return new SubmissionHeader(schema.Value, pageCount.Value);
+            return new SubmissionHeader(schema.Value, pageCount.Value, renderings.Value);
         }
         catch (JsonException)
         {
@@ -354,8 +383,8 @@ internal sealed class AssembleStage : IPipelineStage
     }
 }
 
-/// <summary>The three renderings of the result while assemble writes them, before they go into the checkpoint.</summary>
-internal sealed record SubmissionFiles(string Json, string Markdown, string Text);
+/// <summary>The renderings of the result while assemble writes them, before they go into the checkpoint.</summary>
+internal sealed record SubmissionFiles(string Json, string Markdown, string Text, string Html);
 
-/// <summary>What the assemble checkpoint says of itself before its body: the result's schema version and page count.</summary>
-internal sealed record SubmissionHeader(int SchemaVersion, int PageCount);
+/// <summary>What the assemble checkpoint says of itself before its body: the result's schema version, page count and number of renderings.</summary>
+internal sealed record SubmissionHeader(int SchemaVersion, int PageCount, int Renderings);

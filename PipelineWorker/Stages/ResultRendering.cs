@@ -99,38 +99,80 @@ internal static class ResultRendering
         }
     }
 
+    /// <summary>
+    /// A pipe table. GitHub-flavoured Markdown has one header row and no spans, so: title rows (one cell across the
+    /// table) become a line above it; several header rows become one, each column's header the texts covering it
+    /// from the top down ("Pre-Pawn Handgun"); without a recognised header the first row is the header, as before;
+    /// in the body a spanning cell's text stands in its top-left position and the positions it covers stay empty
+    /// (repeating it would, say, count an amount twice).
+    /// </summary>
     private static void AppendTable(StringBuilder markdown, ResultTable table)
     {
-        var grid = new string[table.RowCount, table.ColumnCount];
+        var headerRows = Math.Clamp(table.HeaderRows ?? 0, 0, table.RowCount);
+        var titles = 0;
+        while (titles < headerRows && table.Cells.Where(c => c.Row == titles).ToList() is [var only] && only.ColumnSpan >= table.ColumnCount)
+        {
+            markdown.Append(EscapeMarkdownLine(OneLine(only.Text))).Append("\n\n");
+            titles++;
+        }
+
+        if (titles >= table.RowCount || table.ColumnCount == 0)
+        {
+            return;
+        }
+
+        var grid = Grid(table);
+        string[] header;
+        int bodyStart;
+        if (headerRows > titles)
+        {
+            header = Enumerable.Range(0, table.ColumnCount).Select(c => string.Join(' ', Enumerable.Range(titles, headerRows - titles)
+                .Select(r => Covering(table, r, c)).OfType<TableCell>().Distinct().Select(cell => OneLine(cell.Text)).Where(t => t.Length > 0))).ToArray();
+            bodyStart = headerRows;
+        }
+        else
+        {
+            header = Enumerable.Range(0, table.ColumnCount).Select(c => grid[titles, c] ?? "").ToArray();
+            bodyStart = titles + 1;
+        }
+
+        AppendPipeRow(markdown, header.Select(EscapeInline));
+        AppendPipeRow(markdown, Enumerable.Repeat("---", table.ColumnCount));
+        for (var r = bodyStart; r < table.RowCount; r++)
+        {
+            AppendPipeRow(markdown, Enumerable.Range(0, table.ColumnCount).Select(c => EscapeInline(grid[r, c] ?? "")));
+        }
+    }
+
+    private static void AppendPipeRow(StringBuilder markdown, IEnumerable<string> cells)
+    {
+        markdown.Append('|');
+        foreach (var cell in cells)
+        {
+            markdown.Append(' ').Append(cell).Append(" |");
+        }
+
+        markdown.Append('\n');
+    }
+
+    /// <summary>Each cell's text (on one line) at its top-left grid position; positions a spanning cell covers are null.</summary>
+    private static string?[,] Grid(ResultTable table)
+    {
+        var grid = new string?[table.RowCount, table.ColumnCount];
         foreach (var cell in table.Cells)
         {
             if (cell.Row < table.RowCount && cell.Column < table.ColumnCount)
             {
-                grid[cell.Row, cell.Column] = EscapeInline(OneLine(cell.Text));
+                grid[cell.Row, cell.Column] = OneLine(cell.Text);
             }
         }
 
-        for (var r = 0; r < table.RowCount; r++)
-        {
-            markdown.Append('|');
-            for (var c = 0; c < table.ColumnCount; c++)
-            {
-                markdown.Append(' ').Append(grid[r, c] ?? "").Append(" |");
-            }
-
-            markdown.Append('\n');
-            if (r == 0)
-            {
-                markdown.Append('|');
-                for (var c = 0; c < table.ColumnCount; c++)
-                {
-                    markdown.Append(" --- |");
-                }
-
-                markdown.Append('\n');
-            }
-        }
+        return grid;
     }
+
+    /// <summary>The cell whose span covers grid position (row, column), if any.</summary>
+    private static TableCell? Covering(ResultTable table, int row, int column) =>
+        table.Cells.FirstOrDefault(c => c.Row <= row && row < c.Row + c.RowSpan && c.Column <= column && column < c.Column + c.ColumnSpan);
 
     private static string PlainText(ResultBlock block, ResultTable? table)
     {
@@ -139,9 +181,10 @@ internal static class ResultRendering
             return block.Text;
         }
 
-        var rows = table.Cells.GroupBy(c => c.Row).OrderBy(g => g.Key)
-            .Select(g => string.Join('\t', g.OrderBy(c => c.Column).Select(c => OneLine(c.Text))));
-        return string.Join('\n', rows);
+        // Every grid position gets its tab, covered ones empty, so that columns stay in place.
+        var grid = Grid(table);
+        return string.Join('\n', Enumerable.Range(0, table.RowCount)
+            .Select(r => string.Join('\t', Enumerable.Range(0, table.ColumnCount).Select(c => grid[r, c] ?? ""))));
     }
 
     /// <summary>The text of a table block: rows on lines, cells separated by " | ".</summary>
@@ -152,7 +195,7 @@ internal static class ResultRendering
             .Select(g => string.Join(" | ", g.OrderBy(c => c.Column).Select(c => OneLine(c.Text)))));
     }
 
-    private static string OneLine(string text) => string.Join(' ', text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    internal static string OneLine(string text) => string.Join(' ', text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     private static string Comment(string text) => OneLine(text).Replace("--", "- -", StringComparison.Ordinal);
 

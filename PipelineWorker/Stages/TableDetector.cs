@@ -8,18 +8,20 @@ internal sealed record Ruling(double X1, double Y1, double X2, double Y2)
     public bool IsHorizontal => Math.Abs(Y2 - Y1) < 0.5;
 }
 
-/// <summary>A table found on a page: its box, cells, and how it was found.</summary>
-internal sealed record FoundTable(BoundingBox Box, int Rows, int Columns, IReadOnlyList<TableCell> Cells, string Detection);
+/// <summary>A table found on a page: its box, cells (with their spans), how it was found, and how many rows at its top are headers.</summary>
+internal sealed record FoundTable(BoundingBox Box, int Rows, int Columns, IReadOnlyList<TableCell> Cells, string Detection, int HeaderRows = 0);
 
 /// <summary>
 /// Finds tables on one page, in two ways:
 /// <list type="bullet">
 /// <item><c>ruling</c>: drawn horizontal and vertical lines that cross form a grid; each grid cell takes the words
-/// whose centre lies in it (empty rows and columns, e.g. from double lines, are dropped).</item>
+/// whose centre lies in it (empty rows and columns, e.g. from double lines, are dropped); where a line is missing
+/// between two grid cells they are one cell spanning both (<see cref="TableSpans"/>).</item>
 /// <item><c>alignment</c>: at least three consecutive text lines that split, at wide gaps, into at least three
 /// short cells whose column spans line up (what tables without rules look like). Text columns do not qualify:
 /// their cells hold many words.</item>
 /// </list>
+/// Both recognise header rows at the top (<see cref="TableHeaders"/>).
 /// </summary>
 internal static class TableDetector
 {
@@ -148,42 +150,36 @@ internal static class TableDetector
 
             // A ruled row often holds several text rows (rules every few lines): split it at its text lines when
             // every line has words in at least two columns.
-            var cells = new List<TableCell>();
-            var outputRow = 0;
+            var bands = new List<TableBand>();
             foreach (var gr in rows)
             {
                 var rowWords = columns.SelectMany(c => grid[gr, c] ?? []).ToList();
-                var bands = new List<List<ExtractedWord>>();
+                var lineBands = new List<List<ExtractedWord>>();
                 foreach (var line in Lines(rowWords))
                 {
                     // A line with words in one column only continues the text row above it (a wrapped cell).
-                    if (bands.Count > 0 && columns.Count(c => line.Any(w => grid[gr, c]?.Contains(w) == true)) < 2)
+                    if (lineBands.Count > 0 && columns.Count(c => line.Any(w => grid[gr, c]?.Contains(w) == true)) < 2)
                     {
-                        bands[^1].AddRange(line);
+                        lineBands[^1].AddRange(line);
                     }
                     else
                     {
-                        bands.Add(line);
+                        lineBands.Add(line);
                     }
                 }
 
-                var split = bands.Count > 1;
-                foreach (var band in split ? bands : [rowWords])
+                var split = lineBands.Count > 1;
+                foreach (var band in split ? lineBands : [rowWords])
                 {
                     var top = split ? band.Max(w => w.Top) : ys[gr];
                     var bottom = split ? band.Min(w => w.Bottom) : ys[gr + 1];
-                    for (var c = 0; c < columns.Count; c++)
-                    {
-                        var gc = columns[c];
-                        var inCell = grid[gr, gc]?.Where(band.Contains).ToList();
-                        cells.Add(new TableCell(outputRow, c, CellText(inCell), new BoundingBox(xs[gc], bottom, xs[gc + 1], top)));
-                    }
-
-                    outputRow++;
+                    bands.Add(new TableBand(gr, bottom, top, split, columns.Select(gc => grid[gr, gc]?.Where(band.Contains).ToList()).ToList()));
                 }
             }
 
-            tables.Add(new FoundTable(box, outputRow, columns.Count, cells, "ruling"));
+            var cells = TableSpans.Cells(bands, columns, xs, ys, hs, vs);
+            var headerRows = TableHeaders.Count(cells, bands.Count, columns.Count, bands.Select(b => b.Words.SelectMany(w => w ?? []).ToList()).ToList());
+            tables.Add(new FoundTable(box, bands.Count, columns.Count, cells, "ruling", headerRows));
         }
 
         return tables;
@@ -258,18 +254,23 @@ internal static class TableDetector
         }
 
         var all = rows.SelectMany(r => r).SelectMany(c => c).ToList();
-        return new FoundTable(Box(all), rows.Count, columns.Count, cells, "alignment");
+        var headerRows = TableHeaders.Count(cells, rows.Count, columns.Count, rows.Select(r => r.SelectMany(c => c).ToList()).ToList());
+        return new FoundTable(Box(all), rows.Count, columns.Count, cells, "alignment", headerRows);
     }
 
-    /// <summary>Words grouped into lines (vertical centres close), top to bottom, each left to right.</summary>
-    private static List<List<ExtractedWord>> Lines(IReadOnlyList<ExtractedWord> words)
+    /// <summary>
+    /// Words grouped into lines (vertical centres close), top to bottom, each left to right. Close is measured by the
+    /// taller of the word and its line, so that a short glyph such as a hyphen (whose box is only its stroke, below
+    /// the line's middle) stays in its line instead of becoming a line of its own.
+    /// </summary>
+    internal static List<List<ExtractedWord>> Lines(IReadOnlyList<ExtractedWord> words)
     {
         var lines = new List<List<ExtractedWord>>();
         foreach (var word in words.OrderByDescending(w => (w.Top + w.Bottom) / 2))
         {
             var centre = (word.Top + word.Bottom) / 2;
             var height = Math.Max(word.Top - word.Bottom, 1);
-            if (lines.Count > 0 && Math.Abs(lines[^1].Average(w => (w.Top + w.Bottom) / 2) - centre) <= height / 2)
+            if (lines.Count > 0 && Math.Abs(lines[^1].Average(w => (w.Top + w.Bottom) / 2) - centre) <= Math.Max(height, lines[^1].Max(w => w.Top - w.Bottom)) / 2)
             {
                 lines[^1].Add(word);
             }
@@ -283,7 +284,7 @@ internal static class TableDetector
     }
 
     /// <summary>A line split at gaps wider than about two character heights.</summary>
-    private static List<List<ExtractedWord>> Cells(List<ExtractedWord> line)
+    internal static List<List<ExtractedWord>> Cells(List<ExtractedWord> line)
     {
         var cells = new List<List<ExtractedWord>> { new() { line[0] } };
         var height = LineHeight(line);
@@ -304,7 +305,7 @@ internal static class TableDetector
 
     private static double Gap(List<ExtractedWord> upper, List<ExtractedWord> lower) => upper.Min(w => w.Bottom) - lower.Max(w => w.Top);
 
-    private static string CellText(List<ExtractedWord>? words) =>
+    internal static string CellText(List<ExtractedWord>? words) =>
         words is null ? "" : string.Join('\n', Lines(words).Select(l => string.Join(' ', l.Select(w => w.Text))));
 
     private static BoundingBox Box(List<ExtractedWord> words) =>

@@ -93,7 +93,7 @@ internal sealed class TablesStage(IOptions<TablesOptions> options, IOptions<Work
                     {
                         var t = found[k];
                         var id = string.Create(CultureInfo.InvariantCulture, $"p{page.Number}-t{k + 1}");
-                        var table = new ResultTable(id, page.Number, Rounded(t.Box), t.Rows, t.Columns, t.Cells) { Detection = t.Detection };
+                        var table = new ResultTable(id, page.Number, Rounded(t.Box), t.Rows, t.Columns, t.Cells) { Detection = t.Detection, HeaderRows = t.HeaderRows };
                         tables.Add(new DetectedTable(table, Covered(blocks, t.Box)));
                     }
                 }
@@ -152,11 +152,29 @@ internal sealed class TablesStage(IOptions<TablesOptions> options, IOptions<Work
                     continue;
                 }
 
+                // A closed path's last side is drawn by its close command, not by a line command (a frame drawn as
+                // three lines and a close has its fourth side there).
+                PdfPoint? start = null, current = null;
                 foreach (var command in subpath.Commands)
                 {
-                    if (command is PdfSubpath.Line line)
+                    switch (command)
                     {
-                        lines.Add((line.From.X, line.From.Y, line.To.X, line.To.Y));
+                        case PdfSubpath.Move move:
+                            start = current = move.Location;
+                            break;
+                        case PdfSubpath.Line line:
+                            lines.Add((line.From.X, line.From.Y, line.To.X, line.To.Y));
+                            start ??= line.From;
+                            current = line.To;
+                            break;
+                        case PdfSubpath.BezierCurve curve:
+                            start ??= curve.StartPoint;
+                            current = curve.EndPoint;
+                            break;
+                        case PdfSubpath.Close when start is { } from && current is { } to:
+                            lines.Add((to.X, to.Y, from.X, from.Y));
+                            current = start;
+                            break;
                     }
                 }
             }

@@ -75,13 +75,23 @@ public sealed record ResultBlock(string Id, int PageNumber, string Role, string 
 /// <summary>A box in PDF points, origin bottom-left.</summary>
 public sealed record BoundingBox(double Left, double Bottom, double Right, double Top);
 
-/// <summary>A table: its grid size and cells (row and column from 0, top-left first).</summary>
+/// <summary>
+/// A table: its grid size and cells (row and column from 0, top-left first). A cell spanning several rows or columns
+/// is listed once, at its top-left position; the grid positions it covers have no cell of their own.
+/// </summary>
 public sealed record ResultTable(string Id, int PageNumber, BoundingBox BoundingBox, int RowCount, int ColumnCount, IReadOnlyList<TableCell> Cells)
 {
     /// <summary>How it was found: <c>ruling</c> (drawn lines) or <c>alignment</c> (aligned words).</summary>
     public string? Detection { get; init; }
+
+    /// <summary>
+    /// How many rows at the top are column headers (0: none recognised). Null in results of workers that did not
+    /// recognise headers yet; readers should then take none.
+    /// </summary>
+    public int? HeaderRows { get; init; }
 }
 
+/// <summary>One cell; <see cref="RowSpan"/> and <see cref="ColumnSpan"/> say how many grid rows and columns it covers.</summary>
 public sealed record TableCell(int Row, int Column, string Text, BoundingBox? BoundingBox = null)
 {
     public int RowSpan { get; init; } = 1;

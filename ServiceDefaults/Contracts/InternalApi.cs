@@ -82,8 +82,12 @@ public sealed record ClaimResponse(
 /// <summary>A stage's progress: running, completed, degraded (with reason), skipped (with reason) or failed.</summary>
 public sealed record StageReport(string Status, string? Detail = null);
 
-/// <summary>The finished result in its three renderings; storing it completes the document.</summary>
-public sealed record ResultSubmission(string Json, string Markdown, string Text);
+/// <summary>
+/// The finished result in its renderings; storing it completes the document. <see cref="Html"/> is optional so that a
+/// worker of the version before it (which submits JSON, Markdown and text only) still completes documents; such a
+/// document answers <c>format=html</c> with 404 <c>result_format_unavailable</c>.
+/// </summary>
+public sealed record ResultSubmission(string Json, string Markdown, string Text, string? Html = null);
 
 /// <summary>A permanent failure ending the document as failed.</summary>
 public sealed record FailureReport(string Code, string Message);

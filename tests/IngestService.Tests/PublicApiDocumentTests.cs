@@ -90,8 +90,9 @@ public sealed class PublicApiDocumentTests(IngestFixture fixture)
 
         var result = document.Paths["/api/documents/{id}/result"].Operations![HttpMethod.Get];
         var format = OpenApiDocuments.Parameter(result, ParameterLocation.Query, "format").Schema!;
-        Assert.Equal(["json", "markdown", "text"], format.Enum!.Select(v => v!.GetValue<string>()));
-        Assert.Equal(["application/json", "text/markdown", "text/plain"], result.Responses!["200"].Content!.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["json", "markdown", "text", "html"], format.Enum!.Select(v => v!.GetValue<string>()));
+        Assert.Equal(["application/json", "text/html", "text/markdown", "text/plain"], result.Responses!["200"].Content!.Keys.Order(StringComparer.Ordinal));
+        Assert.Contains("result_format_unavailable", result.Responses["404"].Description, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -14,7 +14,7 @@ public sealed class WorkerApiTests(IngestFixture fixture)
 
     [Fact]
     [Trait("Req", "CK-1")]
-    public async Task Claim_stage_checkpoint_and_result_complete_the_document_with_all_three_formats()
+    public async Task Claim_stage_checkpoint_and_result_complete_the_document_with_all_four_formats()
     {
         var id = await Api.UploadOkAsync(Client, Api.MinimalPdf, "flow.pdf");
 
@@ -72,7 +72,8 @@ public sealed class WorkerApiTests(IngestFixture fixture)
         Assert.Equal(2, reclaim.LeaseToken);
         Assert.Equal([PipelineStageNames.Validate], reclaim.CheckpointedStages);
 
-        var submission = new ResultSubmission("{\"documentId\":\"" + id + "\",\"pages\":[]}", "# Title\n\nBody ü\n", "Title\n\nBody ü\n");
+        var submission = new ResultSubmission("{\"documentId\":\"" + id + "\",\"pages\":[]}", "# Title\n\nBody ü\n", "Title\n\nBody ü\n",
+            "<!DOCTYPE html>\n<html lang=\"und\"><head><meta charset=\"utf-8\"><title>Title</title></head><body><h1>Title</h1><p>Body ü</p></body></html>\n");
         using (var result = await SendAsync(HttpMethod.Put, InternalApi.Result(id), reclaim.LeaseToken, JsonContent.Create(submission)))
         {
             Assert.Equal(HttpStatusCode.OK, result.StatusCode);
@@ -109,12 +110,48 @@ public sealed class WorkerApiTests(IngestFixture fixture)
         await AssertResultAsync(id, "?format=json", "application/json", submission.Json);
         await AssertResultAsync(id, "?format=markdown", "text/markdown", submission.Markdown);
         await AssertResultAsync(id, "?format=text", "text/plain", submission.Text);
+        await AssertResultAsync(id, "?format=html", "text/html", submission.Html!);
+        await AssertResultAsync(id, "?format=HTML", "text/html", submission.Html!);
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(fixture.Host.Root, "results", id), "*.tmp"));
 
         // A terminal document is not claimed again: same status, same lease.
         var late = await ClaimAsync(id, "worker-c");
         Assert.Equal(DocumentStatus.Completed, late.Status);
         Assert.Equal(2, late.LeaseToken);
+    }
+
+    [Fact]
+    [Trait("Req", "ERR-1")]
+    public async Task A_result_submitted_without_html_by_an_earlier_worker_completes_and_html_answers_a_clear_problem()
+    {
+        var id = await Api.UploadOkAsync(Client, Api.MinimalPdf, "before-html.pdf");
+        var claim = await ClaimAsync(id, "worker-of-the-version-before");
+
+        // The body a worker of the version before HTML sends: three renderings, no "html" property at all.
+        var json = "{\"documentId\":\"" + id + "\",\"pages\":[]}";
+        var body = JsonSerializer.Serialize(new { json, markdown = "# Old\n", text = "Old\n" });
+        using (var result = await SendAsync(HttpMethod.Put, InternalApi.Result(id), claim.LeaseToken, new StringContent(body, Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.OK, result.StatusCode);
+        }
+
+        // A replay of the same body is recognised as the same result.
+        using (var again = await SendAsync(HttpMethod.Put, InternalApi.Result(id), claim.LeaseToken, new StringContent(body, Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        }
+
+        await AssertResultAsync(id, "", "application/json", json);
+        await AssertResultAsync(id, "?format=markdown", "text/markdown", "# Old\n");
+        await AssertResultAsync(id, "?format=text", "text/plain", "Old\n");
+        using (var html = await Client.GetAsync($"/api/documents/{id}/result?format=html"))
+        {
+            var problem = await Api.AssertProblemAsync(html, 404, "result_format_unavailable");
+            Assert.Equal("html", problem.GetProperty("format").GetString());
+            Assert.Contains("another format", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.False(File.Exists(Path.Combine(fixture.Host.Root, "results", id, "result.html")));
     }
 
     [Fact]
@@ -262,6 +299,7 @@ public sealed class WorkerApiTests(IngestFixture fixture)
         {
             var problem = await Api.AssertProblemAsync(format, 400, "invalid_format");
             Assert.Equal("format", problem.GetProperty("parameter").GetString());
+            Assert.Equal(["json", "markdown", "text", "html"], problem.GetProperty("allowed").EnumerateArray().Select(a => a.GetString()));
         }
     }
 

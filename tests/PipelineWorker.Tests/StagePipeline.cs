@@ -51,7 +51,7 @@ internal sealed class StagePipeline : IDisposable
         }
     }
 
-    /// <summary>One finished run: its result in the three renderings, and where its artifacts went.</summary>
+    /// <summary>One finished run: its result in its renderings, and where its artifacts went.</summary>
     internal sealed record Run(StageContext Context, ResultSubmission Submission)
     {
         public DocumentResult Result { get; } = System.Text.Json.JsonSerializer.Deserialize<DocumentResult>(Submission.Json, DocumentResult.JsonOptions)!;
@@ -59,6 +59,8 @@ internal sealed class StagePipeline : IDisposable
         public string Markdown => Submission.Markdown;
 
         public string Text => Submission.Text;
+
+        public string Html => Submission.Html ?? throw new InvalidOperationException("the run produced no HTML");
 
         public StageOutcome Stage(string name) => Result.Stages.Single(s => s.Name == name);
 
