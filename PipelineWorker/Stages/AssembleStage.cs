@@ -124,13 +124,14 @@ internal sealed class AssembleStage : IPipelineStage
                 html.Clear();
             }
 
+            FormFieldRendering.Append(markdown, text, formFields);
             if (pages.Count > 0)
             {
+                FormFieldRendering.AppendHtml(html, formFields);
                 HtmlRendering.AppendDocumentEnd(html);
                 await htmlFile.WriteAsync(html, cancellationToken);
             }
 
-            FormFieldRendering.Append(markdown, text, formFields);
             await markdownFile.WriteAsync(markdown, cancellationToken);
             await textFile.WriteAsync(text, cancellationToken);
         }

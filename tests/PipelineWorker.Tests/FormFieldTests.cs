@@ -6,7 +6,7 @@ using Suite.Testing;
 
 namespace PipelineWorker.Tests;
 
-/// <summary>AcroForm fields through the real pipeline: names and values in the JSON result, the Markdown and the text.</summary>
+/// <summary>AcroForm fields through the real pipeline: names and values in the JSON result and every rendering.</summary>
 public sealed partial class FormFieldTests : IDisposable
 {
     private const string Form = "sf__libreoffice-form.pdf";
@@ -48,6 +48,10 @@ public sealed partial class FormFieldTests : IDisposable
         Assert.Contains("\nFirst Name: Alice\n", run.Text, StringComparison.Ordinal);
         Assert.Contains("\nFirst Name_2: Bob\n", run.Text, StringComparison.Ordinal);
         Assert.Contains("\nLast Name:\n", run.Text, StringComparison.Ordinal);
+        Assert.Contains("<section class=\"form-fields\">\n<h2>Form fields</h2>", run.Html, StringComparison.Ordinal);
+        Assert.Contains("<tr><td>First Name</td><td>Alice</td></tr>", run.Html, StringComparison.Ordinal);
+        Assert.Contains("<tr><td>First Name_2</td><td>Bob</td></tr>", run.Html, StringComparison.Ordinal);
+        Assert.True(run.Html.IndexOf("form-fields", StringComparison.Ordinal) < run.Html.IndexOf("</main>", StringComparison.Ordinal), "inside the document");
 
         var schema = await JsonSchema.FromFileAsync(Path.Combine(RepoPaths.RepoRoot, "docs", "result.schema.json"));
         Assert.Empty(schema.Validate(run.Submission.Json));
@@ -62,6 +66,7 @@ public sealed partial class FormFieldTests : IDisposable
         Assert.Contains("\"formFields\":[]", run.Submission.Json, StringComparison.Ordinal);
         Assert.DoesNotContain("Form fields", run.Markdown, StringComparison.Ordinal);
         Assert.DoesNotContain("Form fields", run.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("form-fields", run.Html, StringComparison.Ordinal);
     }
 
     /// <summary>Text fields' names and values straight from the file's field dictionaries (uncompressed in this file).</summary>
