@@ -21,7 +21,7 @@ internal static class CatalogBackupExtensions
             CatalogDb.DatabaseName,
             Section,
             sp => sp.GetRequiredService<BlobStore>().CatalogPath,
-            isReady: sp => sp.GetRequiredService<CatalogState>().IsAvailable,
+            isReady: sp => sp.GetRequiredService<CatalogState>().IsAvailable && sp.GetRequiredService<BlobStore>().IsPresent,
             onDamage: (sp, reason) => sp.GetRequiredService<CatalogState>().MarkUnavailable(reason));
 
     public static WebApplication MapCatalogAdminEndpoints(this WebApplication app)

@@ -94,9 +94,16 @@ public sealed partial class SqliteBackups
             return $"the {Name} database was found damaged ({damage}); it is not backed up. Restore it from a backup (docs/runbooks/restore.md).";
         }
 
-        return _isReady()
+        if (!_isReady())
+        {
+            return $"the {Name} database is not available (it failed its start-up integrity check or is not open yet); there is nothing good to copy.";
+        }
+
+        // A volume that vanished leaves an empty mount point: nothing may be written there (it would vanish when the
+        // volume returns), and there is nothing to copy.
+        return File.Exists(DatabasePath)
             ? null
-            : $"the {Name} database is not available (it failed its start-up integrity check or is not open yet); there is nothing good to copy.";
+            : $"the {Name} database file {DatabasePath} is not there (is its volume mounted?); nothing is written until it is.";
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Data.Sqlite;
 using Suite.Contracts;
+using Suite.ServiceDefaults.Data;
 using Suite.Testing;
 
 namespace IngestService.Tests;
@@ -138,6 +139,12 @@ public sealed class StorageFaultTests : IAsyncLifetime
             using (var file = await host.Client.GetAsync(InternalApi.Content(id)))
             {
                 await Api.AssertProblemAsync(file, 503, "storage_unavailable");
+            }
+
+            // Nor a backup: there is nothing to copy, and its folder would be created in the wrong place.
+            using (var backup = await host.Client.PostAsync(SqliteAdminEndpoints.BackupRoute("catalog"), null))
+            {
+                await Api.AssertProblemAsync(backup, 409, "backup_refused");
             }
 
             // Nothing was written into the empty file system, where it would vanish when the volume returns.

@@ -34,8 +34,10 @@ public sealed class StorageOutageTests(ChaosFixture fixture, ITestOutputHelper o
         await app.WaitForStageRunningAsync(ids[0], PipelineStageNames.Layout, TimeSpan.FromSeconds(60));
 
         var clock = Stopwatch.StartNew();
-        await using (TmpfsMount.HideContentsOf(app.IngestRoot))
+        string[] writtenMeanwhile;
+        try
         {
+            await using var gone = TmpfsMount.HideContentsOf(app.IngestRoot);
             using (var upload = await app.Gateway.PostAsync(new Uri("/api/documents", UriKind.Relative), Multipart(pdf, "during-outage.pdf")))
             {
                 var body = await upload.Content.ReadAsStringAsync();
@@ -58,11 +60,23 @@ public sealed class StorageOutageTests(ChaosFixture fixture, ITestOutputHelper o
                 await Task.Delay(left);
             }
 
-            Assert.Empty(Directory.EnumerateFileSystemEntries(app.IngestRoot));
+            writtenMeanwhile = Directory.GetFileSystemEntries(app.IngestRoot);
+        }
+        finally
+        {
+            // Whatever happened above, the other tests of the collection get a suite that writes again: the first write
+            // after the catalog's break is its probe.
+            await app.SetFaultsAsync();
+            await Eventually.UntilAsync(async () =>
+            {
+                using var upload = await app.Gateway.PostAsync(new Uri("/api/documents", UriKind.Relative), Multipart(pdf, "after-storage-outage.pdf"));
+                return upload.StatusCode == HttpStatusCode.Accepted;
+            }, TimeSpan.FromSeconds(60), "uploads are accepted again once the storage root is back", TimeSpan.FromSeconds(1));
         }
 
         output.WriteLine($"storage root hidden for {clock.Elapsed.TotalSeconds:F1} s");
-        await app.SetFaultsAsync();
+        // Nothing was written into the empty file system, where it would have vanished when the volume came back.
+        Assert.Empty(writtenMeanwhile);
         foreach (var id in ids)
         {
             var document = await app.WaitForTerminalAsync(id, TimeSpan.FromSeconds(120));
@@ -76,8 +90,7 @@ public sealed class StorageOutageTests(ChaosFixture fixture, ITestOutputHelper o
             using var ready = await app.Ingest.GetAsync(new Uri("/health/ready", UriKind.Relative));
             return ready.StatusCode == HttpStatusCode.OK;
         }, TimeSpan.FromSeconds(30), "ingest is ready again");
-        var after = await app.UploadAcceptedAsync(pdf, "after-storage-outage.pdf");
-        Assert.Equal(DocumentStatus.Completed, ChaosApp.Status(await app.WaitForTerminalAsync(after, TimeSpan.FromSeconds(60))));
+        await app.WaitUntilQueueDrainedAsync(TimeSpan.FromSeconds(60));
     }
 
     private static MultipartFormDataContent Multipart(byte[] pdf, string fileName)
