@@ -13,7 +13,7 @@ namespace Suite.IntegrationTests;
 [Collection("chaos")]
 public sealed class StorageOutageTests(ChaosFixture fixture, ITestOutputHelper output)
 {
-    private static readonly TimeSpan Outage = TimeSpan.FromSeconds(12);
+    private static readonly TimeSpan Outage = TimeSpan.FromSeconds(8);
 
     [Fact]
     [Trait("Req", "FS-4")]
