@@ -1,4 +1,6 @@
 using Microsoft.Data.Sqlite;
+using Polly;
+using Polly.Retry;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -18,7 +20,19 @@ namespace Suite.ServiceDefaults.Lifecycle;
 public sealed partial class SqliteCheckpointOnStop(
     string databaseName, Func<string?> databasePath, ILogger<SqliteCheckpointOnStop> logger) : OnStoppedWork
 {
-    private const int MaxCheckpointAttempts = 10;
+    /// <summary>
+    /// A connection that still reads or writes (another replica's, a stop still under way elsewhere in the process) makes
+    /// the checkpoint report busy: it is tried again for about a second before the -wal is left to the next open.
+    /// </summary>
+    private static readonly ResiliencePipeline<bool> WhileBusy = new ResiliencePipelineBuilder<bool>()
+        .AddRetry(new RetryStrategyOptions<bool>
+        {
+            ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result),
+            MaxRetryAttempts = 9,
+            BackoffType = DelayBackoffType.Constant,
+            Delay = TimeSpan.FromMilliseconds(100),
+        })
+        .Build();
 
     public override async Task StoppedAsync(CancellationToken cancellationToken)
     {
@@ -46,24 +60,14 @@ public sealed partial class SqliteCheckpointOnStop(
                 await wait.ExecuteNonQueryAsync(cancellationToken);
             }
 
-            // A connection that still reads or writes (another replica's, a stop still under way elsewhere in the
-            // process) makes the checkpoint report busy: it is tried again for a moment before the -wal is left to
-            // the next open.
-            for (var attempt = 1; ; attempt++)
+            var busy = await WhileBusy.ExecuteAsync(async token => await CheckpointAsync(connection, token), cancellationToken);
+            if (busy)
             {
-                if (!await CheckpointAsync(connection, cancellationToken))
-                {
-                    LogCheckpointed(databaseName, path);
-                    break;
-                }
-
-                if (attempt == MaxCheckpointAttempts)
-                {
-                    LogBusy(databaseName, path);
-                    break;
-                }
-
-                await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+                LogBusy(databaseName, path);
+            }
+            else
+            {
+                LogCheckpointed(databaseName, path);
             }
         }
         catch (Exception ex)
