@@ -8,6 +8,8 @@ namespace IngestService.Tests;
 /// Upload admission on the real service (real SQLite catalog, real redis-server, the real file system): each refusal
 /// is a problem with a usable Retry-After, stores nothing, and shows in the readiness details and the metrics.
 /// </summary>
+// Its metric assertions read the process-wide meters, which every host started in parallel would also feed.
+[Collection(TelemetryCollection.Name)]
 public sealed class AdmissionTests : IAsyncLifetime
 {
     private RedisServer _redis = null!;

@@ -11,6 +11,8 @@ namespace IngestService.Tests;
 /// backup every second: what they hold, how many are kept, that no temp file is ever left, and that a backup taken
 /// while uploads write is a consistent snapshot. Backup files are checked from outside, by the sqlite3 shell.
 /// </summary>
+// Its metric assertions read the process-wide meters, which every host started in parallel would also feed.
+[Collection(TelemetryCollection.Name)]
 public sealed class CatalogBackupTests : IAsyncLifetime
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);

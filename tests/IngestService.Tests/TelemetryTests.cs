@@ -109,7 +109,11 @@ public sealed class TelemetryTests : IAsyncLifetime
         var entry = Assert.Single(await Api.JobEntriesAsync(redis, id));
         var traceParent = entry[JobStreams.TraceParentField].ToString();
         Assert.StartsWith($"00-{traceId}-", traceParent, StringComparison.Ordinal);
-        await _collector.WaitForSpansAsync(s => s.Any(x => x.TraceId == traceId.ToString() && x.Kind == OtlpSpanKind.Producer), Wait);
+        // The server span ends after the producer span (with the response), so it may come in a later export batch.
+        await _collector.WaitForSpansAsync(
+            s => s.Any(x => x.TraceId == traceId.ToString() && x.Kind == OtlpSpanKind.Producer)
+                 && s.Any(x => x.TraceId == traceId.ToString() && x.Kind == OtlpSpanKind.Server),
+            Wait);
         var trace = _collector.SpansOfTrace(traceId.ToString());
         var server = Assert.Single(trace, s => s.Kind == OtlpSpanKind.Server);
         Assert.Equal(clientSpan.ToString(), server.ParentSpanId);
@@ -187,6 +191,10 @@ public sealed class TelemetryTests : IAsyncLifetime
     }
 }
 
+/// <summary>
+/// Tests that assert metric values. OpenTelemetry subscribes to meters by name across the whole process, so a host
+/// started by a test running in parallel would feed the same instruments; these run alone, after the others.
+/// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class TelemetryCollection
 {
