@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;
+using Suite.PipelineWorker.Pdf;
 using Suite.ServiceDefaults.Resilience;
 
 namespace Suite.PipelineWorker.Engines;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Xml;
+using Suite.PipelineWorker.Pdf;
 
 namespace Suite.PipelineWorker.Engines;
 

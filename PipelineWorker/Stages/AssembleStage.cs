@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Suite.Contracts;
+using Suite.PipelineWorker.Rendering;
 
 namespace Suite.PipelineWorker.Stages;
 

@@ -3,6 +3,7 @@ using Polly.CircuitBreaker;
 using Polly.Timeout;
 using Suite.Contracts;
 using Suite.PipelineWorker.Engines;
+using Suite.PipelineWorker.Ingest;
 using Suite.PipelineWorker.Jobs;
 
 namespace Suite.PipelineWorker.Stages;

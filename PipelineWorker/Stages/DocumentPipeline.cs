@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Suite.Contracts;
 using Suite.PipelineWorker.Jobs;
+using Suite.PipelineWorker.Pdf;
 using Suite.ServiceDefaults.Resilience;
 using Suite.ServiceDefaults.Telemetry;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Suite.Contracts;
+using Suite.PipelineWorker.Pdf;
 using UglyToad.PdfPig.Content;
 
 namespace Suite.PipelineWorker.Stages;

@@ -2,6 +2,8 @@ using System.Globalization;
 using Microsoft.Extensions.Options;
 using Suite.Contracts;
 using Suite.PipelineWorker.Jobs;
+using Suite.PipelineWorker.Layout;
+using Suite.PipelineWorker.Pdf;
 
 namespace Suite.PipelineWorker.Stages;
 

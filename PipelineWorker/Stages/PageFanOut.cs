@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Suite.PipelineWorker.Engines;
+using Suite.PipelineWorker.Ingest;
 
 namespace Suite.PipelineWorker.Stages;
 

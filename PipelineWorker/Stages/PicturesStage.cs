@@ -2,7 +2,9 @@ using System.Globalization;
 using Microsoft.Extensions.Options;
 using Suite.Contracts;
 using Suite.PipelineWorker.Engines;
+using Suite.PipelineWorker.Ingest;
 using Suite.PipelineWorker.Jobs;
+using Suite.PipelineWorker.Pdf;
 using UglyToad.PdfPig.Content;
 
 namespace Suite.PipelineWorker.Stages;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Suite.Contracts;
 using Suite.PipelineWorker.Jobs;
+using Suite.PipelineWorker.Pdf;
 
 namespace Suite.PipelineWorker.Stages;
 

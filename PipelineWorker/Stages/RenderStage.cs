@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Suite.Contracts;
 using Suite.PipelineWorker.Engines;
+using Suite.PipelineWorker.Ingest;
 using Suite.PipelineWorker.Jobs;
 
 namespace Suite.PipelineWorker.Stages;

@@ -2,6 +2,8 @@ using System.Globalization;
 using Microsoft.Extensions.Options;
 using Suite.Contracts;
 using Suite.PipelineWorker.Jobs;
+using Suite.PipelineWorker.Pdf;
+using Suite.PipelineWorker.Tables;
 using UglyToad.PdfPig.Core;
 
 namespace Suite.PipelineWorker.Stages;

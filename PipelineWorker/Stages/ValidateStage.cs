@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Suite.Contracts;
+using Suite.PipelineWorker.Pdf;
 using UglyToad.PdfPig;
 
 namespace Suite.PipelineWorker.Stages;

@@ -1,5 +1,6 @@
 using StackExchange.Redis;
 using Suite.Contracts;
+using Suite.PipelineWorker.Stages;
 using Suite.Testing;
 
 namespace PipelineWorker.Tests;

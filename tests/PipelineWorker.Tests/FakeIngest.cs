@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Suite.Contracts;
+using Suite.PipelineWorker.Stages;
 using Suite.Testing;
 
 namespace PipelineWorker.Tests;

@@ -1,5 +1,6 @@
 using System.Text;
 using Suite.Contracts;
+using Suite.PipelineWorker.Rendering;
 using Suite.PipelineWorker.Stages;
 
 namespace PipelineWorker.Tests;

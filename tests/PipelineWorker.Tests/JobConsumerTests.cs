@@ -1,6 +1,7 @@
 using System.Text.Json;
 using StackExchange.Redis;
 using Suite.Contracts;
+using Suite.PipelineWorker.Stages;
 using Suite.Testing;
 using Xunit.Abstractions;
 

@@ -1,5 +1,6 @@
 using NJsonSchema;
 using Suite.Contracts;
+using Suite.PipelineWorker.Pdf;
 using Suite.PipelineWorker.Stages;
 using Suite.Testing;
 using UglyToad.PdfPig.DocumentLayoutAnalysis.WordExtractor;

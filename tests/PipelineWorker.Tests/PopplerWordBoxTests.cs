@@ -1,5 +1,6 @@
 using System.Xml;
 using Suite.PipelineWorker.Engines;
+using Suite.PipelineWorker.Pdf;
 using Suite.PipelineWorker.Stages;
 using Suite.Testing;
 using UglyToad.PdfPig.DocumentLayoutAnalysis.WordExtractor;

@@ -1,5 +1,6 @@
 using Suite.Contracts;
 using Suite.PipelineWorker.Stages;
+using Suite.PipelineWorker.Tables;
 
 namespace PipelineWorker.Tests;
 

@@ -1,6 +1,7 @@
 using Suite.Contracts;
+using Suite.PipelineWorker.Stages;
 
-namespace Suite.PipelineWorker.Stages;
+namespace Suite.PipelineWorker.Tables;
 
 /// <summary>
 /// The cells of a ruled table with their row and column spans, from where its drawn lines are missing. Only what

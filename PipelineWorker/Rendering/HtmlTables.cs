@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Suite.Contracts;
 
-namespace Suite.PipelineWorker.Stages;
+namespace Suite.PipelineWorker.Rendering;
 
 /// <summary>
 /// A result table as an HTML table: its header rows (<see cref="ResultTable.HeaderRows"/>) in <c>thead</c> as

@@ -1,4 +1,4 @@
-namespace Suite.PipelineWorker.Stages;
+namespace Suite.PipelineWorker.Pdf;
 
 /// <summary>
 /// The poppler text fallback of validate and extract (section <c>Pipeline:TextFallback</c>): what PdfPig cannot

@@ -1,9 +1,10 @@
 using Suite.Contracts;
+using Suite.PipelineWorker.Stages;
 using UglyToad.PdfPig;
 using UglyToad.PdfPig.AcroForms.Fields;
 using UglyToad.PdfPig.Tokens;
 
-namespace Suite.PipelineWorker.Stages;
+namespace Suite.PipelineWorker.Pdf;
 
 /// <summary>
 /// The AcroForm fields of a document with their values as text, read with PdfPig's form API. Names are full names

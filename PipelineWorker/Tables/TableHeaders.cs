@@ -1,7 +1,9 @@
 using System.Text.RegularExpressions;
 using Suite.Contracts;
+using Suite.PipelineWorker.Layout;
+using Suite.PipelineWorker.Stages;
 
-namespace Suite.PipelineWorker.Stages;
+namespace Suite.PipelineWorker.Tables;
 
 /// <summary>
 /// How many rows at the top of a table are headers, judged from what a reader sees:

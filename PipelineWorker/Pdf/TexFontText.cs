@@ -1,4 +1,4 @@
-namespace Suite.PipelineWorker.Stages;
+namespace Suite.PipelineWorker.Pdf;
 
 /// <summary>
 /// Text of glyphs from TeX's Computer Modern fonts that PdfPig 0.1.16 cannot decode. For embedded Type 1C

@@ -1,6 +1,6 @@
 using Suite.PipelineWorker.Engines;
 
-namespace Suite.PipelineWorker.Stages;
+namespace Suite.PipelineWorker.Layout;
 
 /// <summary>Where the tops of a page's glyphs point on the displayed page: north for upright text.</summary>
 internal enum GlyphUp

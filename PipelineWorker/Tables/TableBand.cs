@@ -1,4 +1,5 @@
-namespace Suite.PipelineWorker.Stages;
+using Suite.PipelineWorker.Stages;
+namespace Suite.PipelineWorker.Tables;
 
 /// <summary>
 /// One text row of a ruled table before spans are known: a whole ruled row, or one of its text lines when a ruled

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Suite.Contracts;
 
-namespace Suite.PipelineWorker.Stages;
+namespace Suite.PipelineWorker.Rendering;
 
 /// <summary>
 /// Consecutive list items as HTML lists. The item's marker decides the list: a bullet glyph an unordered list

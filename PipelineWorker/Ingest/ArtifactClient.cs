@@ -4,10 +4,11 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Suite.Contracts;
 using Suite.PipelineWorker.Ingest;
+using Suite.PipelineWorker.Stages;
 using Suite.ServiceDefaults.Http;
 using Suite.ServiceDefaults.Problems;
 
-namespace Suite.PipelineWorker.Stages;
+namespace Suite.PipelineWorker.Ingest;
 
 /// <summary>IngestService refused an artifact for a reason retrying cannot fix (4xx): the stage degrades.</summary>
 internal sealed class ArtifactRejectedException(string message) : Exception(message)

@@ -1,6 +1,8 @@
 using Suite.PipelineWorker.Engines;
+using Suite.PipelineWorker.Layout;
+using Suite.PipelineWorker.Stages;
 
-namespace Suite.PipelineWorker.Stages;
+namespace Suite.PipelineWorker.Pdf;
 
 /// <summary>
 /// Maps pdftotext's word boxes into the model's convention, the one PdfPig's words have: points on the displayed page

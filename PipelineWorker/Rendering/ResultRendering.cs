@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Suite.Contracts;
 
-namespace Suite.PipelineWorker.Stages;
+namespace Suite.PipelineWorker.Rendering;
 
 /// <summary>The Markdown and plain-text renderings of the result, appended page by page.</summary>
 internal static class ResultRendering

@@ -1,7 +1,8 @@
+using Suite.PipelineWorker.Stages;
 using UglyToad.PdfPig;
 using UglyToad.PdfPig.Exceptions;
 
-namespace Suite.PipelineWorker.Stages;
+namespace Suite.PipelineWorker.Pdf;
 
 /// <summary>Opens PDFs with PdfPig the same way in every stage, and turns its exceptions into failure codes.</summary>
 internal static class PdfOpening

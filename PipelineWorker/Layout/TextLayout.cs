@@ -1,10 +1,12 @@
+using Suite.PipelineWorker.Pdf;
+using Suite.PipelineWorker.Stages;
 using UglyToad.PdfPig.Content;
 using UglyToad.PdfPig.Core;
 using UglyToad.PdfPig.DocumentLayoutAnalysis.PageSegmenter;
 using UglyToad.PdfPig.Graphics.Colors;
 using UglyToad.PdfPig.PdfFonts;
 
-namespace Suite.PipelineWorker.Stages;
+namespace Suite.PipelineWorker.Layout;
 
 /// <summary>A block of lines on a page, with its box and the words it holds (for font sizes and styles).</summary>
 internal sealed record LayoutBlock(IReadOnlyList<string> Lines, double Left, double Bottom, double Right, double Top)

@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using UglyToad.PdfPig;
 using UglyToad.PdfPig.Tokens;
 
-namespace Suite.PipelineWorker.Stages;
+namespace Suite.PipelineWorker.Pdf;
 
 /// <summary>
 /// Decides whether an encrypted PDF opens for a reader without a password, i.e. whether its user password is

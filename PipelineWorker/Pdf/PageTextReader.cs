@@ -1,10 +1,11 @@
 using Suite.Contracts;
 using Suite.PipelineWorker.Engines;
+using Suite.PipelineWorker.Stages;
 using UglyToad.PdfPig;
 using UglyToad.PdfPig.Core;
 using UglyToad.PdfPig.DocumentLayoutAnalysis.WordExtractor;
 
-namespace Suite.PipelineWorker.Stages;
+namespace Suite.PipelineWorker.Pdf;
 
 /// <summary>One page as extract records it, and whether its text is missing only for a passing reason (poppler timed out or its breaker was open).</summary>
 internal sealed record PageRead(ExtractedPage Page, bool TransientMiss);

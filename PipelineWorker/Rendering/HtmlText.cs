@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Suite.PipelineWorker.Stages;
+namespace Suite.PipelineWorker.Rendering;
 
 /// <summary>
 /// Text written into the HTML rendering: every character a parser could read as markup is escaped, in element

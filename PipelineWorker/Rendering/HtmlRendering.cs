@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Suite.Contracts;
 
-namespace Suite.PipelineWorker.Stages;
+namespace Suite.PipelineWorker.Rendering;
 
 /// <summary>
 /// The HTML rendering of the result (format=html): one complete HTML5 document, written page by page like the

@@ -2,8 +2,9 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Suite.Contracts;
+using Suite.PipelineWorker.Stages;
 
-namespace Suite.PipelineWorker.Stages;
+namespace Suite.PipelineWorker.Layout;
 
 /// <summary>
 /// What the layout stage learns about the whole document before it assigns roles: the body text size, the sizes

@@ -1,6 +1,7 @@
 using Suite.Contracts;
+using Suite.PipelineWorker.Stages;
 
-namespace Suite.PipelineWorker.Stages;
+namespace Suite.PipelineWorker.Tables;
 
 /// <summary>A horizontal or vertical line segment drawn on the page (a table ruling), in PDF points.</summary>
 internal sealed record Ruling(double X1, double Y1, double X2, double Y2)

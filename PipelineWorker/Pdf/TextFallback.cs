@@ -1,7 +1,8 @@
 using Microsoft.Extensions.Options;
 using Suite.PipelineWorker.Engines;
+using Suite.PipelineWorker.Stages;
 
-namespace Suite.PipelineWorker.Stages;
+namespace Suite.PipelineWorker.Pdf;
 
 /// <summary>
 /// How validate and extract ask poppler when PdfPig fails them, so that a document poppler can read is never refused

@@ -1,7 +1,7 @@
 using System.Text;
 using Suite.Contracts;
 
-namespace Suite.PipelineWorker.Stages;
+namespace Suite.PipelineWorker.Rendering;
 
 /// <summary>
 /// The form fields in every rendering, after the last page: Markdown as a two-column table under a "Form fields"
