@@ -85,7 +85,7 @@ public sealed class TelemetryTests : IAsyncLifetime
         Assert.Equal(1, Value(lines, "suite_queue_retry_set_size"));
         Assert.Equal(1, Value(lines, "suite_queue_dead_letters"));
         Assert.Contains(lines, l => l.StartsWith("suite_http_problems_total{", StringComparison.Ordinal)
-                                    && l.Contains("code=\"not_pdf\"", StringComparison.Ordinal)
+                                    && l.Contains("code=\"unsupported_format\"", StringComparison.Ordinal)
                                     && l.Contains("status=\"415\"", StringComparison.Ordinal)
                                     && l.Contains("kind=\"client\"", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("http_server_request_duration_seconds_bucket{", StringComparison.Ordinal)

@@ -62,23 +62,23 @@ public sealed class UploadTests(IngestFixture fixture)
 
     [Fact]
     [Trait("Req", "IN-1")]
-    public async Task A_text_file_named_pdf_with_a_pdf_content_type_is_refused_as_not_pdf()
+    public async Task A_plain_text_file_named_pdf_with_a_pdf_content_type_is_refused_as_unsupported()
     {
-        var text = Encoding.UTF8.GetBytes("This is plain text pretending to be a PDF.\n" + new string('x', 3000));
+        var text = Encoding.UTF8.GetBytes("This is plain text pretending to be a PDF.\n" + new string('x', 9000));
         using var response = await Api.UploadAsync(Client, text, "x.pdf", "application/pdf");
 
-        var problem = await Api.AssertProblemAsync(response, 415, "not_pdf");
-        Assert.Contains("not a PDF", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
-        Assert.Contains("Upload a PDF file", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var problem = await Api.AssertProblemAsync(response, 415, "unsupported_format");
+        Assert.Contains("PDF, PNG, JPEG, TIFF, WebP, DOCX, PPTX, HTML or Markdown", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("markdown", problem.GetProperty("formats").EnumerateArray().Select(f => f.GetString()));
         AssertNoTempFiles();
     }
 
     [Fact]
     [Trait("Req", "IN-1")]
-    public async Task A_short_file_without_the_signature_is_refused_as_not_pdf()
+    public async Task A_short_file_without_the_signature_is_refused_as_unsupported()
     {
         using var response = await Api.UploadAsync(Client, "hello"u8.ToArray(), "tiny.pdf");
-        await Api.AssertProblemAsync(response, 415, "not_pdf");
+        await Api.AssertProblemAsync(response, 415, "unsupported_format");
     }
 
     [Fact]
@@ -104,7 +104,7 @@ public sealed class UploadTests(IngestFixture fixture)
         var junk = new byte[2048];
         Array.Fill(junk, (byte)'j');
         using var response = await Api.UploadAsync(Client, [.. junk, .. Api.MinimalPdf], "late-header.pdf");
-        await Api.AssertProblemAsync(response, 415, "not_pdf");
+        await Api.AssertProblemAsync(response, 415, "unsupported_format");
     }
 
     [Fact]

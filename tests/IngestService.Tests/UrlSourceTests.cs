@@ -266,14 +266,15 @@ public sealed class UrlSourceTests(UrlSourceFixture fixture)
     [Fact]
     [Trait("Req", "IN-1")]
     [Trait("Req", "FMT-1")]
-    public async Task A_remote_body_that_is_not_a_PDF_is_refused_with_the_multipart_paths_415()
+    public async Task A_remote_body_in_no_readable_format_is_refused_with_the_multipart_paths_415()
     {
-        var html = Encoding.UTF8.GetBytes("<html><body>" + new string('x', 2000) + "</body></html>");
+        // An executable's header, then bytes: no format the suite reads, whatever the name says.
+        byte[] executable = [0x7F, (byte)'E', (byte)'L', (byte)'F', 2, 1, 1, 0, .. new byte[4000]];
 
         await AssertStoresNothingAsync(async () =>
         {
-            using var response = await UploadUrlAsync(Client, Serve(html, "page.pdf"));
-            await Api.AssertProblemAsync(response, 415, "not_pdf");
+            using var response = await UploadUrlAsync(Client, Serve(executable, "page.pdf"));
+            await Api.AssertProblemAsync(response, 415, "unsupported_format");
         });
     }
 

@@ -238,7 +238,7 @@ public sealed partial class ViewerTests(SuiteWithDashboard suite, ITestOutputHel
         using var api = suite.App.CreateGatewayClient();
         var (uploadStatus, uploadProblem) = await ProblemAsync(await UploadAsync(api, "viewer-notes.pdf", notPdf));
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, uploadStatus);
-        Assert.Equal("not_pdf", uploadProblem.GetProperty("code").GetString());
+        Assert.Equal("unsupported_format", uploadProblem.GetProperty("code").GetString());
 
         await StepAsync("wrong-key", async () =>
         {
@@ -257,7 +257,7 @@ public sealed partial class ViewerTests(SuiteWithDashboard suite, ITestOutputHel
             var alert = Page.Locator("#alerts .alert", new() { HasText = "viewer-notes.pdf" });
             await Expect(alert.Locator("strong")).ToHaveTextAsync($"viewer-notes.pdf: {uploadProblem.GetProperty("title").GetString()}");
             await Expect(alert.Locator(".detail")).ToHaveTextAsync(uploadProblem.GetProperty("detail").GetString()!);
-            await Expect(alert).Not.ToContainTextAsync("not_pdf");
+            await Expect(alert).Not.ToContainTextAsync("unsupported_format");
             await Expect(alert).Not.ToContainTextAsync("{");
             await Expect(Page).Not.ToHaveURLAsync(DocumentUrl());
         });

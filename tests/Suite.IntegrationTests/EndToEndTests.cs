@@ -69,7 +69,7 @@ public sealed class EndToEndTests(SuiteFixture suite)
     public async Task A_file_that_is_not_a_pdf_is_refused_with_a_415_problem_whatever_its_name_and_declared_type()
     {
         var path = Path.Combine(Path.GetTempPath(), $"not-a-pdf-{Guid.NewGuid():N}.pdf");
-        await File.WriteAllTextAsync(path, "<html><body>hello, I am not a PDF</body></html>");
+        await File.WriteAllBytesAsync(path, [0x7F, (byte)'E', (byte)'L', (byte)'F', .. "hello, I am not a PDF"u8.ToArray()]);
         try
         {
             using var response = await suite.UploadAsync(path, "report.pdf", "application/pdf");
@@ -77,7 +77,7 @@ public sealed class EndToEndTests(SuiteFixture suite)
             Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
             using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-            Assert.Equal("not_pdf", problem.RootElement.GetProperty("code").GetString());
+            Assert.Equal("unsupported_format", problem.RootElement.GetProperty("code").GetString());
             Assert.Contains("PDF", problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
             Assert.False(string.IsNullOrEmpty(problem.RootElement.GetProperty("traceId").GetString()));
         }

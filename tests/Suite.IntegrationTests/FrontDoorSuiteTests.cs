@@ -166,18 +166,29 @@ public sealed class FrontDoorSuiteTests : IAsyncLifetime
         var storedBefore = StoredUploads;
         var pdf = await File.ReadAllBytesAsync(RepoPaths.CorpusFile("sf__minimal-document.pdf"));
 
-        // A PDF extension and content type on a PNG.
-        byte[] png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, .. new byte[2048]];
-        using (var response = await Keep(client.PostAsync(new Uri("/api/documents", UriKind.Relative), Form(new ByteArrayContent(png), "invoice.pdf"))))
+        // A DOCX extension on a zip archive that is no Office document (formats are told by content, not by name).
+        byte[] zip;
+        using (var buffer = new MemoryStream())
         {
-            await ProblemAsync(response, HttpStatusCode.UnsupportedMediaType, "not_pdf");
+            using (var archive = new System.IO.Compression.ZipArchive(buffer, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+            {
+                await using var entry = await archive.CreateEntry("payload.bin").OpenAsync();
+                await entry.WriteAsync(new byte[2048]);
+            }
+
+            zip = buffer.ToArray();
         }
 
-        // A polyglot: an HTML page with script whose PDF signature sits past the first 1024 bytes.
-        var polyglot = Encoding.ASCII.GetBytes("<html><script>alert(1)</script>" + new string(' ', 1200) + "%PDF-1.7\n");
+        using (var response = await Keep(client.PostAsync(new Uri("/api/documents", UriKind.Relative), Form(new ByteArrayContent(zip), "invoice.docx"))))
+        {
+            await ProblemAsync(response, HttpStatusCode.UnsupportedMediaType, "unsupported_format");
+        }
+
+        // A polyglot: an executable whose PDF signature sits past the first 1024 bytes.
+        byte[] polyglot = [0x7F, (byte)'E', (byte)'L', (byte)'F', .. new byte[1200], .. "%PDF-1.7\n"u8.ToArray()];
         using (var response = await Keep(client.PostAsync(new Uri("/api/documents", UriKind.Relative), Form(new ByteArrayContent(polyglot), "page.pdf"))))
         {
-            await ProblemAsync(response, HttpStatusCode.UnsupportedMediaType, "not_pdf");
+            await ProblemAsync(response, HttpStatusCode.UnsupportedMediaType, "unsupported_format");
         }
 
         using (var response = await Keep(client.PostAsync(new Uri("/api/documents", UriKind.Relative), Form(new ByteArrayContent([]), "empty.pdf"))))
