@@ -2,6 +2,7 @@
 import { api, apiKey, ApiError, getJson } from './api.js';
 import { EventsUnavailable, followEvents, pollUntil } from './live.js';
 import { renderMarkdown } from './markdown.js';
+import { renderTable } from './tables.js';
 
 const POLL_DOCUMENT_MS = 1000;
 const POLL_LIST_MS = 2000;
@@ -486,18 +487,6 @@ function renderPage(page, order, stages) {
   frame.append(overlay);
   return el('figure', { className: 'page', dataset: { page: page.pageNumber } },
     frame, el('figcaption', { text: `Page ${page.pageNumber} · ${page.blocks.length} blocks · text from ${page.textSource?.replace('_', ' ') ?? 'none'}` }), info);
-}
-
-function renderTable(table) {
-  const rows = Array.from({ length: table.rowCount }, () => el('tr'));
-  for (const cell of [...table.cells].sort((a, b) => a.row - b.row || a.column - b.column)) {
-    rows[cell.row]?.append(el(cell.row === 0 ? 'th' : 'td', {
-      text: cell.text, rowspan: cell.rowSpan > 1 ? cell.rowSpan : null, colspan: cell.columnSpan > 1 ? cell.columnSpan : null,
-    }));
-  }
-  return el('figure', { className: 'table', dataset: { table: table.id } },
-    el('table', {}, el('tbody', {}, ...rows)),
-    el('figcaption', { text: `${table.id} · page ${table.pageNumber} · ${table.rowCount} × ${table.columnCount} · found by ${table.detection}` }));
 }
 
 // ---------------------------------------------------------------- start

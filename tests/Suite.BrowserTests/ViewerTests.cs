@@ -271,7 +271,7 @@ public sealed partial class ViewerTests(SuiteWithDashboard suite, ITestOutputHel
     /// streams this test answers (the events API itself is another branch's), and the Markdown renderer on hostile text.
     /// </summary>
     [Fact]
-    public async Task The_pages_event_stream_reader_follower_and_markdown_renderer_handle_split_chunks_resumes_and_hostile_text()
+    public async Task The_pages_event_stream_reader_follower_markdown_and_table_renderers_handle_split_chunks_resumes_spans_and_hostile_text()
     {
         await Page.GotoAsync(new Uri(Gateway, "/").ToString());
 
@@ -364,6 +364,26 @@ public sealed partial class ViewerTests(SuiteWithDashboard suite, ITestOutputHel
             "<table><thead><tr><th>A</th><th>B | C</th></tr></thead><tbody><tr><td>1</td><td>2</td></tr></tbody></table>" +
             "<pre><code>&lt;b&gt;raw&lt;/b&gt;</code></pre>",
             html);
+
+        // A result table with two header rows and spans (schema 3), and one from before headerRows (its first row heads it).
+        var tables = await Page.EvaluateAsync<string[]>("""
+            async () => {
+              const { renderTable } = await import('/tables.js');
+              const cell = (row, column, text, rowSpan = 1, columnSpan = 1) => ({ row, column, text, rowSpan, columnSpan });
+              const spanned = renderTable({ id: 'p1-t1', pageNumber: 1, rowCount: 3, columnCount: 3, detection: 'ruling', headerRows: 2,
+                cells: [cell(0, 0, 'Country', 2), cell(0, 1, 'Population', 1, 2), cell(1, 1, '2020'), cell(1, 2, '<b>2021</b>'),
+                        cell(2, 0, 'A'), cell(2, 1, '1'), cell(2, 2, '2')] });
+              const old = renderTable({ id: 'p2-t1', pageNumber: 2, rowCount: 2, columnCount: 1, detection: 'alignment',
+                cells: [cell(0, 0, 'H'), cell(1, 0, 'v')] });
+              return [spanned.querySelector('table').innerHTML, old.querySelector('table').innerHTML];
+            }
+            """);
+        Assert.Equal(
+            "<thead><tr><th scope=\"col\" rowspan=\"2\">Country</th><th scope=\"colgroup\" colspan=\"2\">Population</th></tr>" +
+            "<tr><th scope=\"col\">2020</th><th scope=\"col\">&lt;b&gt;2021&lt;/b&gt;</th></tr></thead>" +
+            "<tbody><tr><td>A</td><td>1</td><td>2</td></tr></tbody>",
+            tables[0]);
+        Assert.Equal("<thead><tr><th scope=\"col\">H</th></tr></thead><tbody><tr><td>v</td></tr></tbody>", tables[1]);
         AssertNothingOutsideTheGatewayAndNoScriptErrors();
     }
 
