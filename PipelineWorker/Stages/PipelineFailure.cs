@@ -51,4 +51,22 @@ internal static class FailureCodes
     public const string StageTimeout = "stage_timeout";
     public const string DocumentBudgetExceeded = "document_budget_exceeded";
     public const string StageFailed = "stage_failed";
+
+    /// <summary>An image frame larger than Worker:Readers:MaxImagePixels / MaxImageSide, refused before decoding.</summary>
+    public const string ImageTooLarge = "image_too_large";
+
+    /// <summary>A DOCX or PPTX whose zip entries expand beyond the limits or by an absurd ratio.</summary>
+    public const string ZipBomb = "zip_bomb";
+
+    /// <summary>A DOCX or PPTX that pulls content from outside the file (an external image, object or sub-document).</summary>
+    public const string ExternalReference = "external_reference";
+
+    /// <summary>An XML part with a document type declaration (entity expansion, the "billion laughs").</summary>
+    public const string XmlEntityExpansion = "xml_entity_expansion";
+
+    /// <summary>HTML or Markdown nested deeper than Worker:Readers:MaxNestingDepth.</summary>
+    public const string NestingTooDeep = "nesting_too_deep";
+
+    /// <summary>More elements than Worker:Readers:MaxElements.</summary>
+    public const string TooManyElements = "too_many_elements";
 }
