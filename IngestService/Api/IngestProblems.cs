@@ -18,11 +18,13 @@ internal static class IngestProblems
         $"The multipart body could not be read to its end ({why}). Send the whole file again as multipart/form-data in a part named '{FilePart}'.");
 
     public static IResult EmptyFile() => ApiProblem.Result(400, "empty_file", "The uploaded file is empty",
-        $"The part '{FilePart}' has 0 bytes. Upload a PDF file that has content.", extensions: Field(FilePart));
+        $"The part '{FilePart}' has 0 bytes. Upload a file that has content.", extensions: Field(FilePart));
 
-    public static IResult NotPdf() => ApiProblem.Result(415, "not_pdf", "The uploaded file is not a PDF",
-        "The uploaded file is not a PDF: its first 1024 bytes do not contain the %PDF- signature (the file name and declared " +
-        "content type are not trusted). Upload a PDF file.");
+    public static IResult UnsupportedFormat() => ApiProblem.Result(415, "unsupported_format", "The uploaded file's format is not one the suite reads",
+        "The file's bytes are none of the formats the suite reads: PDF, PNG, JPEG, TIFF, WebP, DOCX, PPTX, HTML or Markdown " +
+        "(recognised by content: the file name and declared content type are not trusted; text is taken as Markdown only when it " +
+        "shows some Markdown structure, such as a heading, a list or a table). Upload the document in one of these formats.",
+        extensions: new Dictionary<string, object?> { ["formats"] = Suite.Contracts.DocumentFormats.All });
 
     public static IResult FileTooLarge(long maxBytes) => ApiProblem.Result(413, "file_too_large", "The uploaded file is too large",
         $"The upload exceeds the limit of {maxBytes.ToString(CultureInfo.InvariantCulture)} bytes ({Mib(maxBytes)} MiB); " +

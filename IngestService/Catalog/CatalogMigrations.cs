@@ -162,6 +162,11 @@ internal static class CatalogMigrations
         """
         ALTER TABLE documents ADD COLUMN source_url TEXT NULL;
         """,
+
+        // 10: the format the upload's bytes were recognised as (documents from before are all PDFs).
+        """
+        ALTER TABLE documents ADD COLUMN format TEXT NOT NULL DEFAULT 'pdf';
+        """,
     ];
 
     public static int LatestVersion => All.Count;

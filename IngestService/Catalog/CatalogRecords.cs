@@ -26,7 +26,8 @@ internal sealed record DocumentRecord(
     string? AttemptStartedAtRaw = null,
     string? ActiveAtRaw = null,
     string Priority = Suite.Contracts.JobPriority.Interactive,
-    string? SourceUrl = null)
+    string? SourceUrl = null,
+    string Format = Suite.Contracts.DocumentFormats.Pdf)
 {
     public DateTimeOffset CreatedAt => CatalogTime.Parse(CreatedAtRaw);
     public DateTimeOffset UpdatedAt => CatalogTime.Parse(UpdatedAtRaw);

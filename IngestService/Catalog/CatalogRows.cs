@@ -38,7 +38,8 @@ internal static class CatalogRows
         NullableString(reader, 19),
         NullableString(reader, 20),
         reader.GetString(21),
-        NullableString(reader, 22));
+        NullableString(reader, 22),
+        reader.GetString(23));
 
     /// <summary>A row of <see cref="CatalogSql.SelectStages"/>.</summary>
     public static StageRecord Stage(SqliteDataReader reader) => new(

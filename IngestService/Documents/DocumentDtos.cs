@@ -16,6 +16,7 @@ internal sealed record UploadAccepted(
     DateTimeOffset CreatedAt,
     DocumentLinks Links,
     string Priority,
+    string Format,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? DuplicateOf = null);
 
 internal sealed record DocumentLinks(string Self, string Result)
@@ -38,17 +39,19 @@ internal sealed record DocumentDetail(
     int Retries,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? LastError,
     string Priority,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SourceUrl = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SourceUrl = null,
+    string Format = Suite.Contracts.DocumentFormats.Pdf)
 {
     /// <summary>
     /// Attempts = claims by workers so far (the lease token); Retries = manual retries; LastError = why the last
     /// attempt failed; Priority = the job priority of the upload (interactive or batch); SourceUrl = the URL a URL upload
-    /// was fetched from (its query's values left out), absent for a multipart upload.
+    /// was fetched from (its query's values left out), absent for a multipart upload; Format = what its bytes were
+    /// recognised as (pdf, png, jpeg, tiff, webp, docx, pptx, html, markdown).
     /// </summary>
     public static DocumentDetail From(DocumentRecord d, IReadOnlyList<StageRecord> stages) => new(
         d.Id, d.FileName, d.Status, d.SizeBytes, d.Sha256, d.CreatedAt, d.UpdatedAt,
         stages.Select(s => new StageView(s.Name, s.Status, s.StartedAt, s.FinishedAt, s.Detail)).ToList(),
-        ErrorView.From(d), (int)Math.Min(d.LeaseToken, int.MaxValue), d.Retries, d.LastError, d.Priority, d.SourceUrl);
+        ErrorView.From(d), (int)Math.Min(d.LeaseToken, int.MaxValue), d.Retries, d.LastError, d.Priority, d.SourceUrl, d.Format);
 }
 
 /// <summary>One item of GET /api/documents: the detail without stages.</summary>
@@ -62,10 +65,11 @@ internal sealed record DocumentSummary(
     DateTimeOffset UpdatedAt,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ErrorView? Error,
     string Priority,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SourceUrl = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SourceUrl = null,
+    string Format = Suite.Contracts.DocumentFormats.Pdf)
 {
     public static DocumentSummary From(DocumentRecord d) =>
-        new(d.Id, d.FileName, d.Status, d.SizeBytes, d.Sha256, d.CreatedAt, d.UpdatedAt, ErrorView.From(d), d.Priority, d.SourceUrl);
+        new(d.Id, d.FileName, d.Status, d.SizeBytes, d.Sha256, d.CreatedAt, d.UpdatedAt, ErrorView.From(d), d.Priority, d.SourceUrl, d.Format);
 }
 
 internal sealed record DocumentPage(IReadOnlyList<DocumentSummary> Items, string? NextCursor);

@@ -30,7 +30,7 @@ internal static class DocumentEndpoints
             .Produces<UploadAccepted>(StatusCodes.Status202Accepted)
             .ProducesApiProblem(400, "missing_file", "malformed_multipart", "empty_file", "invalid_url_request", "url_invalid")
             .ProducesApiProblem(413, "file_too_large")
-            .ProducesApiProblem(415, "not_pdf")
+            .ProducesApiProblem(415, "unsupported_format")
             .ProducesApiProblem(422, "malware_detected", "url_forbidden")
             .ProducesApiProblem(502, "url_fetch_failed")
             .ProducesApiProblem(503, "scanner_unavailable")

@@ -72,9 +72,9 @@ internal static class MultipartUpload
             ? disposition.FileNameStar.Value
             : HeaderUtilities.RemoveQuotes(disposition.FileName).Value);
 
-        var signature = new PdfSignature();
-        var written = await BlobStore.WriteTempAsync(section.Body, tempPath, maxBytes, chunk => signature.Observe(chunk.Span), cancellationToken);
-        return ReceivedUpload.Check(written, signature, maxBytes, fileName, sourceUrl: null, IngestProblems.EmptyFile);
+        var sniffer = new FormatSniffer();
+        var written = await BlobStore.WriteTempAsync(section.Body, tempPath, maxBytes, chunk => sniffer.Observe(chunk.Span), cancellationToken);
+        return ReceivedUpload.Check(written, sniffer, tempPath, maxBytes, fileName, sourceUrl: null, IngestProblems.EmptyFile);
     }
 
     private static async Task<(MultipartSection?, ContentDispositionHeaderValue?)> FindFilePartAsync(MultipartReader reader, CancellationToken cancellationToken)

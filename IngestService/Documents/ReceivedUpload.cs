@@ -4,10 +4,10 @@ using IngestService.Storage;
 namespace IngestService.Documents;
 
 /// <summary>
-/// An upload's file in its temp file, checked, with the name it is shown under and, for a URL upload, the URL it came
-/// from as the catalog keeps it.
+/// An upload's file in its temp file, checked, with the format its bytes were recognised as, the name it is shown under
+/// and, for a URL upload, the URL it came from as the catalog keeps it.
 /// </summary>
-internal sealed record ReceivedFile(BlobWrite Written, string FileName, string? SourceUrl);
+internal sealed record ReceivedFile(BlobWrite Written, string Format, string FileName, string? SourceUrl);
 
 /// <summary>What receiving an upload's file gave, whichever way it came (multipart or URL): the file, or the problem that ends the upload.</summary>
 internal readonly record struct ReceivedUpload(ReceivedFile? File, IResult? Problem)
@@ -15,22 +15,24 @@ internal readonly record struct ReceivedUpload(ReceivedFile? File, IResult? Prob
     public static ReceivedUpload Refused(IResult problem) => new(null, problem);
 
     /// <summary>
-    /// The checks every upload's bytes get once streamed, whatever brought them: over Ingest:MaxUploadBytes 413 (Req LS-6),
-    /// no PDF signature 415 (Req IN-1), empty 400 (Req IN-3, in the words of the way it came).
+    /// The checks every upload's bytes get once streamed into <paramref name="tempPath"/>, whatever brought them: over
+    /// Ingest:MaxUploadBytes 413 (Req LS-6), no format the suite reads 415 (Req IN-1), empty 400 (Req IN-3, in the words
+    /// of the way it came).
     /// </summary>
     public static ReceivedUpload Check(
-        BlobWrite written, PdfSignature signature, long maxBytes, string fileName, string? sourceUrl, Func<IResult> empty)
+        BlobWrite written, FormatSniffer sniffer, string tempPath, long maxBytes, string fileName, string? sourceUrl, Func<IResult> empty)
     {
         ArgumentNullException.ThrowIfNull(written);
-        ArgumentNullException.ThrowIfNull(signature);
+        ArgumentNullException.ThrowIfNull(sniffer);
         ArgumentNullException.ThrowIfNull(empty);
         return written.Status switch
         {
             BlobWriteStatus.TooLarge => Refused(IngestProblems.FileTooLarge(maxBytes)),
-            BlobWriteStatus.Refused => Refused(IngestProblems.NotPdf()),
+            BlobWriteStatus.Refused => Refused(IngestProblems.UnsupportedFormat()),
             _ when written.SizeBytes == 0 => Refused(empty()),
-            _ when !signature.IsPdf => Refused(IngestProblems.NotPdf()),
-            _ => new ReceivedUpload(new ReceivedFile(written, fileName, sourceUrl), null),
+            _ => sniffer.FormatOf(tempPath) is { } format
+                ? new ReceivedUpload(new ReceivedFile(written, format, fileName, sourceUrl), null)
+                : Refused(IngestProblems.UnsupportedFormat()),
         };
     }
 }

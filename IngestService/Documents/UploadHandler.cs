@@ -137,7 +137,7 @@ internal sealed partial class UploadHandler(
                 storedPath = blobs.UploadPath(id);
                 File.Move(tempPath, storedPath);
                 createdAt = await registration.InsertAsync(id, file.FileName, written.Sha256, written.SizeBytes, priority, cancellationToken,
-                    DocumentStatus.AwaitingScan, client, file.SourceUrl);
+                    DocumentStatus.AwaitingScan, client, file.SourceUrl, file.Format);
                 committed = true;
             }
             finally
@@ -164,7 +164,7 @@ internal sealed partial class UploadHandler(
             return TypedResults.Accepted(
                 DocumentRoutes.Self(id),
                 new UploadAccepted(id, file.FileName, settled.Status ?? DocumentStatus.AwaitingScan, written.SizeBytes, written.Sha256,
-                    createdAt, DocumentLinks.For(id), priority, duplicateOf));
+                    createdAt, DocumentLinks.For(id), priority, file.Format, duplicateOf));
         }
         finally
         {
@@ -188,7 +188,7 @@ internal sealed partial class UploadHandler(
         return TypedResults.Accepted(
             DocumentRoutes.Self(document.Id),
             new UploadAccepted(document.Id, document.FileName, document.Status, document.SizeBytes, document.Sha256,
-                document.CreatedAt, DocumentLinks.For(document.Id), document.Priority));
+                document.CreatedAt, DocumentLinks.For(document.Id), document.Priority, document.Format));
     }
 
     /// <summary>Duplicate content is reported, never refused; a failed lookup must not turn a stored upload into an error.</summary>

@@ -5,7 +5,7 @@ namespace IngestService.Sources;
 
 /// <summary>
 /// The URL way of an upload (<c>POST /api/documents</c> with a JSON body <c>{"url": …, "fileName"?: …}</c>): the body
-/// read and checked, the document fetched into the upload's temp file with the same size limit and signature check as a
+/// read and checked, the document fetched into the upload's temp file with the same size limit and format check as a
 /// multipart file, and named by the client's fileName, else the remote's Content-Disposition, else the URL's last path
 /// segment (sanitized like any file name, Req IN-2).
 /// </summary>
@@ -20,11 +20,11 @@ internal sealed class UrlUpload(UrlFetcher fetcher, IOptions<SourceOptions> opti
             return ReceivedUpload.Refused(problem);
         }
 
-        var signature = new PdfSignature();
+        var sniffer = new FormatSniffer();
         FetchedBody fetched;
         try
         {
-            fetched = await fetcher.FetchAsync(request!.Url, tempPath, maxBytes, chunk => signature.Observe(chunk.Span), cancellationToken);
+            fetched = await fetcher.FetchAsync(request!.Url, tempPath, maxBytes, chunk => sniffer.Observe(chunk.Span), cancellationToken);
         }
         catch (UrlRefusedException ex)
         {
@@ -33,6 +33,6 @@ internal sealed class UrlUpload(UrlFetcher fetcher, IOptions<SourceOptions> opti
 
         var name = new[] { request.FileName, fetched.DispositionFileName, SourceUrls.LastSegment(fetched.FinalUrl) }
             .FirstOrDefault(n => !string.IsNullOrWhiteSpace(n));
-        return ReceivedUpload.Check(fetched.Written, signature, maxBytes, FileNames.ForDisplay(name), SourceUrls.ForRecord(request.Url), SourceProblems.EmptyBody);
+        return ReceivedUpload.Check(fetched.Written, sniffer, tempPath, maxBytes, FileNames.ForDisplay(name), SourceUrls.ForRecord(request.Url), SourceProblems.EmptyBody);
     }
 }
