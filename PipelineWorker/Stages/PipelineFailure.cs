@@ -39,6 +39,9 @@ internal static class FailureCodes
 {
     public const string EmptyFile = "empty_file";
     public const string NotPdf = "not_pdf";
+
+    /// <summary>The content is none of the formats read (<see cref="Suite.Contracts.DocumentFormats"/>), whatever its name says.</summary>
+    public const string UnsupportedFormat = "unsupported_format";
     public const string Encrypted = "encrypted";
     public const string CorruptStructure = "corrupt_structure";
     public const string NoPages = "no_pages";

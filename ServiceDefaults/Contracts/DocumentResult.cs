@@ -79,6 +79,9 @@ public sealed record ResultBlock(string Id, int PageNumber, string Role, string 
     /// <summary>Nesting of a <c>list_item</c> whose file states it (0 outermost); null when the list was recognised on a page image or text layer.</summary>
     public int? ListDepth { get; init; }
 
+    /// <summary>Whether a <c>list_item</c> whose file states its list is in a numbered list; null otherwise.</summary>
+    public bool? ListOrdered { get; init; }
+
     /// <summary>Where the block came from: the page (PDF, images), the slide (PPTX) and the element path in the file (DOCX, PPTX, HTML, Markdown).</summary>
     public BlockProvenance? Provenance { get; init; }
 }
