@@ -91,7 +91,7 @@ internal sealed class DocxReader(IOptions<ReaderOptions> options, IOptions<Valid
                         }
 
                         AddParagraph(paragraph, path);
-                        if (paragraph.Descendants<Break>().Any(b => b.Type?.Value == BreakValues.Page) || paragraph.ParagraphProperties?.SectionProperties is not null)
+                        if (paragraph.Descendants<Break>().Any(b => b.Type?.InnerText == "page") || paragraph.ParagraphProperties?.SectionProperties is not null)
                         {
                             EndPage(width, height);
                         }
@@ -193,6 +193,12 @@ internal sealed class DocxReader(IOptions<ReaderOptions> options, IOptions<Valid
             }
         }
 
+        /// <summary>
+        /// An on/off value as written (read as text: the SDK's enum parsing throws on spellings other writers use).
+        /// Absent means on.
+        /// </summary>
+        private static bool IsOn(string? value) => value is null or "" || value is not ("0" or "false" or "off");
+
         /// <summary>"heading 3" → 3.</summary>
         private static int? HeadingLevel(string styleName) =>
             styleName.StartsWith("heading ", StringComparison.Ordinal) && int.TryParse(styleName.AsSpan(8), NumberStyles.None, CultureInfo.InvariantCulture, out var level) && level is >= 1 and <= 9
@@ -223,8 +229,8 @@ internal sealed class DocxReader(IOptions<ReaderOptions> options, IOptions<Valid
             var definitions = _main.NumberingDefinitionsPart?.Numbering;
             var abstractId = definitions?.Elements<NumberingInstance>().FirstOrDefault(n => n.NumberID?.Value == numId)?.AbstractNumId?.Val?.Value;
             var format = definitions?.Elements<AbstractNum>().FirstOrDefault(a => a.AbstractNumberId?.Value == abstractId)?
-                .Elements<Level>().FirstOrDefault(l => l.LevelIndex?.Value == depth)?.NumberingFormat?.Val?.Value;
-            var ordered = format is not null && format != NumberFormatValues.Bullet && format != NumberFormatValues.None;
+                .Elements<Level>().FirstOrDefault(l => l.LevelIndex?.Value == depth)?.NumberingFormat?.Val?.InnerText;
+            var ordered = format is not null and not ("bullet" or "none");
             return (Math.Clamp(depth, 0, 8), ordered);
         }
 
@@ -242,7 +248,7 @@ internal sealed class DocxReader(IOptions<ReaderOptions> options, IOptions<Valid
                     case TabChar:
                         text.Append('\t');
                         break;
-                    case Break b when b.Type is null || b.Type.Value == BreakValues.TextWrapping:
+                    case Break b when b.Type is null || b.Type.InnerText == "textWrapping":
                         text.Append('\n');
                         break;
                 }
@@ -260,14 +266,14 @@ internal sealed class DocxReader(IOptions<ReaderOptions> options, IOptions<Valid
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 grid.StartRow();
-                var isHeader = row.TableRowProperties?.GetFirstChild<TableHeader>() is { } header && (header.Val?.Value ?? OnOffOnlyValues.On) == OnOffOnlyValues.On;
+                var isHeader = row.TableRowProperties?.GetFirstChild<TableHeader>() is { } header && IsOn(header.Val?.InnerText);
                 inHeader &= isHeader;
                 headerRows += inHeader ? 1 : 0;
                 foreach (var cell in row.Elements<TableCell>())
                 {
                     var span = (int)(cell.TableCellProperties?.GridSpan?.Val?.Value ?? 1);
                     var merge = cell.TableCellProperties?.VerticalMerge;
-                    if (merge is not null && merge.Val?.Value != MergedCellValues.Restart)
+                    if (merge is not null && merge.Val?.InnerText != "restart")
                     {
                         grid.ContinueAbove(span);
                     }
@@ -284,7 +290,7 @@ internal sealed class DocxReader(IOptions<ReaderOptions> options, IOptions<Valid
             }
 
             // Without marked header rows, a table whose style shows its first row as a header has one.
-            if (headerRows == 0 && table.GetFirstChild<TableProperties>()?.TableLook is { } look && (look.FirstRow?.Value ?? false))
+            if (headerRows == 0 && table.GetFirstChild<TableProperties>()?.TableLook is { } look && (IsOn(look.FirstRow?.InnerText) && look.FirstRow is not null || (look.Val?.InnerText is { Length: 4 } hex && int.TryParse(hex, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var bits) && (bits & 0x20) != 0)))
             {
                 headerRows = 1;
             }
