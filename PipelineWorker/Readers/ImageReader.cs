@@ -59,6 +59,12 @@ internal sealed class ImageReader : IDocumentReader
     {
         var format = DocumentFormats.Detect(path);
         var infos = new List<Frame>();
+        if (format == DocumentFormats.Png && PngSize(path) is { } declared)
+        {
+            // libpng refuses dimensions beyond ImageMagick's limits as a "corrupt" image: ask the header first.
+            CheckSize(declared.Width, declared.Height, 1);
+        }
+
         try
         {
             foreach (var info in MagickImageInfo.ReadCollection(path, Settings(format)))
@@ -72,7 +78,7 @@ internal sealed class ImageReader : IDocumentReader
                 infos.Add(new Frame((int)info.Width, (int)info.Height, Dpi(info.Density)));
             }
         }
-        catch (MagickResourceLimitErrorException ex)
+        catch (MagickException ex) when (ex is MagickResourceLimitErrorException || ex.Message.Contains("limit", StringComparison.OrdinalIgnoreCase))
         {
             throw TooLarge($"ImageMagick refused it at its resource limits ({ex.Message})", ex);
         }
@@ -127,6 +133,19 @@ internal sealed class ImageReader : IDocumentReader
         {
             throw new EngineException(EngineFailureKind.Failed, $"frame {page} cannot be decoded: {ex.Message}");
         }
+    }
+
+    /// <summary>The width and height a PNG's IHDR chunk declares (bytes 16–23), or null when it has none.</summary>
+    private static (uint Width, uint Height)? PngSize(string path)
+    {
+        Span<byte> head = stackalloc byte[24];
+        using var file = File.OpenRead(path);
+        if (file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false) < head.Length || !head[12..16].SequenceEqual("IHDR"u8))
+        {
+            return null;
+        }
+
+        return (System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(head[16..]), System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(head[20..]));
     }
 
     private void CheckSize(uint width, uint height, int frame)
