@@ -1,4 +1,5 @@
 using ImageMagick;
+using NJsonSchema;
 using Suite.Contracts;
 using Suite.PipelineWorker.Stages;
 using Suite.Testing;
@@ -28,6 +29,15 @@ public sealed class FormatReaderTests : IDisposable
         return string.Join('\n', body);
     }
 
+    /// <summary>One schema for every format: the published JSON Schema holds for each result.</summary>
+    private static async Task AssertValidResultAsync(StagePipeline.Run run)
+    {
+        var schema = await JsonSchema.FromFileAsync(Path.Combine(RepoPaths.RepoRoot, "docs", "result.schema.json"));
+        var errors = schema.Validate(run.Submission.Json);
+        Assert.True(errors.Count == 0, string.Join("\n", errors.Select(e => $"{e.Path}: {e.Kind}")));
+        Assert.Equal(run.Result.Pages.SelectMany(p => p.Blocks).Select(b => b.Id), run.Result.ReadingOrder);
+    }
+
     private static void AssertRecall(string reference, string candidate, double minimum = 0.95)
     {
         var recall = PdfText.Recall(reference, candidate);
@@ -50,6 +60,7 @@ public sealed class FormatReaderTests : IDisposable
 
         Assert.Equal(format, result.Format);
         Assert.Equal(DocumentResult.CurrentSchemaVersion, result.SchemaVersion);
+        await AssertValidResultAsync(run);
         AssertRecall(SourceText(), run.Markdown);
         AssertRecall(SourceText(), run.Text);
 
@@ -119,6 +130,7 @@ public sealed class FormatReaderTests : IDisposable
     public async Task Html_tables_keep_their_spans_and_header_rows_and_nothing_remote_is_fetched()
     {
         var run = await _pipeline.RunAsync(await File.ReadAllBytesAsync(Fixture("spans.html")), "tides.html");
+        await AssertValidResultAsync(run);
 
         var table = Assert.Single(run.Result.Tables);
         Assert.Equal((4, 3, 2), (table.RowCount, table.ColumnCount, table.HeaderRows));
@@ -170,6 +182,7 @@ public sealed class FormatReaderTests : IDisposable
         var run = await _pipeline.RunAsync(await File.ReadAllBytesAsync(Fixture(file)), "scan");
 
         Assert.Equal(format, run.Result.Format);
+        await AssertValidResultAsync(run);
         var page = Assert.Single(run.Result.Pages);
         Assert.Equal(PageExtractors.Ocr, page.Extractor);
         // 200 dpi stated by pdftoppm: the page is the A4 page it was rendered from.
