@@ -47,6 +47,7 @@ public sealed class FormatReaderTests : IDisposable
     [Theory]
     [Trait("Req", "IN-1")]
     [Trait("Req", "FMT-1")]
+    [Trait("Req", "DEG-8")]
     [InlineData("source.docx", DocumentFormats.Docx)]
     [InlineData("source.pptx", DocumentFormats.Pptx)]
     [InlineData("source.html", DocumentFormats.Html)]
@@ -120,6 +121,7 @@ public sealed class FormatReaderTests : IDisposable
 
         // Nothing here is a PDF: the PDF-only stages say so instead of failing.
         Assert.Equal(StageOutcome.Skipped, run.Stage(PipelineStageNames.Render).Outcome);
+        Assert.Contains("no page images", run.Stage(PipelineStageNames.Render).Reason, StringComparison.Ordinal);
         Assert.Equal(StageOutcome.Ok, run.Stage(PipelineStageNames.Ocr).Outcome);
         Assert.Equal(StageOutcome.Ok, run.Stage(PipelineStageNames.Tables).Outcome);
     }
@@ -175,6 +177,7 @@ public sealed class FormatReaderTests : IDisposable
     [Theory]
     [Trait("Req", "IN-1")]
     [Trait("Req", "FMT-1")]
+    [Trait("Req", "DEG-8")]
     [InlineData("page-text.png", DocumentFormats.Png)]
     [InlineData("page-text.jpg", DocumentFormats.Jpeg)]
     public async Task An_image_is_one_page_read_by_ocr_with_its_page_image(string file, string format)
@@ -191,6 +194,7 @@ public sealed class FormatReaderTests : IDisposable
         Assert.True(File.Exists(run.ArtifactPath(Path.Combine("pages", "1.png"))) || Directory.EnumerateFiles(run.Context.ArtifactDirectory!, "*.png", SearchOption.AllDirectories).Any());
         AssertRecall(await File.ReadAllTextAsync(Fixture("page-text.txt")), run.Markdown);
         Assert.Equal(StageOutcome.Skipped, run.Stage(PipelineStageNames.Pictures).Outcome);
+        Assert.Contains("page image", run.Stage(PipelineStageNames.Pictures).Reason, StringComparison.Ordinal);
     }
 
     [Fact]
