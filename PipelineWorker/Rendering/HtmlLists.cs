@@ -24,7 +24,8 @@ internal sealed partial class HtmlLists(StringBuilder html)
     {
         ArgumentNullException.ThrowIfNull(item);
         var lines = item.Text.Split('\n');
-        var (tag, type, value, first) = Marker(lines[0]);
+        // A list the file states says itself whether it is numbered; its text has no marker to read.
+        var (tag, type, value, first) = item.ListDepth is null ? Marker(lines[0]) : (item.ListOrdered == true ? "ol" : "ul", null, null, lines[0]);
         var left = item.BoundingBox.Left;
 
         while (_open.Count > 1 && left < _open[^1].Left - (Indent / 2))

@@ -98,6 +98,14 @@ internal static class HtmlRendering
             case BlockRoles.Caption:
                 html.Append("<p class=\"caption\">").AppendEncoded(block.Text).Append("</p>\n");
                 break;
+            case BlockRoles.Code:
+                html.Append("<pre><code>").AppendEncoded(block.Text).Append("</code></pre>\n");
+                break;
+            case BlockRoles.Note:
+                html.Append("<aside class=\"note\" aria-label=\"Speaker notes\">");
+                Element(html, "p", block.Text);
+                html.Append("</aside>\n");
+                break;
             case BlockRoles.Table when table is not null:
                 HtmlTables.Append(html, table);
                 break;
@@ -121,7 +129,7 @@ internal static class HtmlRendering
     private static void AppendFigure(StringBuilder html, ResultBlock block, ResultPicture? picture)
     {
         var id = picture?.Id ?? block.PictureId ?? block.Id;
-        var alt = ResultRendering.OneLine(picture?.Description ?? $"Picture {id}");
+        var alt = ResultRendering.OneLine(picture?.Description ?? picture?.AltText ?? $"Picture {id}");
         html.Append("<figure data-picture=\"").AppendEncoded(id).Append("\">\n");
         if (picture?.Url is { } url)
         {
@@ -136,7 +144,7 @@ internal static class HtmlRendering
         }
         else
         {
-            Element(html, "figcaption", picture?.Description is { } description
+            Element(html, "figcaption", (picture?.Description ?? picture?.AltText) is { } description
                 ? $"Picture {id} (no file stored): {ResultRendering.OneLine(description)}"
                 : $"Picture {id} (no file stored)");
         }

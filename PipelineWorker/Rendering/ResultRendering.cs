@@ -67,23 +67,32 @@ internal static class ResultRendering
                 markdown.Append(CultureInfo.InvariantCulture, $"<!-- {block.Role.Replace('_', ' ')}: {Comment(block.Text)} -->\n");
                 break;
             case BlockRoles.ListItem:
+                // A stated nesting indents four spaces a level, which nests under "- " and "1. " alike.
+                var indent = new string(' ', 4 * Math.Clamp(block.ListDepth ?? 0, 0, 8));
                 var lines = block.Text.Split('\n');
-                markdown.Append("- ").Append(EscapeMarkdownLine(BulletFree(lines[0]))).Append('\n');
+                markdown.Append(indent).Append(block.ListOrdered == true ? "1. " : "- ").Append(EscapeMarkdownLine(BulletFree(lines[0]))).Append('\n');
                 foreach (var line in lines.Skip(1))
                 {
-                    markdown.Append("  ").Append(EscapeMarkdownLine(line)).Append('\n');
+                    markdown.Append(indent).Append("    ").Append(EscapeMarkdownLine(line)).Append('\n');
                 }
 
+                break;
+            case BlockRoles.Code:
+                var fence = new string('`', Math.Max(3, LongestRun(block.Text, '`') + 1));
+                markdown.Append(fence).Append('\n').Append(block.Text.TrimEnd('\n')).Append('\n').Append(fence).Append('\n');
+                break;
+            case BlockRoles.Note:
+                markdown.Append("> **Speaker notes:** ").Append(EscapeMarkdownLine(OneLine(block.Text))).Append('\n');
                 break;
             case BlockRoles.Table when table is not null:
                 AppendTable(markdown, table);
                 break;
             case BlockRoles.Picture:
-                var alt = EscapeInline(OneLine(picture?.Description ?? $"Picture {block.PictureId}"));
+                var alt = EscapeInline(OneLine(picture?.Description ?? picture?.AltText ?? $"Picture {block.PictureId}"));
                 markdown.Append(picture?.Url is { } url
                     ? $"![{alt}]({url})\n"
                     : $"<!-- picture {block.PictureId} (no file) -->\n");
-                if (picture?.Url is null && picture?.Description is { } description)
+                if (picture?.Url is null && (picture?.Description ?? picture?.AltText) is { } description)
                 {
                     markdown.Append(EscapeMarkdownLine(OneLine(description))).Append('\n');
                 }
@@ -97,6 +106,18 @@ internal static class ResultRendering
 
                 break;
         }
+    }
+
+    private static int LongestRun(string text, char c)
+    {
+        int longest = 0, run = 0;
+        foreach (var x in text)
+        {
+            run = x == c ? run + 1 : 0;
+            longest = Math.Max(longest, run);
+        }
+
+        return longest;
     }
 
     /// <summary>

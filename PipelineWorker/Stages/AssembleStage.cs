@@ -66,6 +66,8 @@ internal sealed class AssembleStage : IPipelineStage
             formFields.AddRange((page.FormFields ?? []).Select(f => new ResultFormField(f.Name, f.Value, f.Type) { PageNumber = f.Page }));
         }
 
+        var format = await ValidateStage.FormatAsync(context, cancellationToken);
+        var picturePaths = pictures.Pictures.Where(p => p.Path is not null).ToDictionary(p => p.Id, p => p.Path!, StringComparer.Ordinal);
         var images = render.Pages.ToDictionary(p => p.Page);
         var resultTables = tables.Tables.Select(t => t.Table).ToList();
         var resultPictures = pictures.Pictures.Select(p => new ResultPicture(p.Id, p.Page, p.Box)
@@ -75,6 +77,8 @@ internal sealed class AssembleStage : IPipelineStage
             WidthPx = p.WidthPx,
             HeightPx = p.HeightPx,
             Description = describe.Descriptions.GetValueOrDefault(p.Id),
+            AltText = p.AltText,
+            Reference = p.Reference,
         }).ToList();
         var tablesById = resultTables.ToDictionary(t => t.Id, StringComparer.Ordinal);
         var picturesById = resultPictures.ToDictionary(p => p.Id, StringComparer.Ordinal);
@@ -100,7 +104,9 @@ internal sealed class AssembleStage : IPipelineStage
                     page,
                     order.TryGetValue(page.Page, out var pageOrder) ? pageOrder.BlockIds : [],
                     tables.Tables.Where(t => t.Table.PageNumber == page.Page).ToList(),
-                    resultPictures.Where(p => p.PageNumber == page.Page).ToList());
+                    resultPictures.Where(p => p.PageNumber == page.Page).ToList(),
+                    format,
+                    picturePaths);
                 pages.Add(new ResultPage(page.Page, page.Width, page.Height, blocks)
                 {
                     TextSource = page.TextSource,
@@ -155,6 +161,7 @@ internal sealed class AssembleStage : IPipelineStage
         {
             DocumentId = context.DocumentId,
             FileName = context.FileName,
+            Format = format,
             PageCount = pages.Count,
             Pages = pages,
             ReadingOrder = readingOrder,
@@ -326,7 +333,13 @@ internal sealed class AssembleStage : IPipelineStage
     }
 
     /// <summary>One page's blocks in reading order, tables in place of the blocks they cover, pictures where they sit.</summary>
-    internal static List<ResultBlock> PageBlocks(LayoutPage page, IReadOnlyList<string> orderIds, IReadOnlyList<DetectedTable> tables, IReadOnlyList<ResultPicture> pictures)
+    internal static List<ResultBlock> PageBlocks(
+        LayoutPage page,
+        IReadOnlyList<string> orderIds,
+        IReadOnlyList<DetectedTable> tables,
+        IReadOnlyList<ResultPicture> pictures,
+        string format = DocumentFormats.Pdf,
+        IReadOnlyDictionary<string, string>? picturePaths = null)
     {
         var items = page.Blocks.ToDictionary(b => b.Id, StringComparer.Ordinal);
         var ids = orderIds.Where(items.ContainsKey).Concat(page.Blocks.Select(b => b.Id).Where(id => !orderIds.Contains(id))).ToList();
@@ -347,40 +360,54 @@ internal sealed class AssembleStage : IPipelineStage
             {
                 if (placed.Add(table.Table.Id))
                 {
-                    sequence.Add(TableBlock(table.Table));
+                    sequence.Add(TableBlock(table.Table) with { Provenance = Provenance(format, page.Page, items.GetValueOrDefault(id)?.Path) });
                 }
 
                 continue;
             }
 
             var item = items[id];
-            sequence.Add(new ResultBlock(id, page.Page, item.Role, item.Text, item.Box) { Level = item.Level });
+            sequence.Add(new ResultBlock(id, page.Page, item.Role, item.Text, item.Box) { Level = item.Level, ListDepth = item.ListDepth, ListOrdered = item.Ordered, Provenance = Provenance(format, page.Page, item.Path) });
         }
 
+        // Nominal boxes of structured pages are stacked closely: a picture goes before the next element's slot.
+        var tolerance = page.Structured ? 0.001 : 1;
         foreach (var table in tables.Where(t => !placed.Contains(t.Table.Id)))
         {
-            Insert(sequence, TableBlock(table.Table));
+            Insert(sequence, TableBlock(table.Table) with { Provenance = Provenance(format, page.Page, null) }, tolerance);
         }
 
         foreach (var picture in pictures)
         {
-            Insert(sequence, new ResultBlock(picture.Id, picture.PageNumber, BlockRoles.Picture, picture.Description ?? "", picture.BoundingBox) { PictureId = picture.Id });
+            var text = picture.Description ?? picture.AltText ?? "";
+            Insert(sequence, new ResultBlock(picture.Id, picture.PageNumber, BlockRoles.Picture, text, picture.BoundingBox)
+            {
+                PictureId = picture.Id,
+                Provenance = Provenance(format, page.Page, picturePaths?.GetValueOrDefault(picture.Id)),
+            }, tolerance);
         }
 
         return sequence;
     }
 
+    /// <summary>Where a block came from: the page of a PDF or image, the slide of a PPTX, and the element path where the file has elements.</summary>
+    internal static BlockProvenance Provenance(string format, int page, string? path) => format switch
+    {
+        DocumentFormats.Pptx => new BlockProvenance(Slide: page, Path: path),
+        _ => new BlockProvenance(Page: page, Path: path),
+    };
+
     private static ResultBlock TableBlock(ResultTable table) =>
         new(table.Id, table.PageNumber, BlockRoles.Table, ResultRendering.TableText(table), table.BoundingBox) { TableId = table.Id };
 
     /// <summary>Before the first body block that starts below the new block's top and overlaps it horizontally.</summary>
-    private static void Insert(List<ResultBlock> sequence, ResultBlock block)
+    private static void Insert(List<ResultBlock> sequence, ResultBlock block, double tolerance)
     {
         var box = block.BoundingBox;
         var index = sequence.FindIndex(b =>
             b.Role != BlockRoles.PageHeader
             && (b.Role == BlockRoles.PageFooter
-                || (b.BoundingBox.Top < box.Top - 1 && b.BoundingBox.Left < box.Right && box.Left < b.BoundingBox.Right)));
+                || (b.BoundingBox.Top < box.Top - tolerance && b.BoundingBox.Left < box.Right && box.Left < b.BoundingBox.Right)));
         sequence.Insert(index < 0 ? sequence.Count : index, block);
     }
 }

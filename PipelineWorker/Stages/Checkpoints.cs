@@ -10,8 +10,12 @@ namespace Suite.PipelineWorker.Stages;
 /// </summary>
 internal static class Checkpoints
 {
-    /// <summary>2: pages say which reader read them (PdfPig or poppler) and carry their form fields; validate says which reader counted the pages.</summary>
-    public const int FormatVersion = 2;
+    /// <summary>
+    /// 3: validate records the document's format; pages of structured formats (DOCX, PPTX, HTML, Markdown) carry the
+    /// elements their reader found (<see cref="ExtractedPage.Elements"/>). 2: pages say which reader read them (PdfPig or
+    /// poppler) and carry their form fields; validate says which reader counted the pages.
+    /// </summary>
+    public const int FormatVersion = 3;
 
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {
@@ -44,10 +48,12 @@ internal static class Checkpoints
 }
 
 /// <summary>
-/// Checkpoint of <c>validate</c>: what we learnt about the file. <see cref="Reader"/> is who read its structure:
-/// <c>pdfpig</c>, or <c>poppler</c> (pdfinfo) when PdfPig could not.
+/// Checkpoint of <c>validate</c>: what we learnt about the file. <see cref="Format"/> is what its content is
+/// (<see cref="DocumentFormats"/>, by magic bytes); <see cref="Reader"/> is who read its structure: <c>pdfpig</c>, or
+/// <c>poppler</c> (pdfinfo) when PdfPig could not, or the reader of a non-PDF format. <see cref="PageCount"/> counts
+/// pages, image frames or slides.
 /// </summary>
-internal sealed record ValidateCheckpoint(int Version, int PageCount, long SizeBytes, string PdfVersion, bool Encrypted, string Reader = PageExtractors.Pdfpig);
+internal sealed record ValidateCheckpoint(int Version, int PageCount, long SizeBytes, string PdfVersion, bool Encrypted, string Reader = PageExtractors.Pdfpig, string Format = DocumentFormats.Pdf);
 
 /// <summary>
 /// One page of the <c>extract</c> checkpoint (a JSON array of these, written page by page). <see cref="Extractor"/> is
@@ -63,7 +69,16 @@ internal sealed record ExtractedPage(
     [property: JsonPropertyName("error")] string? Error = null,
     [property: JsonPropertyName("x")] string? Extractor = null,
     [property: JsonPropertyName("why")] string? FallbackReason = null,
-    [property: JsonPropertyName("forms")] IReadOnlyList<ExtractedFormField>? FormFields = null);
+    [property: JsonPropertyName("forms")] IReadOnlyList<ExtractedFormField>? FormFields = null,
+    [property: JsonPropertyName("els")] IReadOnlyList<StructuredElement>? Elements = null)
+{
+    /// <summary>
+    /// Whether the page came with its structure (a DOCX, PPTX, HTML or Markdown reader found its elements): later
+    /// stages then pass those elements through instead of analysing words.
+    /// </summary>
+    [JsonIgnore]
+    public bool IsStructured => Elements is not null;
+}
 
 /// <summary>An AcroForm field: full name, value as text, kind (text, checkbox, radio, choice, signature), page of its widget.</summary>
 internal sealed record ExtractedFormField(

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Suite.Contracts;
 using Suite.PipelineWorker.Pdf;
+using Suite.PipelineWorker.Readers;
 using UglyToad.PdfPig.Content;
 
 namespace Suite.PipelineWorker.Stages;
@@ -14,13 +15,23 @@ namespace Suite.PipelineWorker.Stages;
 /// The checkpoint is a JSON array written page by page, so memory does not grow with the page count; it carries
 /// poppler's words too, so a resume after this stage never asks poppler again.
 /// </summary>
-internal sealed class ExtractStage(TextFallback fallback) : IPipelineStage
+/// <remarks>
+/// Any other format is read by its reader (<see cref="DocumentReaders"/>), page by page into the same array: an image's
+/// frames as pages without words (OCR reads them), a structured document's pages with their elements.
+/// </remarks>
+internal sealed class ExtractStage(TextFallback fallback, DocumentReaders readers) : IPipelineStage
 {
     public string Name => PipelineStageNames.Extract;
 
     public async Task<StageResult> RunAsync(StageContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
+        if (readers.For(await ValidateStage.FormatAsync(context, cancellationToken)) is { } formatReader)
+        {
+            await ReadWithAsync(formatReader, context, cancellationToken);
+            return StageResult.Completed;
+        }
+
         UglyToad.PdfPig.PdfDocument? document = null;
         string? openError = null;
         try
@@ -89,6 +100,31 @@ internal sealed class ExtractStage(TextFallback fallback) : IPipelineStage
 
         var reasons = DescribeOutcome(failed, fallbackPages, pageCount);
         return reasons is null ? StageResult.Completed : StageResult.Degraded(reasons);
+    }
+
+    /// <summary>A non-PDF document: its reader's pages, written one at a time.</summary>
+    private async Task ReadWithAsync(IDocumentReader reader, StageContext context, CancellationToken cancellationToken)
+    {
+        var count = 0;
+        await Checkpoints.WriteAtomicallyAsync(context.CheckpointPath(Name), async stream =>
+        {
+            await using var writer = new Utf8JsonWriter(stream);
+            writer.WriteStartArray();
+            foreach (var page in reader.ReadPages(context.ContentPath, cancellationToken))
+            {
+                JsonSerializer.Serialize(writer, page, Checkpoints.JsonOptions);
+                await writer.FlushAsync(cancellationToken);
+                context.ReportPages(++count, count);
+            }
+
+            writer.WriteEndArray();
+            await writer.FlushAsync(cancellationToken);
+        });
+
+        if (count == 0)
+        {
+            throw new PipelineFailure(FailureCodes.NoPages, "The document has no pages. Upload another file.");
+        }
     }
 
     public async Task<bool> IsCheckpointUsableAsync(StageContext context, CancellationToken cancellationToken)

@@ -15,12 +15,17 @@ namespace Suite.PipelineWorker.Stages;
 /// Fallback: per page. When the segmenter throws or loses words on a page, that page alone gets simple line
 /// grouping (stage <c>degraded</c>); when role assignment fails on a page, its blocks stay paragraphs. Switched off:
 /// line grouping and paragraphs everywhere (<c>skipped</c>). Transient: none. Permanent: none.
+/// A page that came with its structure (<see cref="ExtractedPage.IsStructured"/>) keeps the file's elements as its
+/// blocks (<see cref="StructuredBlocks"/>) instead of being analysed.
 /// </summary>
 internal sealed class LayoutStage(IOptions<LayoutOptions> options, IOptions<WorkerOptions> worker) : IPipelineStage
 {
     public const string TextLayer = "text_layer";
     public const string Ocr = "ocr";
     public const string NoText = "none";
+
+    /// <summary>The page came with its structure: the file's own elements (DOCX, PPTX, HTML, Markdown).</summary>
+    public const string Structure = "structure";
 
     public string Name => PipelineStageNames.Layout;
 
@@ -71,6 +76,11 @@ internal sealed class LayoutStage(IOptions<LayoutOptions> options, IOptions<Work
         var typography = new DocumentTypography();
         await foreach (var page in ExtractStage.ReadPagesAsync(extract, cancellationToken))
         {
+            if (page.IsStructured)
+            {
+                continue;
+            }
+
             var (words, source) = WordsOf(page, ocr);
             typography.AddPage(page.Number, page.Height, words, source == Ocr);
         }
@@ -84,6 +94,12 @@ internal sealed class LayoutStage(IOptions<LayoutOptions> options, IOptions<Work
         await foreach (var page in ExtractStage.ReadPagesAsync(extract, cancellationToken))
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (page.IsStructured)
+            {
+                pages.Add(StructuredBlocks.Page(page));
+                continue;
+            }
+
             var (words, source) = WordsOf(page, ocr);
             var layout = source == Ocr && ocr[page.Number] is { Lines: { } lines, Paragraphs: { } paragraphs } && lines.Count == words.Count && paragraphs.Count == words.Count
                 ? TextLayout.FromParagraphs(words, lines, paragraphs)
@@ -127,6 +143,13 @@ internal sealed class LayoutStage(IOptions<LayoutOptions> options, IOptions<Work
         var pages = new List<LayoutPage>();
         await foreach (var page in ExtractStage.ReadPagesAsync(extract, cancellationToken))
         {
+            if (page.IsStructured)
+            {
+                // The file's own elements cost nothing to lay out: they stay, whatever the configuration.
+                pages.Add(StructuredBlocks.Page(page));
+                continue;
+            }
+
             var (words, source) = WordsOf(page, ocr);
             var blocks = TextLayout.Fallback(words).OrderByDescending(b => b.Top).ThenBy(b => b.Left);
             pages.Add(new LayoutPage(page.Number, page.Width, page.Height, source, Items(page.Number, blocks.Select(b => (b, BlockRoles.Paragraph, (int?)null, 0.0)).ToList())));

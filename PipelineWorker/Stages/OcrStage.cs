@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Suite.Contracts;
 using Suite.PipelineWorker.Engines;
 using Suite.PipelineWorker.Jobs;
+using Suite.PipelineWorker.Readers;
 
 namespace Suite.PipelineWorker.Stages;
 
@@ -13,8 +14,13 @@ namespace Suite.PipelineWorker.Stages;
 /// Fallback (DEG-4): text layer only; a page whose OCR fails (engine missing, timeout, crash, open breaker) stays
 /// without text and the stage is <c>degraded</c> with the reason. Transient: none (no remote calls). Permanent: none.
 /// </summary>
+/// <remarks>
+/// An image's frames are given to tesseract as they are (grey PNG from Magick.NET at the frame's own resolution, capped
+/// by pixels), not rendered by pdftoppm; pages that came with their structure (DOCX, PPTX, HTML, Markdown) need no OCR.
+/// </remarks>
 internal sealed class OcrStage(
     PageRenderer renderer,
+    ImageReader images,
     OcrEngine ocr,
     EngineRegistry engines,
     IOptions<OcrOptions> options,
@@ -41,7 +47,7 @@ internal sealed class OcrStage(
     public static bool NeedsOcr(ExtractedPage page, int minChars)
     {
         ArgumentNullException.ThrowIfNull(page);
-        return page.Words.Sum(w => w.Text.Count(c => !char.IsWhiteSpace(c))) < Math.Max(1, minChars);
+        return !page.IsStructured && page.Words.Sum(w => w.Text.Count(c => !char.IsWhiteSpace(c))) < Math.Max(1, minChars);
     }
 
     private async Task<(StageNote Note, IReadOnlyList<OcrPageWords> Pages)> RecognizeAsync(StageContext context, OcrOptions o, CancellationToken cancellationToken)
@@ -68,7 +74,8 @@ internal sealed class OcrStage(
         }
 
         var missingPages = $"{candidates.Count} pages without a text layer have no text (pages {StageCheckpoint.Pages(candidates.Select(c => c.Number).ToList())})";
-        foreach (var engine in new[] { await engines.OcrAsync(), await engines.RendererAsync() })
+        var image = DocumentFormats.IsImage(await ValidateStage.FormatAsync(context, cancellationToken));
+        foreach (var engine in image ? [await engines.OcrAsync()] : new[] { await engines.OcrAsync(), await engines.RendererAsync() })
         {
             if (!engine.Available)
             {
@@ -92,11 +99,12 @@ internal sealed class OcrStage(
             var outputBase = Path.Combine(scratch, $"ocr-{page.Number}");
             try
             {
-                return await RecognizePageAsync(context, page, outputBase, o, token);
+                return await RecognizePageAsync(context, page, outputBase, o, image, token);
             }
             finally
             {
                 File.Delete(outputBase + ".pgm");
+                File.Delete(outputBase + ".png");
             }
         }, done => context.ReportPages(done, selected.Count));
 
@@ -115,12 +123,14 @@ internal sealed class OcrStage(
     }
 
     private async Task<OcrPageWords> RecognizePageAsync(
-        StageContext context, (int Number, double Width, double Height) page, string outputBase, OcrOptions o, CancellationToken cancellationToken)
+        StageContext context, (int Number, double Width, double Height) page, string outputBase, OcrOptions o, bool frame, CancellationToken cancellationToken)
     {
         // One budget for rendering and recognising the page; each process is killed with its group when it runs out.
         var budget = TimeSpan.FromSeconds(o.PageTimeoutSeconds);
         var started = DateTime.UtcNow;
-        var image = await renderer.RenderAsync(context.ContentPath, page.Number, page.Width, page.Height, o.Dpi, o.MaxPixels, outputBase, budget, cancellationToken, grayForOcr: true);
+        var image = frame
+            ? images.WriteFrame(context.ContentPath, page.Number, outputBase + ".png", o.MaxPixels, gray: true)
+            : await renderer.RenderAsync(context.ContentPath, page.Number, page.Width, page.Height, o.Dpi, o.MaxPixels, outputBase, budget, cancellationToken, grayForOcr: true);
         var remaining = budget - (DateTime.UtcNow - started);
         if (remaining <= TimeSpan.Zero)
         {

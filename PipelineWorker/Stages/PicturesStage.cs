@@ -4,7 +4,9 @@ using Suite.Contracts;
 using Suite.PipelineWorker.Engines;
 using Suite.PipelineWorker.Ingest;
 using Suite.PipelineWorker.Jobs;
+using Suite.PipelineWorker.Layout;
 using Suite.PipelineWorker.Pdf;
+using Suite.PipelineWorker.Readers;
 using UglyToad.PdfPig.Content;
 
 namespace Suite.PipelineWorker.Stages;
@@ -18,8 +20,14 @@ namespace Suite.PipelineWorker.Stages;
 /// left out, and the stage is <c>degraded</c>; switched off: no pictures (<c>skipped</c>). Transient: IngestService
 /// unreachable. Permanent: none.
 /// </summary>
+/// <remarks>
+/// An image document has no pictures of its own (each page is the image: its page image): <c>skipped</c>. A structured
+/// document's pictures are the ones its file embeds (a package part, a data: URI), copied out by its reader, PNG and
+/// JPEG stored as they are; an image the file only references (a URL) is listed with its reference and never fetched.
+/// </remarks>
 internal sealed class PicturesStage(
     PageRenderer renderer,
+    DocumentReaders readers,
     ArtifactClient artifacts,
     IOptions<PicturesOptions> options,
     IOptions<WorkerOptions> worker) : IPipelineStage
@@ -73,6 +81,17 @@ internal sealed class PicturesStage(
         var unstored = new List<(string Id, string Error)>();
         var capped = 0;
         var timedOut = false;
+        var format = await ValidateStage.FormatAsync(context, token);
+        if (DocumentFormats.IsImage(format))
+        {
+            return StageNote.Skipped($"a {format} image has no pictures of its own: each page is the image, kept as its page image");
+        }
+
+        if (readers.For(format) is { } reader)
+        {
+            return await CollectStatedAsync(context, o, reader, pictures, clock);
+        }
+
         UglyToad.PdfPig.PdfDocument document;
         try
         {
@@ -153,6 +172,106 @@ internal sealed class PicturesStage(
 
         return reasons.Count == 0 ? StageNote.Completed : StageNote.Degraded(string.Join("; ", reasons));
     }
+
+    /// <summary>The pictures a structured document's pages state, in their slots, with their files where the file embeds them.</summary>
+    private async Task<StageNote> CollectStatedAsync(StageContext context, PicturesOptions o, IDocumentReader reader, List<PictureInfo> pictures, StageClock clock)
+    {
+        var token = clock.Token;
+        var unstored = new List<(string Id, string Error)>();
+        var capped = 0;
+        try
+        {
+            await foreach (var page in ExtractStage.ReadPagesAsync(context.CheckpointPath(PipelineStageNames.Extract), token))
+            {
+                var elements = page.Elements ?? [];
+                for (var i = 0; i < elements.Count; i++)
+                {
+                    if (elements[i].Picture is not { } stated)
+                    {
+                        continue;
+                    }
+
+                    if (pictures.Count >= o.MaxPictures)
+                    {
+                        capped++;
+                        continue;
+                    }
+
+                    var id = string.Create(CultureInfo.InvariantCulture, $"p{page.Number}-pic{pictures.Count(p => p.Page == page.Number) + 1}");
+                    var picture = new PictureInfo(id, page.Number, StructuredBlocks.Box(page, i), null, null, null, false)
+                    {
+                        AltText = stated.AltText,
+                        Reference = stated.Reference,
+                        Path = elements[i].Path,
+                    };
+                    if (stated.Part is { } part)
+                    {
+                        var (stored, error) = await StoreStatedAsync(context, reader, part, picture, token);
+                        picture = stored;
+                        if (error is not null)
+                        {
+                            unstored.Add((id, error));
+                        }
+                    }
+
+                    pictures.Add(picture);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (clock.Expired)
+        {
+            return StageNote.Degraded($"stopped at the stage timeout of {clock.Describe()}; later pictures are not listed");
+        }
+
+        var reasons = new List<string>();
+        if (unstored.Count > 0)
+        {
+            reasons.Add($"{unstored.Count} pictures are listed without a file ({string.Join(", ", unstored.Take(5).Select(u => u.Id))}): {unstored[0].Error}");
+        }
+
+        if (capped > 0)
+        {
+            reasons.Add($"only the first {o.MaxPictures} pictures are kept (Pipeline:Pictures:MaxPictures); {capped} more were left out");
+        }
+
+        return reasons.Count == 0 ? StageNote.Completed : StageNote.Degraded(string.Join("; ", reasons));
+    }
+
+    private async Task<(PictureInfo Picture, string? Error)> StoreStatedAsync(StageContext context, IDocumentReader reader, string part, PictureInfo picture, CancellationToken cancellationToken)
+    {
+        var staging = Path.Combine(context.ScratchDirectory(Name), picture.Id + ".part");
+        try
+        {
+            var contentType = reader.CopyPicture(context.ContentPath, part, staging, cancellationToken);
+            if (contentType is not ("image/png" or "image/jpeg"))
+            {
+                return (picture, contentType is null ? $"its part {Shorten(part)} is not in the file" : $"its file is {contentType}, not PNG or JPEG");
+            }
+
+            var typed = picture with { ContentType = contentType };
+            var local = LocalFile(context, typed);
+            File.Move(staging, local, overwrite: true);
+            int? width = null, height = null;
+            try
+            {
+                var info = new ImageMagick.MagickImageInfo(local);
+                (width, height) = ((int)info.Width, (int)info.Height);
+            }
+            catch (ImageMagick.MagickException)
+            {
+                // The bytes are stored as the file gave them; only their size is unknown.
+            }
+
+            var stored = await artifacts.PutPictureAsync(context, picture.Id, local, contentType, cancellationToken);
+            return (typed with { WidthPx = width, HeightPx = height, Stored = stored }, stored ? null : "the artifact store refused it");
+        }
+        finally
+        {
+            File.Delete(staging);
+        }
+    }
+
+    private static string Shorten(string part) => part.Length > 80 ? part[..80] + "…" : part;
 
     /// <summary>The page's images that are pictures: boxes clipped to the page, no masks, no decoration, no OCRed scan, no duplicates.</summary>
     private static List<(IPdfImage Image, BoundingBox Box)> Candidates(Page page, double minSize, bool textFromOcr)

@@ -39,6 +39,9 @@ internal static class FailureCodes
 {
     public const string EmptyFile = "empty_file";
     public const string NotPdf = "not_pdf";
+
+    /// <summary>The content is none of the formats read (<see cref="Suite.Contracts.DocumentFormats"/>), whatever its name says.</summary>
+    public const string UnsupportedFormat = "unsupported_format";
     public const string Encrypted = "encrypted";
     public const string CorruptStructure = "corrupt_structure";
     public const string NoPages = "no_pages";
@@ -51,4 +54,22 @@ internal static class FailureCodes
     public const string StageTimeout = "stage_timeout";
     public const string DocumentBudgetExceeded = "document_budget_exceeded";
     public const string StageFailed = "stage_failed";
+
+    /// <summary>An image frame larger than Worker:Readers:MaxImagePixels / MaxImageSide, refused before decoding.</summary>
+    public const string ImageTooLarge = "image_too_large";
+
+    /// <summary>A DOCX or PPTX whose zip entries expand beyond the limits or by an absurd ratio.</summary>
+    public const string ZipBomb = "zip_bomb";
+
+    /// <summary>A DOCX or PPTX that pulls content from outside the file (an external image, object or sub-document).</summary>
+    public const string ExternalReference = "external_reference";
+
+    /// <summary>An XML part with a document type declaration (entity expansion, the "billion laughs").</summary>
+    public const string XmlEntityExpansion = "xml_entity_expansion";
+
+    /// <summary>HTML or Markdown nested deeper than Worker:Readers:MaxNestingDepth.</summary>
+    public const string NestingTooDeep = "nesting_too_deep";
+
+    /// <summary>More elements than Worker:Readers:MaxElements.</summary>
+    public const string TooManyElements = "too_many_elements";
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Suite.PipelineWorker.Engines;
 using Suite.PipelineWorker.Ingest;
 using Suite.PipelineWorker.Jobs;
+using Suite.PipelineWorker.Readers;
 using Suite.PipelineWorker.Pdf;
 using Suite.ServiceDefaults.Health;
 using Suite.ServiceDefaults.Http;
@@ -37,8 +38,21 @@ internal static class PipelineStagesExtensions
             .Bind(configuration.GetSection(TextFallbackOptions.Section))
             .Validate(o => !o.Validate().Any(), "Pipeline:TextFallback:PageTimeoutSeconds must be between 1 and 3600.")
             .ValidateOnStart();
+        services.AddOptions<ReaderOptions>()
+            .Bind(configuration.GetSection(ReaderOptions.Section))
+            .Validate(o => !o.Validate().Any(), "Worker:Readers is invalid (see PipelineWorker/README.md).")
+            .ValidateOnStart();
         builder.AddPipelineEngines();
         services.AddSingleton<TextFallback>();
+
+        // One reader per non-PDF format; PDF is read through Pdf/.
+        services.AddSingleton<ImageReader>();
+        services.AddSingleton<IDocumentReader>(sp => sp.GetRequiredService<ImageReader>());
+        services.AddSingleton<IDocumentReader, DocxReader>();
+        services.AddSingleton<IDocumentReader, PptxReader>();
+        services.AddSingleton<IDocumentReader, HtmlReader>();
+        services.AddSingleton<IDocumentReader, MarkdownReader>();
+        services.AddSingleton<DocumentReaders>();
 
         services.AddHttpClient<ArtifactClient>(client => client.BaseAddress = new Uri(configuration["Ingest:BaseAddress"] ?? "http://ingest"))
             .AddDependencyResilience();

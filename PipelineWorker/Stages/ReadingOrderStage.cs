@@ -10,7 +10,7 @@ namespace Suite.PipelineWorker.Stages;
 /// XY-cut: a region is split at its widest vertical gap (columns, read left to right) when it has one, else at its
 /// horizontal gaps (bands, read top to bottom); a region that cannot be cut is read top to bottom, left to right.
 /// Fallback: on a page where that fails, and when switched off, the geometric order (top to bottom, then left to
-/// right). Transient: none. Permanent: none.
+/// right). Transient: none. Permanent: none. A page that came with its structure keeps the file's order.
 /// </summary>
 internal sealed class ReadingOrderStage(IOptions<ReadingOrderOptions> options, IOptions<WorkerOptions> worker) : IPipelineStage
 {
@@ -35,7 +35,12 @@ internal sealed class ReadingOrderStage(IOptions<ReadingOrderOptions> options, I
         foreach (var page in layout.Pages)
         {
             IReadOnlyList<LayoutItem> ordered;
-            if (!o.Enabled || timedOut)
+            if (page.Structured)
+            {
+                // The file's own order is the reading order.
+                ordered = page.Blocks;
+            }
+            else if (!o.Enabled || timedOut)
             {
                 ordered = Geometric(page.Blocks);
             }

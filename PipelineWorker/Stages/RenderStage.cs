@@ -3,6 +3,7 @@ using Suite.Contracts;
 using Suite.PipelineWorker.Engines;
 using Suite.PipelineWorker.Ingest;
 using Suite.PipelineWorker.Jobs;
+using Suite.PipelineWorker.Readers;
 
 namespace Suite.PipelineWorker.Stages;
 
@@ -13,8 +14,13 @@ namespace Suite.PipelineWorker.Stages;
 /// crash, open breaker) simply has no image; the stage is <c>degraded</c> with the reason and the pipeline goes on.
 /// Transient: IngestService unreachable (the job is redelivered). Permanent: none.
 /// </summary>
+/// <remarks>
+/// An image's page image is its frame as a PNG (Magick.NET, capped by the same pixels; pdftoppm is not needed); a
+/// DOCX, PPTX, HTML or Markdown document has no rendering (its structure comes from the file): <c>skipped</c>.
+/// </remarks>
 internal sealed class RenderStage(
     PageRenderer renderer,
+    ImageReader images,
     EngineRegistry engines,
     ArtifactClient artifacts,
     IOptions<RenderOptions> options,
@@ -45,8 +51,15 @@ internal sealed class RenderStage(
             return (StageNote.Skipped("switched off by configuration (Pipeline:Render:Enabled=false); pages have no images"), []);
         }
 
-        var engine = await engines.RendererAsync();
-        if (!engine.Available)
+        var format = await ValidateStage.FormatAsync(context, cancellationToken);
+        var image = DocumentFormats.IsImage(format);
+        if (!image && format != DocumentFormats.Pdf)
+        {
+            return (StageNote.Skipped($"a {format} document has no page images: its structure is read from the file, nothing is rendered"), []);
+        }
+
+        var engine = image ? null : await engines.RendererAsync();
+        if (engine is { Available: false })
         {
             return (StageNote.Degraded(engine.Unavailable + "; pages have no images"), []);
         }
@@ -65,9 +78,11 @@ internal sealed class RenderStage(
             var outputBase = Path.Combine(scratch, $"page-{page.Number}");
             try
             {
-                var image = await renderer.RenderAsync(context.ContentPath, page.Number, page.Width, page.Height, o.Dpi, o.MaxPixels, outputBase, pageTimeout, token);
-                return await artifacts.PutPageImageAsync(context, page.Number, image.Path, token)
-                    ? new RenderedPageInfo(page.Number, image.WidthPx, image.HeightPx, image.Dpi)
+                var rendered = image
+                    ? images.WriteFrame(context.ContentPath, page.Number, outputBase + ".png", o.MaxPixels, gray: false)
+                    : await renderer.RenderAsync(context.ContentPath, page.Number, page.Width, page.Height, o.Dpi, o.MaxPixels, outputBase, pageTimeout, token);
+                return await artifacts.PutPageImageAsync(context, page.Number, rendered.Path, token)
+                    ? new RenderedPageInfo(page.Number, rendered.WidthPx, rendered.HeightPx, rendered.Dpi)
                     : null;
             }
             finally

@@ -44,8 +44,11 @@ internal sealed record OcrPageWords(int Page, IReadOnlyList<ExtractedWord> Words
 /// <summary>layout: each page's blocks with their roles.</summary>
 internal sealed record LayoutCheckpoint(int Version, StageNote Outcome, IReadOnlyList<LayoutPage> Pages);
 
-/// <summary>A page's blocks; <see cref="TextSource"/> is text_layer, ocr or none.</summary>
-internal sealed record LayoutPage(int Page, double Width, double Height, string TextSource, IReadOnlyList<LayoutItem> Blocks);
+/// <summary>
+/// A page's blocks; <see cref="TextSource"/> is text_layer, ocr, structure (the file stated its elements) or none.
+/// <see cref="Structured"/>: the blocks are the file's own elements in document order, which later stages keep.
+/// </summary>
+internal sealed record LayoutPage(int Page, double Width, double Height, string TextSource, IReadOnlyList<LayoutItem> Blocks, bool Structured = false);
 
 internal sealed record LayoutItem(
     [property: JsonPropertyName("id")] string Id,
@@ -53,7 +56,10 @@ internal sealed record LayoutItem(
     [property: JsonPropertyName("text")] string Text,
     [property: JsonPropertyName("box")] BoundingBox Box,
     [property: JsonPropertyName("size")] double FontSize,
-    [property: JsonPropertyName("level")] int? Level = null);
+    [property: JsonPropertyName("level")] int? Level = null,
+    [property: JsonPropertyName("list")] int? ListDepth = null,
+    [property: JsonPropertyName("path")] string? Path = null,
+    [property: JsonPropertyName("ord")] bool? Ordered = null);
 
 /// <summary>reading-order: block ids of each page in reading order.</summary>
 internal sealed record ReadingOrderCheckpoint(int Version, StageNote Outcome, IReadOnlyList<PageOrder> Pages);
@@ -68,8 +74,18 @@ internal sealed record DetectedTable(ResultTable Table, IReadOnlyList<string> Co
 /// <summary>pictures: embedded pictures with boxes and the files stored for them.</summary>
 internal sealed record PicturesCheckpoint(int Version, StageNote Outcome, IReadOnlyList<PictureInfo> Pictures);
 
-/// <summary>A picture; <see cref="Stored"/> says whether its file reached the artifact store.</summary>
-internal sealed record PictureInfo(string Id, int Page, BoundingBox Box, string? ContentType, int? WidthPx, int? HeightPx, bool Stored);
+/// <summary>
+/// A picture; <see cref="Stored"/> says whether its file reached the artifact store. Pictures of structured documents
+/// also keep their alternative text, the reference an unfetched image had, and their element path.
+/// </summary>
+internal sealed record PictureInfo(string Id, int Page, BoundingBox Box, string? ContentType, int? WidthPx, int? HeightPx, bool Stored)
+{
+    public string? AltText { get; init; }
+
+    public string? Reference { get; init; }
+
+    public string? Path { get; init; }
+}
 
 /// <summary>describe: descriptions by picture id.</summary>
 internal sealed record DescribeCheckpoint(int Version, StageNote Outcome, IReadOnlyDictionary<string, string> Descriptions);

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Options;
 using Suite.Contracts;
 using Suite.PipelineWorker.Jobs;
+using Suite.PipelineWorker.Layout;
 using Suite.PipelineWorker.Pdf;
 using Suite.PipelineWorker.Tables;
 using UglyToad.PdfPig.Core;
@@ -14,9 +15,14 @@ namespace Suite.PipelineWorker.Stages;
 /// blocks it replaces; assemble puts a <c>table</c> block in their place.
 /// Fallback: a page whose drawing cannot be read is searched by alignment only; a page where detection fails, the
 /// stage timeout, or switched off: the text stays as text blocks (<c>degraded</c> / <c>skipped</c>). Transient: none.
+/// A page that came with its structure has the tables its file states, with their spans and header rows (detection
+/// <c>structure</c>); only a PDF is opened for ruling lines.
 /// </summary>
 internal sealed class TablesStage(IOptions<TablesOptions> options, IOptions<WorkerOptions> worker) : IPipelineStage
 {
+    /// <summary>How a table stated by the file itself was found (beside <c>ruling</c> and <c>alignment</c>).</summary>
+    public const string Structure = "structure";
+
     public string Name => PipelineStageNames.Tables;
 
     public bool IsOptional => true;
@@ -59,7 +65,11 @@ internal sealed class TablesStage(IOptions<TablesOptions> options, IOptions<Work
         {
             try
             {
-                document = PdfOpening.Open(context.ContentPath);
+                // Ruling lines are drawn only in PDFs; an image's tables come from the alignment of its OCR words.
+                if (await ValidateStage.FormatAsync(context, token) == DocumentFormats.Pdf)
+                {
+                    document = PdfOpening.Open(context.ContentPath);
+                }
             }
             catch (PipelineFailure)
             {
@@ -68,6 +78,12 @@ internal sealed class TablesStage(IOptions<TablesOptions> options, IOptions<Work
 
             await foreach (var page in ExtractStage.ReadPagesAsync(context.CheckpointPath(PipelineStageNames.Extract), token))
             {
+                if (page.IsStructured)
+                {
+                    tables.AddRange(Stated(page));
+                    continue;
+                }
+
                 var words = ocr.TryGetValue(page.Number, out var recognised) && recognised.Words.Count > 0 ? recognised.Words : page.Words;
                 if (words.Count == 0)
                 {
@@ -131,6 +147,22 @@ internal sealed class TablesStage(IOptions<TablesOptions> options, IOptions<Work
         }
 
         return reasons.Count == 0 ? StageNote.Completed : StageNote.Degraded(string.Join("; ", reasons));
+    }
+
+    /// <summary>The tables a structured page states (DOCX, PPTX, HTML, Markdown), each replacing its element's block.</summary>
+    private static IEnumerable<DetectedTable> Stated(ExtractedPage page)
+    {
+        var elements = page.Elements ?? [];
+        var k = 0;
+        for (var i = 0; i < elements.Count; i++)
+        {
+            if (elements[i].Table is { } t)
+            {
+                var id = string.Create(CultureInfo.InvariantCulture, $"p{page.Number}-t{++k}");
+                var table = new ResultTable(id, page.Number, StructuredBlocks.Box(page, i), t.Rows, t.Columns, t.Cells) { Detection = Structure, HeaderRows = t.HeaderRows };
+                yield return new DetectedTable(table, [StructuredBlocks.Id(page.Number, i)]);
+            }
+        }
     }
 
     /// <summary>Straight lines and rectangles of the page's drawn (stroked or filled, not clipping) paths.</summary>

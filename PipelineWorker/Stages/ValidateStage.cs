@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Suite.Contracts;
 using Suite.PipelineWorker.Pdf;
+using Suite.PipelineWorker.Readers;
 using UglyToad.PdfPig;
 
 namespace Suite.PipelineWorker.Stages;
@@ -21,12 +22,14 @@ internal sealed class ValidateStageOptions
 }
 
 /// <summary>
-/// validate: magic bytes, structure (PdfPig opens it and counts the pages), encryption and page limits.
+/// validate: the format by its content (<see cref="DocumentFormats.Detect"/>, never the name); a non-PDF format is
+/// checked and counted by its reader (<see cref="DocumentReaders"/>: pixel, zip, nesting and element limits, each
+/// refusal with its own code). For a PDF: magic bytes, structure (PdfPig opens it and counts the pages), encryption and page limits.
 /// Every refusal is a permanent failure with a specific code. A file whose structure PdfPig cannot read (corrupt,
 /// truncated, no pages found) is not refused while poppler's pdfinfo reads it: its page count is poppler's then, and
 /// extract reads its pages with poppler (<see cref="TextFallback"/>).
 /// </summary>
-internal sealed class ValidateStage(IOptions<ValidateStageOptions> options, TextFallback fallback) : IPipelineStage
+internal sealed class ValidateStage(IOptions<ValidateStageOptions> options, TextFallback fallback, DocumentReaders readers) : IPipelineStage
 {
     private const int MagicSearchWindow = 1024;
     private static readonly byte[] Magic = Encoding.ASCII.GetBytes("%PDF-");
@@ -39,7 +42,7 @@ internal sealed class ValidateStage(IOptions<ValidateStageOptions> options, Text
         var size = new FileInfo(context.ContentPath).Length;
         if (size == 0)
         {
-            throw new PipelineFailure(FailureCodes.EmptyFile, "The file is empty (0 bytes). Upload the PDF again.");
+            throw new PipelineFailure(FailureCodes.EmptyFile, "The file is empty (0 bytes). Upload the document again.");
         }
 
         var maxBytes = options.Value.MaxSizeBytes;
@@ -48,6 +51,20 @@ internal sealed class ValidateStage(IOptions<ValidateStageOptions> options, Text
             throw new PipelineFailure(
                 FailureCodes.TooLarge,
                 $"The file has {size} bytes; at most {maxBytes} are accepted (Worker:Validate:MaxSizeBytes). Split or compress the document.");
+        }
+
+        var format = DocumentFormats.Detect(context.ContentPath)
+            ?? throw new PipelineFailure(
+                FailureCodes.UnsupportedFormat,
+                "The file is none of the formats read (PDF, PNG, JPEG, TIFF, WebP, DOCX, PPTX, HTML, Markdown), judged by its content, not its name. Upload a document in one of them.");
+        if (readers.For(format) is { } reader)
+        {
+            var pages = reader.Probe(context.ContentPath, cancellationToken);
+            var probed = new ValidateCheckpoint(Checkpoints.FormatVersion, pages, size, "", false, reader.Extractor, format);
+            await Checkpoints.WriteAtomicallyAsync(
+                context.CheckpointPath(Name),
+                stream => JsonSerializer.SerializeAsync(stream, probed, Checkpoints.JsonOptions, cancellationToken));
+            return StageResult.Completed;
         }
 
         await CheckMagicAsync(context.ContentPath, cancellationToken);
@@ -123,6 +140,28 @@ internal sealed class ValidateStage(IOptions<ValidateStageOptions> options, Text
             size,
             document.Version.ToString("0.0", CultureInfo.InvariantCulture),
             document.IsEncrypted);
+    }
+
+    /// <summary>
+    /// The document's format as validate recorded it; detected again when there is no validate checkpoint (a test or
+    /// tool running a later stage alone).
+    /// </summary>
+    public static async Task<string> FormatAsync(StageContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        try
+        {
+            if (await Checkpoints.ReadAsync<ValidateCheckpoint>(context.CheckpointPath(PipelineStageNames.Validate), cancellationToken) is { Format: { } format })
+            {
+                return format;
+            }
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or JsonException)
+        {
+            // Detected below.
+        }
+
+        return DocumentFormats.Detect(context.ContentPath) ?? DocumentFormats.Pdf;
     }
 
     public async Task<bool> IsCheckpointUsableAsync(StageContext context, CancellationToken cancellationToken)

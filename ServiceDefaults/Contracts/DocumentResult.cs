@@ -11,15 +11,20 @@ namespace Suite.Contracts;
 public sealed record DocumentResult
 {
     /// <summary>
-    /// 3: pages say which extractor read them (<see cref="ResultPage.Extractor"/>) and the document's form fields
+    /// 4: the document's <see cref="Format"/> (PDF, images, DOCX, PPTX, HTML, Markdown), each block's
+    /// <see cref="ResultBlock.Provenance"/> and list nesting, the roles <c>code</c> and <c>note</c>, pictures' alternative
+    /// text. 3: pages say which extractor read them (<see cref="ResultPage.Extractor"/>) and the document's form fields
     /// (<see cref="FormFields"/>) were added. 2: tables, pictures, page images, text sources and per-block references
     /// were added to version 1.
     /// </summary>
-    public const int CurrentSchemaVersion = 3;
+    public const int CurrentSchemaVersion = 4;
 
     public int SchemaVersion { get; init; } = CurrentSchemaVersion;
     public required string DocumentId { get; init; }
     public required string FileName { get; init; }
+
+    /// <summary>What the document is, recognised by its content (<see cref="DocumentFormats"/>): pdf, png, jpeg, tiff, webp, docx, pptx, html, markdown.</summary>
+    public string Format { get; init; } = DocumentFormats.Pdf;
     public required int PageCount { get; init; }
     public required IReadOnlyList<ResultPage> Pages { get; init; }
 
@@ -70,7 +75,23 @@ public sealed record ResultBlock(string Id, int PageNumber, string Role, string 
 
     /// <summary>Heading depth for <c>title</c> (0) and <c>section_header</c> (1 or more); null for other roles.</summary>
     public int? Level { get; init; }
+
+    /// <summary>Nesting of a <c>list_item</c> whose file states it (0 outermost); null when the list was recognised on a page image or text layer.</summary>
+    public int? ListDepth { get; init; }
+
+    /// <summary>Whether a <c>list_item</c> whose file states its list is in a numbered list; null otherwise.</summary>
+    public bool? ListOrdered { get; init; }
+
+    /// <summary>Where the block came from: the page (PDF, images), the slide (PPTX) and the element path in the file (DOCX, PPTX, HTML, Markdown).</summary>
+    public BlockProvenance? Provenance { get; init; }
 }
+
+/// <summary>
+/// Where a block came from. <see cref="Page"/>: the page of a PDF or the frame of an image (from 1); <see cref="Slide"/>:
+/// the slide of a PPTX (from 1); <see cref="Path"/>: the element's path in the file (DOCX <c>/body/p[3]</c>, PPTX
+/// <c>/slide[2]/shape[1]/p[1]</c>, HTML <c>/html/body/ul[1]/li[2]</c>, Markdown <c>/heading[1]</c> with its line).
+/// </summary>
+public sealed record BlockProvenance(int? Page = null, int? Slide = null, string? Path = null);
 
 /// <summary>A box in PDF points, origin bottom-left.</summary>
 public sealed record BoundingBox(double Left, double Bottom, double Right, double Top);
@@ -106,6 +127,12 @@ public sealed record ResultPicture(string Id, int PageNumber, BoundingBox Boundi
     public int? WidthPx { get; init; }
     public int? HeightPx { get; init; }
     public string? Description { get; init; }
+
+    /// <summary>The alternative text the file gives the picture (DOCX, PPTX, HTML, Markdown); null when it has none.</summary>
+    public string? AltText { get; init; }
+
+    /// <summary>An image the file only references (an HTML or Markdown image at a URL): kept as written, never fetched.</summary>
+    public string? Reference { get; init; }
 }
 
 /// <summary>
@@ -137,6 +164,18 @@ public static class PageExtractors
     public const string Pdfpig = "pdfpig";
     public const string Poppler = "poppler";
     public const string Ocr = "ocr";
+
+    /// <summary>DOCX and PPTX, read with DocumentFormat.OpenXml.</summary>
+    public const string OpenXml = "openxml";
+
+    /// <summary>HTML, read with AngleSharp.</summary>
+    public const string AngleSharp = "anglesharp";
+
+    /// <summary>Markdown, read with Markdig.</summary>
+    public const string Markdig = "markdig";
+
+    /// <summary>Images (PNG, JPEG, TIFF, WebP), decoded with Magick.NET; their text then comes from OCR.</summary>
+    public const string Magick = "magick";
 }
 
 /// <summary>The layout roles a block can have.</summary>
@@ -152,7 +191,13 @@ public static class BlockRoles
     public const string Table = "table";
     public const string Picture = "picture";
 
-    public static readonly IReadOnlyList<string> All = [Title, SectionHeader, Paragraph, ListItem, Caption, PageHeader, PageFooter, Table, Picture];
+    /// <summary>A code block (HTML <c>pre</c>, Markdown fenced or indented code), text kept as written.</summary>
+    public const string Code = "code";
+
+    /// <summary>Speaker notes of a PPTX slide: the presenter's text, not the slide's.</summary>
+    public const string Note = "note";
+
+    public static readonly IReadOnlyList<string> All = [Title, SectionHeader, Paragraph, ListItem, Caption, PageHeader, PageFooter, Table, Picture, Code, Note];
 }
 
 public sealed record StageOutcome(string Name, string Outcome, string? Reason = null)

@@ -177,7 +177,7 @@ public sealed class PopplerFallbackTests : IDisposable
         var bytes = await File.ReadAllBytesAsync(RepoPaths.CorpusFile("sf__minimal-document.pdf"));
         "%XDF-"u8.CopyTo(bytes);
         var notPdf = await Assert.ThrowsAsync<PipelineFailure>(() => _pipeline.RunAsync(bytes, "header.pdf"));
-        Assert.Equal(FailureCodes.NotPdf, notPdf.Code);
+        Assert.Equal(FailureCodes.UnsupportedFormat, notPdf.Code);
 
         // Garbage after a header: PdfPig and poppler both fail, and the refusal says so.
         var garbage = new byte[4096];

@@ -155,14 +155,14 @@ public sealed class StageTests : IDisposable
     [Fact]
     [Trait("Req", "IN-3")]
     [Trait("Req", "IN-1")]
-    public async Task Random_bytes_fail_as_not_pdf()
+    public async Task Random_bytes_fail_as_unsupported_format()
     {
         var bytes = new byte[4096];
         new Random(42).NextBytes(bytes);
 
         var failure = await Assert.ThrowsAsync<PipelineFailure>(() => _host.RunAsync(bytes, "random.pdf"));
 
-        Assert.Equal(FailureCodes.NotPdf, failure.Code);
+        Assert.Equal(FailureCodes.UnsupportedFormat, failure.Code);
     }
 
     [Fact]
