@@ -17,17 +17,9 @@ public sealed class FormatReaderTests : IDisposable
 
     public void Dispose() => _pipeline.Dispose();
 
-    internal static string Fixture(string name) => Path.Combine(RepoPaths.RepoRoot, "tests", "PipelineWorker.Tests", "Fixtures", "formats", name);
+    internal static string Fixture(string name) => FormatFixtures.Path(name);
 
-    /// <summary>The source's words as a reader sees them: the front matter, fences and markup left out.</summary>
-    private static string SourceText()
-    {
-        var lines = File.ReadAllLines(Fixture("source.md"));
-        var body = lines.SkipWhile(l => l != "---").Skip(1).SkipWhile(l => l != "---").Skip(1)
-            .Where(l => !l.StartsWith(":::", StringComparison.Ordinal) && !l.StartsWith("```", StringComparison.Ordinal) && !l.StartsWith("|---", StringComparison.Ordinal))
-            .Select(l => l.Replace("![", " ", StringComparison.Ordinal).Replace("](harbour.png", " ", StringComparison.Ordinal));
-        return string.Join('\n', body);
-    }
+    private static string SourceText() => FormatFixtures.SourceText();
 
     /// <summary>One schema for every format: the published JSON Schema holds for each result.</summary>
     private static async Task AssertValidResultAsync(StagePipeline.Run run)
