@@ -5,9 +5,9 @@ namespace IngestService.Documents;
 
 /// <summary>
 /// An upload's file in its temp file, checked, with the name it is shown under and, for a URL upload, the URL it came
-/// from as the catalog keeps it.
+/// from as the catalog keeps it, and the pipeline options the upload asked for.
 /// </summary>
-internal sealed record ReceivedFile(BlobWrite Written, string FileName, string? SourceUrl);
+internal sealed record ReceivedFile(BlobWrite Written, string FileName, string? SourceUrl, Suite.Contracts.DocumentOptions Options);
 
 /// <summary>What receiving an upload's file gave, whichever way it came (multipart or URL): the file, or the problem that ends the upload.</summary>
 internal readonly record struct ReceivedUpload(ReceivedFile? File, IResult? Problem)
@@ -19,7 +19,7 @@ internal readonly record struct ReceivedUpload(ReceivedFile? File, IResult? Prob
     /// no PDF signature 415 (Req IN-1), empty 400 (Req IN-3, in the words of the way it came).
     /// </summary>
     public static ReceivedUpload Check(
-        BlobWrite written, PdfSignature signature, long maxBytes, string fileName, string? sourceUrl, Func<IResult> empty)
+        BlobWrite written, PdfSignature signature, long maxBytes, string fileName, string? sourceUrl, Func<IResult> empty, Suite.Contracts.DocumentOptions? options)
     {
         ArgumentNullException.ThrowIfNull(written);
         ArgumentNullException.ThrowIfNull(signature);
@@ -30,7 +30,7 @@ internal readonly record struct ReceivedUpload(ReceivedFile? File, IResult? Prob
             BlobWriteStatus.Refused => Refused(IngestProblems.NotPdf()),
             _ when written.SizeBytes == 0 => Refused(empty()),
             _ when !signature.IsPdf => Refused(IngestProblems.NotPdf()),
-            _ => new ReceivedUpload(new ReceivedFile(written, fileName, sourceUrl), null),
+            _ => new ReceivedUpload(new ReceivedFile(written, fileName, sourceUrl, options ?? Suite.Contracts.DocumentOptions.Default), null),
         };
     }
 }

@@ -11,16 +11,19 @@ namespace Suite.Contracts;
 public sealed record DocumentResult
 {
     /// <summary>
-    /// 3: pages say which extractor read them (<see cref="ResultPage.Extractor"/>) and the document's form fields
+    /// 4: the document's pipeline options (<see cref="Options"/>) were added. 3: pages say which extractor read them (<see cref="ResultPage.Extractor"/>) and the document's form fields
     /// (<see cref="FormFields"/>) were added. 2: tables, pictures, page images, text sources and per-block references
     /// were added to version 1.
     /// </summary>
-    public const int CurrentSchemaVersion = 3;
+    public const int CurrentSchemaVersion = 4;
 
     public int SchemaVersion { get; init; } = CurrentSchemaVersion;
     public required string DocumentId { get; init; }
     public required string FileName { get; init; }
     public required int PageCount { get; init; }
+
+    /// <summary>The pipeline options the document was processed with, defaults filled in (the OCR languages used included).</summary>
+    public DocumentOptions? Options { get; init; }
     public required IReadOnlyList<ResultPage> Pages { get; init; }
 
     /// <summary>Block ids in reading order, across pages.</summary>
