@@ -11,7 +11,8 @@ namespace Suite.PipelineWorker.Stages;
 /// pdftotext reads that page (<see cref="PageTextReader"/>; words without font names, the stage is then degraded with
 /// the reason). A page neither can read is recorded empty with its error and the document goes on (degraded); only a
 /// document of which no page at all can be read fails. Pages without words are fine: image-only pages get OCR later.
-/// The checkpoint is a JSON array written page by page, so memory does not grow with the page count; it carries
+/// Only the pages of the request's pageRange are read and written: later stages work from this checkpoint's pages, so
+/// the other pages are never processed and never appear in the result. The checkpoint is a JSON array written page by page, so memory does not grow with the page count; it carries
 /// poppler's words too, so a resume after this stage never asks poppler again.
 /// </summary>
 internal sealed class ExtractStage(TextFallback fallback) : IPipelineStage
@@ -35,8 +36,10 @@ internal sealed class ExtractStage(TextFallback fallback) : IPipelineStage
 
         using var opened = document;
         var pageCount = await PageCountAsync(context, document, cancellationToken);
-        // Each field goes onto its widget's page in the checkpoint; one without a (valid) page onto page 1.
-        var formFields = (document is null ? [] : FormFieldReader.Read(document)).ToLookup(f => f.Page is { } p && p >= 1 && p <= pageCount ? p : 1);
+        var selected = Enumerable.Range(1, pageCount).Where(context.IncludesPage).ToList();
+        // Each field goes onto its widget's page in the checkpoint; one without a (valid) page onto the first page read.
+        var formFields = (document is null ? [] : FormFieldReader.Read(document))
+            .ToLookup(f => f.Page is { } p && p >= 1 && p <= pageCount ? p : selected.FirstOrDefault(1));
         var reader = new PageTextReader(document, openError, context.ContentPath, fallback, pageCount);
         var failed = new List<int>();
         var fallbackPages = new List<(int Page, string Reason)>();
@@ -46,7 +49,7 @@ internal sealed class ExtractStage(TextFallback fallback) : IPipelineStage
         {
             await using var writer = new Utf8JsonWriter(stream);
             writer.WriteStartArray();
-            for (var number = 1; number <= pageCount; number++)
+            foreach (var number in selected)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var (page, passing) = await reader.ReadAsync(number, cancellationToken);
@@ -67,14 +70,15 @@ internal sealed class ExtractStage(TextFallback fallback) : IPipelineStage
 
                 JsonSerializer.Serialize(writer, page, Checkpoints.JsonOptions);
                 await writer.FlushAsync(cancellationToken);
-                context.ReportPages(number, pageCount);
+                context.ReportPages(selected.IndexOf(number) + 1, selected.Count);
             }
 
             writer.WriteEndArray();
             await writer.FlushAsync(cancellationToken);
         });
 
-        if (failed.Count == pageCount)
+        var extracted = selected.Count;
+        if (failed.Count == extracted)
         {
             if (passingMisses > 0)
             {
@@ -87,7 +91,7 @@ internal sealed class ExtractStage(TextFallback fallback) : IPipelineStage
                 $"None of the {pageCount} pages could be read. The file is damaged; repair or re-export it and upload it again.");
         }
 
-        var reasons = DescribeOutcome(failed, fallbackPages, pageCount);
+        var reasons = DescribeOutcome(failed, fallbackPages, extracted);
         return reasons is null ? StageResult.Completed : StageResult.Degraded(reasons);
     }
 
@@ -97,16 +101,20 @@ internal sealed class ExtractStage(TextFallback fallback) : IPipelineStage
         try
         {
             await using var stream = File.OpenRead(context.CheckpointPath(Name));
-            var expected = 1;
+            var last = 0;
             await foreach (var page in JsonSerializer.DeserializeAsyncEnumerable<ExtractedPage>(stream, Checkpoints.JsonOptions, cancellationToken))
             {
-                if (page is null || page.Number != expected++ || page.Words is null)
+                // Pages in order, each one the request's pageRange includes (all, without one).
+                if (page is null || page.Number <= last || !context.IncludesPage(page.Number) || page.Words is null
+                    || (context.Options.PageRange is null && page.Number != last + 1))
                 {
                     return false;
                 }
+
+                last = page.Number;
             }
 
-            return expected > 1;
+            return last > 0;
         }
         catch (JsonException)
         {

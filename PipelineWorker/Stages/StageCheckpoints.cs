@@ -68,8 +68,11 @@ internal sealed record DetectedTable(ResultTable Table, IReadOnlyList<string> Co
 /// <summary>pictures: embedded pictures with boxes and the files stored for them.</summary>
 internal sealed record PicturesCheckpoint(int Version, StageNote Outcome, IReadOnlyList<PictureInfo> Pictures);
 
-/// <summary>A picture; <see cref="Stored"/> says whether its file reached the artifact store.</summary>
-internal sealed record PictureInfo(string Id, int Page, BoundingBox Box, string? ContentType, int? WidthPx, int? HeightPx, bool Stored);
+/// <summary>
+/// A picture; <see cref="Stored"/> says whether its file reached the artifact store; <see cref="DataUri"/> is the file
+/// itself when the request asked for images=embedded (kept in the checkpoint, so a resumed assemble has it).
+/// </summary>
+internal sealed record PictureInfo(string Id, int Page, BoundingBox Box, string? ContentType, int? WidthPx, int? HeightPx, bool Stored, string? DataUri = null);
 
 /// <summary>describe: descriptions by picture id.</summary>
 internal sealed record DescribeCheckpoint(int Version, StageNote Outcome, IReadOnlyDictionary<string, string> Descriptions);
