@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Suite.Contracts;
 
@@ -34,9 +35,11 @@ public sealed record DocumentOptions
     public string Ocr { get; init; } = OcrMode.Auto;
 
     /// <summary>tesseract language codes joined with <c>+</c> (<c>eng+deu</c>); null: the workers' configured language.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? OcrLanguages { get; init; }
 
     /// <summary>The pages to process in canonical form (<c>1,4-6,9-</c>); null: all.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? PageRange { get; init; }
 
     /// <summary><c>referenced</c>: pictures by URL; <c>embedded</c>: pictures as data: URIs; <c>none</c>: no pictures.</summary>
