@@ -24,7 +24,7 @@ public sealed class RequestOptionTests : IDisposable
     [Trait("Req", "FMT-4")]
     public async Task Ocr_force_replaces_a_garbage_text_layer_with_what_the_page_shows_and_auto_keeps_it()
     {
-        var pdf = await OptionPdfs.ScanAsync(
+        var pdf = await ScannedPdfs.ScanAsync(
             ["Quarterly revenue increased sharply", "Invoices were paid on time"],
             hidden: ["zqxv blorft wuggle prandle", "mimsy borogove outgrabe"]);
 
@@ -51,7 +51,7 @@ public sealed class RequestOptionTests : IDisposable
     [Trait("Req", "FMT-4")]
     public async Task Ocr_languages_deu_reads_the_umlauts_of_a_scanned_German_page_that_eng_gets_wrong()
     {
-        var pdf = await OptionPdfs.ScanAsync(German);
+        var pdf = await ScannedPdfs.ScanAsync(German);
 
         var english = await _pipeline.RunAsync(pdf, "deutsch.pdf");
         var german = await _pipeline.RunAsync(pdf, "deutsch.pdf", options: new DocumentOptions { OcrLanguages = "deu" });
@@ -73,7 +73,7 @@ public sealed class RequestOptionTests : IDisposable
     [Trait("Req", "FMT-4")]
     public async Task Ocr_off_skips_ocr_with_the_reason_and_a_scan_keeps_no_text()
     {
-        var pdf = await OptionPdfs.ScanAsync(["Nothing here is read"]);
+        var pdf = await ScannedPdfs.ScanAsync(["Nothing here is read"]);
 
         var run = await _pipeline.RunAsync(pdf, "scan.pdf", options: new DocumentOptions { Ocr = OcrMode.Off });
 
