@@ -68,15 +68,16 @@ internal static class MultipartUpload
             return ReceivedUpload.Refused(IngestProblems.MalformedUpload(ex.Message));
         }
 
+        // No file at all is the first thing to say (a file sent under another name is not an option).
+        if (section is null || disposition is null)
+        {
+            return ReceivedUpload.Refused(IngestProblems.MissingFile($"The multipart body has no part named '{IngestProblems.FilePart}'."));
+        }
+
         // An unknown or bad option before the file: refused before the file is streamed.
         if ((await uploadOptions.ReadAsync(fields, cancellationToken)).Problem is { } before)
         {
             return ReceivedUpload.Refused(before);
-        }
-
-        if (section is null || disposition is null)
-        {
-            return ReceivedUpload.Refused(IngestProblems.MissingFile($"The multipart body has no part named '{IngestProblems.FilePart}'."));
         }
 
         var fileName = FileNames.ForDisplay(disposition.FileNameStar.HasValue
