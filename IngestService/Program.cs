@@ -20,6 +20,7 @@ builder.AddJobQueue();
 builder.AddMalwareScanning();
 builder.AddIngestApi();
 builder.AddUrlSources();
+builder.AddOcrLanguages();
 builder.AddUploadAdmission();
 builder.AddPublicApiDocument("Ingest", "Upload PDFs, follow their processing, fetch their results.");
 builder.AddArtifactStorage();
@@ -29,6 +30,7 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapDocumentEndpoints();
+app.MapOcrLanguageEndpoints();
 app.MapWorkerEndpoints();
 app.MapCatalogAdminEndpoints();
 app.MapArtifactEndpoints();

@@ -203,6 +203,23 @@ internal static class IngestProblems
         "Nothing was stored. Use a new key for a new file; retry with the same key only to resend the same file.",
         extensions: new Dictionary<string, object?> { ["header"] = "Idempotency-Key", ["documentId"] = documentId });
 
+    public static IResult IdempotencyKeyOptionsDiffer(string key, string documentId) => ApiProblem.Result(422, "idempotency_key_reused", "Idempotency-Key used with other options",
+        $"The Idempotency-Key '{Clip(key)}' was already used for an upload of this file with different pipeline options (document {documentId}); " +
+        "a document's options are fixed. Nothing was stored. Use a new key to process the file with other options; retry with the same key only " +
+        "to resend the same upload.",
+        extensions: new Dictionary<string, object?> { ["header"] = "Idempotency-Key", ["documentId"] = documentId });
+
+    /// <summary>An upload field (multipart) or JSON member that is neither the document nor one of the pipeline options.</summary>
+    public static IResult UnknownOption(string field) => ApiProblem.Result(400, "unknown_option", "Unknown upload option",
+        $"The upload has a field '{Clip(field)}', which is not an option. The options are {string.Join(", ", Suite.Contracts.DocumentOptions.Fields)} " +
+        $"(beside the part '{FilePart}' or the JSON members url and fileName; the priority is the query parameter 'priority'). Nothing was stored.",
+        extensions: new Dictionary<string, object?> { ["field"] = field, ["allowed"] = Suite.Contracts.DocumentOptions.Fields });
+
+    /// <summary>A pipeline option with a value it cannot take (<paramref name="allowed"/>: its values, when they are a list).</summary>
+    public static IResult InvalidOption(string field, string why, IReadOnlyList<string>? allowed = null) => ApiProblem.Result(400, "invalid_option", "Invalid upload option",
+        $"The option '{field}' {why}" + (allowed is null ? "" : $" Allowed: {(allowed.Count == 0 ? "(none)" : string.Join(", ", allowed))}.") + " Nothing was stored.",
+        extensions: allowed is null ? Field(field) : new Dictionary<string, object?> { ["field"] = field, ["allowed"] = allowed });
+
     public static IResult IdempotencyKeyInProgress() => ApiProblem.Result(409, "idempotency_key_in_progress", "Upload with this key in progress",
         "Another upload with this Idempotency-Key is still being stored. Retry in a moment to get its answer.",
         retryable: true, retryAfter: TimeSpan.FromSeconds(1));

@@ -67,7 +67,7 @@ internal sealed class CancelAndRetry(CatalogDb db, TimeProvider time)
             var now = CatalogTime.Now(time);
             await ResetForRetryAsync(connection, transaction, id, DocumentStatus.Queued, now, ct);
 
-            var checkpointed = await CatalogCheckpoints.CheckpointedStagesAsync(connection, transaction, id, ct);
+            var checkpointed = await CatalogCheckpoints.CheckpointedStagesAsync(connection, transaction, id, document.DocumentOptions, ct);
             await InsertEventAsync(connection, transaction, id, now, DocumentEventKinds.Retried, null, null, null,
                 $"was {document.Status} ({document.ErrorCode}: {Clip(document.ErrorMessage ?? "", 500)}); " +
                 (checkpointed.Count == 0 ? "no checkpoints" : "resumes after " + checkpointed[^1]), ct);

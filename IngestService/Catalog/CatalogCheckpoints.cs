@@ -19,7 +19,8 @@ internal sealed class CatalogCheckpoints(CatalogDb db, LeaseFence fence, TimePro
     /// flushed temp file over the checkpoint) and records its checksum. A stale lease publishes nothing.
     /// </summary>
     public Task<LeaseWrite> CommitCheckpointAsync(
-        string id, long lease, string stage, int schemaVersion, string sha256, long sizeBytes, Action publish, CancellationToken cancellationToken) =>
+        string id, long lease, string stage, int schemaVersion, string sha256, long sizeBytes, Action publish, CancellationToken cancellationToken,
+        string? optionsFingerprint = null) =>
         db.WriteAsync(async (connection, transaction, ct) =>
         {
             var check = await fence.CheckOpenAsync(connection, transaction, id, lease, $"checkpoint {stage}", ct);
@@ -39,6 +40,7 @@ internal sealed class CatalogCheckpoints(CatalogDb db, LeaseFence fence, TimePro
                 ("@now", now),
                 ("@lease", lease),
                 ("@schema", schemaVersion),
+                ("@options_fingerprint", optionsFingerprint),
             ], ct);
 
             await TouchAsync(connection, transaction, id, now, ct);
@@ -66,10 +68,18 @@ internal sealed class CatalogCheckpoints(CatalogDb db, LeaseFence fence, TimePro
             return true;
         }, cancellationToken, repeatable: false);
 
-    /// <summary>The stages with a checkpoint, in pipeline order (a claim and a retry tell where processing resumes).</summary>
-    public static async Task<IReadOnlyList<string>> CheckpointedStagesAsync(SqliteConnection connection, SqliteTransaction? transaction, string id, CancellationToken ct)
+    /// <summary>
+    /// The stages with a checkpoint made under the document's options (<paramref name="options"/>), in pipeline order (a
+    /// claim and a retry tell where processing resumes). A checkpoint of other options is not listed, so it is never
+    /// resumed from: its stage runs again and overwrites it (Req FMT-4).
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> CheckpointedStagesAsync(
+        SqliteConnection connection, SqliteTransaction? transaction, string id, DocumentOptions options, CancellationToken ct)
     {
-        var checkpointed = await QueryAsync(connection, transaction, CatalogSql.SelectCheckpointStages, [("@id", id)], CatalogRows.FirstString, ct);
+        var fingerprint = options.Fingerprint();
+        var checkpointed = (await QueryAsync(connection, transaction, CatalogSql.SelectCheckpointStages, [("@id", id)],
+                reader => (Stage: reader.GetString(0), Made: new CheckpointRecord("", 0, 0, default, 0, CatalogRows.NullableString(reader, 1))), ct))
+            .Where(c => c.Made.MadeUnder(fingerprint)).Select(c => c.Stage).ToList();
         return PipelineStageNames.All.Where(checkpointed.Contains).Concat(checkpointed.Except(PipelineStageNames.All)).ToList();
     }
 

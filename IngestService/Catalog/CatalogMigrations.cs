@@ -167,6 +167,14 @@ internal static class CatalogMigrations
         """
         ALTER TABLE documents ADD COLUMN format TEXT NOT NULL DEFAULT 'pdf';
         """,
+
+        // 11: per-request pipeline options (Req FMT-4): the document's options as JSON (NULL: before options, the
+        // defaults), and the fingerprint of the options each checkpoint was made under, so a claim never resumes from a
+        // checkpoint of other options (NULL: made before options, under the defaults).
+        """
+        ALTER TABLE documents ADD COLUMN options TEXT NULL;
+        ALTER TABLE checkpoints ADD COLUMN options_fingerprint TEXT NULL;
+        """,
     ];
 
     public static int LatestVersion => All.Count;

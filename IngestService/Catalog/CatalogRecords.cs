@@ -27,9 +27,13 @@ internal sealed record DocumentRecord(
     string? ActiveAtRaw = null,
     string Priority = Suite.Contracts.JobPriority.Interactive,
     string? SourceUrl = null,
-    string Format = Suite.Contracts.DocumentFormats.Pdf)
+    string Format = Suite.Contracts.DocumentFormats.Pdf,
+    string? OptionsJson = null)
 {
     public DateTimeOffset CreatedAt => CatalogTime.Parse(CreatedAtRaw);
+
+    /// <summary>The pipeline options chosen at upload; the defaults for a document from before them (migration 10).</summary>
+    public Suite.Contracts.DocumentOptions DocumentOptions => Suite.Contracts.DocumentOptions.FromJson(OptionsJson);
     public DateTimeOffset UpdatedAt => CatalogTime.Parse(UpdatedAtRaw);
     public DateTimeOffset? LeaseExpiresAt => CatalogTime.ParseNullable(LeaseExpiresAtRaw);
 
@@ -53,8 +57,16 @@ internal sealed record DocumentRecord(
 /// <summary>One stage of one document.</summary>
 internal sealed record StageRecord(string Name, string Status, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? Detail);
 
-/// <summary>A checkpoint the catalog knows of: the checksum and lease it was written with.</summary>
-internal sealed record CheckpointRecord(string Sha256, long SizeBytes, long LeaseToken, DateTimeOffset CreatedAt, int SchemaVersion);
+/// <summary>
+/// A checkpoint the catalog knows of: the checksum and lease it was written with, and the fingerprint of the document
+/// options it was made under (null: before options, i.e. the defaults).
+/// </summary>
+internal sealed record CheckpointRecord(string Sha256, long SizeBytes, long LeaseToken, DateTimeOffset CreatedAt, int SchemaVersion, string? OptionsFingerprint = null)
+{
+    /// <summary>Whether the checkpoint was made under options with <paramref name="fingerprint"/>.</summary>
+    public bool MadeUnder(string fingerprint) =>
+        string.Equals(OptionsFingerprint ?? Suite.Contracts.DocumentOptions.Default.Fingerprint(), fingerprint, StringComparison.Ordinal);
+}
 
 /// <summary>What a lease-fenced write found.</summary>
 internal enum LeaseWrite

@@ -39,7 +39,8 @@ internal static class CatalogRows
         NullableString(reader, 20),
         reader.GetString(21),
         NullableString(reader, 22),
-        reader.GetString(23));
+        reader.GetString(23),
+        NullableString(reader, 24));
 
     /// <summary>A row of <see cref="CatalogSql.SelectStages"/>.</summary>
     public static StageRecord Stage(SqliteDataReader reader) => new(
@@ -61,7 +62,7 @@ internal static class CatalogRows
 
     /// <summary>A row of <see cref="CatalogSql.SelectCheckpoint"/>.</summary>
     public static CheckpointRecord Checkpoint(SqliteDataReader reader) =>
-        new(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), CatalogTime.Parse(reader.GetString(3)), reader.GetInt32(4));
+        new(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), CatalogTime.Parse(reader.GetString(3)), reader.GetInt32(4), NullableString(reader, 5));
 
     /// <summary>The first column as text: ids, stage names.</summary>
     public static string FirstString(SqliteDataReader reader) => reader.GetString(0);

@@ -8,7 +8,7 @@ internal static class CatalogSql
 {
     public const string DocumentColumns =
         "id, file_name, sha256, size_bytes, status, created_at, updated_at, error_code, error_message, lease_token, enqueued_at, job_entry_id, result_sha256, " +
-        "lease_owner, lease_expires_at, last_error, retries, lease_seconds, processing_ms, attempt_started_at, active_at, priority, source_url, format";
+        "lease_owner, lease_expires_at, last_error, retries, lease_seconds, processing_ms, attempt_started_at, active_at, priority, source_url, format, options";
 
     public const string SelectDocument = "SELECT " + DocumentColumns + " FROM documents WHERE id = @id;";
 
@@ -33,7 +33,7 @@ internal static class CatalogSql
         "SELECT id FROM documents WHERE status = @status AND active_at < @before AND enqueued_at IS NOT NULL ORDER BY active_at LIMIT @limit;";
 
     public const string SelectCheckpoint =
-        "SELECT sha256, size_bytes, lease_token, created_at, schema_version FROM checkpoints WHERE document_id = @id AND stage = @stage;";
+        "SELECT sha256, size_bytes, lease_token, created_at, schema_version, options_fingerprint FROM checkpoints WHERE document_id = @id AND stage = @stage;";
 
     public const string DeleteCheckpoint = "DELETE FROM checkpoints WHERE document_id = @id AND stage = @stage;";
 
@@ -46,11 +46,11 @@ internal static class CatalogSql
         "INSERT INTO document_events (document_id, at, kind, stage, lease_token, worker, detail) " +
         "VALUES (@id, @at, @kind, @stage, @lease, @worker, @detail);";
 
-    public const string SelectCheckpointStages = "SELECT stage FROM checkpoints WHERE document_id = @id;";
+    public const string SelectCheckpointStages = "SELECT stage, options_fingerprint FROM checkpoints WHERE document_id = @id;";
 
     public const string InsertDocument =
-        "INSERT INTO documents (id, file_name, sha256, size_bytes, status, created_at, updated_at, active_at, trace_parent, priority, client, source_url, format) " +
-        "VALUES (@id, @file_name, @sha256, @size_bytes, @status, @now, @now, @now, @trace_parent, @priority, @client, @source_url, @format);";
+        "INSERT INTO documents (id, file_name, sha256, size_bytes, status, created_at, updated_at, active_at, trace_parent, priority, client, source_url, format, options) " +
+        "VALUES (@id, @file_name, @sha256, @size_bytes, @status, @now, @now, @now, @trace_parent, @priority, @client, @source_url, @format, @options);";
 
     /// <summary>The W3C traceparent of the request that uploaded the document (null for documents from before migration 4).</summary>
     public const string SelectTraceParent = "SELECT trace_parent FROM documents WHERE id = @id;";
@@ -106,10 +106,11 @@ internal static class CatalogSql
     public const string Touch = "UPDATE documents SET updated_at = @now, active_at = @now WHERE id = @id;";
 
     public const string UpsertCheckpoint =
-        "INSERT INTO checkpoints (document_id, stage, sha256, size_bytes, created_at, lease_token, schema_version) " +
-        "VALUES (@id, @stage, @sha256, @size_bytes, @now, @lease, @schema) " +
+        "INSERT INTO checkpoints (document_id, stage, sha256, size_bytes, created_at, lease_token, schema_version, options_fingerprint) " +
+        "VALUES (@id, @stage, @sha256, @size_bytes, @now, @lease, @schema, @options_fingerprint) " +
         "ON CONFLICT (document_id, stage) DO UPDATE SET sha256 = excluded.sha256, size_bytes = excluded.size_bytes, " +
-        "created_at = excluded.created_at, lease_token = excluded.lease_token, schema_version = excluded.schema_version;";
+        "created_at = excluded.created_at, lease_token = excluded.lease_token, schema_version = excluded.schema_version, " +
+        "options_fingerprint = excluded.options_fingerprint;";
 
     public const string Complete =
         "UPDATE documents SET status = @status, result_sha256 = @result_sha256, error_code = NULL, error_message = NULL, " +

@@ -9,12 +9,12 @@ internal sealed class DocumentRegistration(CatalogDb db, TimeProvider time)
 {
     /// <summary>
     /// Inserts a document (queued unless <paramref name="status"/> says otherwise: uploads start awaiting_scan) with all
-    /// stages pending, its job priority, the uploading client, the URL it was fetched from (a URL upload) and the current
-    /// W3C trace context, and the format its bytes were recognised as; returns its creation time.
+    /// stages pending, its job priority, the uploading client, the URL it was fetched from (a URL upload), the format its
+    /// bytes were recognised as, its pipeline options and the current W3C trace context; returns its creation time.
     /// </summary>
     public Task<DateTimeOffset> InsertAsync(
         string id, string fileName, string sha256, long sizeBytes, string priority, CancellationToken cancellationToken, string status = DocumentStatus.Queued,
-        string? client = null, string? sourceUrl = null, string format = DocumentFormats.Pdf) =>
+        string? client = null, string? sourceUrl = null, string format = DocumentFormats.Pdf, DocumentOptions? options = null) =>
         db.WriteAsync(async (connection, transaction, ct) =>
         {
             var now = CatalogTime.Now(time);
@@ -31,6 +31,7 @@ internal sealed class DocumentRegistration(CatalogDb db, TimeProvider time)
                 ("@client", string.IsNullOrEmpty(client) ? null : client),
                 ("@source_url", sourceUrl),
                 ("@format", format),
+                ("@options", (options ?? DocumentOptions.Default).ToJson()),
             ], ct);
 
             foreach (var stage in PipelineStageNames.All)

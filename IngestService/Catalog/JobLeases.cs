@@ -26,7 +26,7 @@ internal sealed class JobLeases(CatalogDb db, LeaseFence fence, TimeProvider tim
                 return null;
             }
 
-            var checkpointed = await CatalogCheckpoints.CheckpointedStagesAsync(connection, transaction, id, ct);
+            var checkpointed = await CatalogCheckpoints.CheckpointedStagesAsync(connection, transaction, id, document.DocumentOptions, ct);
             if (!DocumentStatus.IsClaimable(document.Status))
             {
                 return new ClaimResult(document, checkpointed);

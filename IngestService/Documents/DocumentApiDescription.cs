@@ -73,8 +73,58 @@ internal static class DocumentApiDescription
                     },
                 },
             };
+            foreach (var (name, schema) in OptionSchemas())
+            {
+                ((OpenApiSchema)body.Content["application/json"].Schema!).Properties![name] = schema;
+            }
+
+            // The same options as text fields of the multipart body, beside the file part.
+            if (body.Content.TryGetValue("multipart/form-data", out var multipart) && multipart.Schema is OpenApiSchema form)
+            {
+                form.Properties ??= new Dictionary<string, IOpenApiSchema>(StringComparer.Ordinal);
+                foreach (var (name, schema) in OptionSchemas())
+                {
+                    form.Properties[name] = schema;
+                }
+            }
+
             return Task.CompletedTask;
         });
+
+    /// <summary>The pipeline options (docs/api.md), each optional; any other field or member is 400 unknown_option.</summary>
+    private static IEnumerable<(string Name, OpenApiSchema Schema)> OptionSchemas()
+    {
+        static OpenApiSchema Choice(string description, IReadOnlyList<string> values) => new()
+        {
+            Type = JsonSchemaType.String,
+            Description = description,
+            Enum = [.. values.Select(v => (System.Text.Json.Nodes.JsonNode)System.Text.Json.Nodes.JsonValue.Create(v)!)],
+            Default = System.Text.Json.Nodes.JsonValue.Create(values[0]),
+        };
+
+        yield return (DocumentOptions.OcrField, Choice(
+            "Optional pipeline option. auto: OCR pages without a usable text layer; force: OCR every page and use its words instead of the text layer; off: no OCR.",
+            DocumentOptions.OcrModes));
+        yield return (DocumentOptions.OcrLanguagesField, new OpenApiSchema
+        {
+            Type = JsonSchemaType.String,
+            MaxLength = UploadOptions.MaxValueLength,
+            Description = "Optional pipeline option. tesseract language codes joined with + or , (deu, eng+deu), each listed by GET /api/ocr/languages; " +
+                          "default: the workers' Pipeline:Ocr:Language.",
+        });
+        yield return (DocumentOptions.PageRangeField, new OpenApiSchema
+        {
+            Type = JsonSchemaType.String,
+            MaxLength = UploadOptions.MaxValueLength,
+            Description = "Optional pipeline option. The pages to process: pages and ranges separated by commas (2-3, 1,4-6, 5-). Pages beyond the " +
+                          "document are dropped; a range with none of its pages fails it with page_range_empty. Default: every page.",
+        });
+        yield return (DocumentOptions.ImagesField, Choice(
+            "Optional pipeline option. referenced: pictures by URL; embedded: pictures as data: URIs in the JSON, Markdown and HTML; none: no pictures.",
+            DocumentOptions.ImageModes));
+        yield return (DocumentOptions.TablesField, Choice("Optional pipeline option. off: no table detection (tables stay text).", DocumentOptions.Switches));
+        yield return (DocumentOptions.DescribePicturesField, Choice("Optional pipeline option. off: pictures are not described.", DocumentOptions.Switches));
+    }
 
     /// <summary>limit (bounded by Ingest:MaxPageSize) and cursor.</summary>
     public static RouteHandlerBuilder WithPageOptions(this RouteHandlerBuilder builder) => builder

@@ -1,10 +1,12 @@
 using System.Text.Json.Serialization;
 using IngestService.Catalog;
+using Suite.Contracts;
 
 namespace IngestService.Documents;
 
 /// <summary>
-/// 202 answer to an upload: <c>priority</c> is the job priority it was accepted with (interactive or batch);
+/// 202 answer to an upload: <c>priority</c> is the job priority it was accepted with (interactive or batch), <c>options</c>
+/// the pipeline options (defaults filled in; <c>ocrLanguages</c> absent: the workers' default language);
 /// <see cref="DuplicateOf"/> names the oldest other document with the same content (a new document is created all the same).
 /// </summary>
 internal sealed record UploadAccepted(
@@ -17,6 +19,7 @@ internal sealed record UploadAccepted(
     DocumentLinks Links,
     string Priority,
     string Format,
+    DocumentOptions Options,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? DuplicateOf = null);
 
 internal sealed record DocumentLinks(string Self, string Result)
@@ -39,11 +42,13 @@ internal sealed record DocumentDetail(
     int Retries,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? LastError,
     string Priority,
+    DocumentOptions Options,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SourceUrl = null,
     string Format = Suite.Contracts.DocumentFormats.Pdf)
 {
     /// <summary>
-    /// Attempts = claims by workers so far (the lease token); Retries = manual retries; LastError = why the last
+    /// Options = the pipeline options of the upload, defaults filled in (ocrLanguages absent: the workers' default; pageRange
+    /// absent: every page). Attempts = claims by workers so far (the lease token); Retries = manual retries; LastError = why the last
     /// attempt failed; Priority = the job priority of the upload (interactive or batch); SourceUrl = the URL a URL upload
     /// was fetched from (its query's values left out), absent for a multipart upload; Format = what its bytes were
     /// recognised as (pdf, png, jpeg, tiff, webp, docx, pptx, html, markdown).
@@ -51,7 +56,7 @@ internal sealed record DocumentDetail(
     public static DocumentDetail From(DocumentRecord d, IReadOnlyList<StageRecord> stages) => new(
         d.Id, d.FileName, d.Status, d.SizeBytes, d.Sha256, d.CreatedAt, d.UpdatedAt,
         stages.Select(s => new StageView(s.Name, s.Status, s.StartedAt, s.FinishedAt, s.Detail)).ToList(),
-        ErrorView.From(d), (int)Math.Min(d.LeaseToken, int.MaxValue), d.Retries, d.LastError, d.Priority, d.SourceUrl, d.Format);
+        ErrorView.From(d), (int)Math.Min(d.LeaseToken, int.MaxValue), d.Retries, d.LastError, d.Priority, d.DocumentOptions, d.SourceUrl, d.Format);
 }
 
 /// <summary>One item of GET /api/documents: the detail without stages.</summary>

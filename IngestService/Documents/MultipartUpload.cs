@@ -8,8 +8,10 @@ namespace IngestService.Documents;
 
 /// <summary>
 /// The multipart way of an upload: the part "file" of a multipart/form-data body, streamed to the upload's temp file
-/// (size limit enforced while streaming, magic bytes checked, SHA-256 computed). The body is read with MultipartReader,
-/// never buffered whole and never bound to IFormFile.
+/// (size limit enforced while streaming, magic bytes checked, SHA-256 computed), and the pipeline options as text fields
+/// beside it (<see cref="UploadOptions"/>). Fields before the file are checked before the file is streamed; those after
+/// it once it is in its temp file, still before anything is stored. The body is read with MultipartReader, never
+/// buffered whole and never bound to IFormFile.
 /// </summary>
 internal static class MultipartUpload
 {
@@ -37,8 +39,10 @@ internal static class MultipartUpload
         return true;
     }
 
-    public static async Task<ReceivedUpload> ReceiveAsync(HttpContext http, string boundary, string tempPath, long maxBytes, CancellationToken cancellationToken)
+    public static async Task<ReceivedUpload> ReceiveAsync(
+        HttpContext http, string boundary, string tempPath, long maxBytes, UploadOptions uploadOptions, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(uploadOptions);
         ArgumentNullException.ThrowIfNull(http);
         // The size check that matters is ours, on the file part while it streams (413 file_too_large); Kestrel's own
         // body limit (30 MB by default) is raised so that it does not cut in first.
@@ -50,9 +54,10 @@ internal static class MultipartUpload
         var reader = new MultipartReader(boundary, http.Request.Body);
         MultipartSection? section;
         ContentDispositionHeaderValue? disposition;
+        var fields = new List<KeyValuePair<string, string>>();
         try
         {
-            (section, disposition) = await FindFilePartAsync(reader, cancellationToken);
+            (section, disposition) = await FindFilePartAsync(reader, fields, cancellationToken);
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -63,9 +68,16 @@ internal static class MultipartUpload
             return ReceivedUpload.Refused(IngestProblems.MalformedUpload(ex.Message));
         }
 
+        // No file at all is the first thing to say (a file sent under another name is not an option).
         if (section is null || disposition is null)
         {
             return ReceivedUpload.Refused(IngestProblems.MissingFile($"The multipart body has no part named '{IngestProblems.FilePart}'."));
+        }
+
+        // An unknown or bad option before the file: refused before the file is streamed.
+        if ((await uploadOptions.ReadAsync(fields, cancellationToken)).Problem is { } before)
+        {
+            return ReceivedUpload.Refused(before);
         }
 
         var fileName = FileNames.ForDisplay(disposition.FileNameStar.HasValue
@@ -74,24 +86,79 @@ internal static class MultipartUpload
 
         var sniffer = new FormatSniffer();
         var written = await BlobStore.WriteTempAsync(section.Body, tempPath, maxBytes, chunk => sniffer.Observe(chunk.Span), cancellationToken);
-        return ReceivedUpload.Check(written, sniffer, tempPath, maxBytes, fileName, sourceUrl: null, IngestProblems.EmptyFile);
+        if (written.Status != BlobWriteStatus.Written)
+        {
+            return ReceivedUpload.Check(written, sniffer, tempPath, maxBytes, fileName, sourceUrl: null, IngestProblems.EmptyFile, options: null);
+        }
+
+        // The fields after the file: its part is read to its end, so the reader stands at the next one.
+        try
+        {
+            await ReadFieldsAsync(reader, fields, stopAtFile: false, cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException && !cancellationToken.IsCancellationRequested)
+        {
+            return ReceivedUpload.Refused(IngestProblems.MalformedUpload(ex.Message));
+        }
+
+        var (options, problem) = await uploadOptions.ReadAsync(fields, cancellationToken);
+        return problem is not null
+            ? ReceivedUpload.Refused(problem)
+            : ReceivedUpload.Check(written, sniffer, tempPath, maxBytes, fileName, sourceUrl: null, IngestProblems.EmptyFile, options);
     }
 
-    private static async Task<(MultipartSection?, ContentDispositionHeaderValue?)> FindFilePartAsync(MultipartReader reader, CancellationToken cancellationToken)
+    private static Task<(MultipartSection?, ContentDispositionHeaderValue?)> FindFilePartAsync(
+        MultipartReader reader, List<KeyValuePair<string, string>> fields, CancellationToken cancellationToken) =>
+        ReadFieldsAsync(reader, fields, stopAtFile: true, cancellationToken);
+
+    /// <summary>
+    /// Reads parts into <paramref name="fields"/> (name and text, each cut after <see cref="UploadOptions.MaxValueLength"/>
+    /// + 1 characters so that an overlong one is still refused) until the file part when <paramref name="stopAtFile"/>,
+    /// else to the end (a second file part is skipped, as it always was).
+    /// </summary>
+    private static async Task<(MultipartSection?, ContentDispositionHeaderValue?)> ReadFieldsAsync(
+        MultipartReader reader, List<KeyValuePair<string, string>> fields, bool stopAtFile, CancellationToken cancellationToken)
     {
         while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
         {
-            if (ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
-                && disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase)
-                && HeaderUtilities.RemoveQuotes(disposition.Name).Equals(IngestProblems.FilePart, StringComparison.Ordinal))
+            if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
+                || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase))
             {
-                return (section, disposition);
+                await section.Body.CopyToAsync(Stream.Null, cancellationToken);
+                continue;
             }
 
-            // Another field: skip it without keeping it.
-            await section.Body.CopyToAsync(Stream.Null, cancellationToken);
+            var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value ?? "";
+            if (name.Equals(IngestProblems.FilePart, StringComparison.Ordinal))
+            {
+                if (stopAtFile)
+                {
+                    return (section, disposition);
+                }
+
+                await section.Body.CopyToAsync(Stream.Null, cancellationToken);
+                continue;
+            }
+
+            fields.Add(new(name, await ReadValueAsync(section.Body, cancellationToken)));
         }
 
         return (null, null);
+    }
+
+    private static async Task<string> ReadValueAsync(Stream body, CancellationToken cancellationToken)
+    {
+        using var reader = new StreamReader(body, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: false, leaveOpen: true);
+        var buffer = new char[UploadOptions.MaxValueLength + 1];
+        var length = 0;
+        int read;
+        while (length < buffer.Length && (read = await reader.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0)
+        {
+            length += read;
+        }
+
+        // The rest of an overlong value is not kept.
+        await body.CopyToAsync(Stream.Null, cancellationToken);
+        return new string(buffer, 0, length);
     }
 }

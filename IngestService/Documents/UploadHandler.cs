@@ -27,6 +27,7 @@ internal sealed partial class UploadHandler(
     AdmissionControl admission,
     UploadKeys keys,
     UrlUpload urlUpload,
+    UploadOptions uploadOptions,
     IOptions<IngestOptions> options,
     ILogger<UploadHandler> logger)
 {
@@ -90,7 +91,7 @@ internal sealed partial class UploadHandler(
         try
         {
             var received = isMultipart
-                ? await MultipartUpload.ReceiveAsync(http, boundary, tempPath, maxBytes, cancellationToken)
+                ? await MultipartUpload.ReceiveAsync(http, boundary, tempPath, maxBytes, uploadOptions, cancellationToken)
                 : await urlUpload.ReceiveAsync(http, tempPath, maxBytes, cancellationToken);
             return received.Problem ?? await AcceptAsync(http, received.File!, tempPath, priority, idempotencyKey, cancellationToken);
         }
@@ -116,9 +117,10 @@ internal sealed partial class UploadHandler(
             if (idempotencyKey is not null
                 && await keys.ReserveAsync(client, idempotencyKey, id, written.Sha256, cancellationToken) is { } earlier)
             {
-                // A retry of an upload already taken: its first answer again, or a refusal if the content changed.
+                // A retry of an upload already taken: its first answer again, or a refusal if the content or the options
+                // changed (a document's options are fixed, so a retry cannot change them silently).
                 return earlier.Sha256 == written.Sha256
-                    ? await ReplayAsync(http, earlier.DocumentId, cancellationToken)
+                    ? await ReplayAsync(http, earlier.DocumentId, idempotencyKey, file.Options, cancellationToken)
                     : IngestProblems.IdempotencyKeyReused(idempotencyKey, earlier.DocumentId);
             }
 
@@ -137,7 +139,7 @@ internal sealed partial class UploadHandler(
                 storedPath = blobs.UploadPath(id);
                 File.Move(tempPath, storedPath);
                 createdAt = await registration.InsertAsync(id, file.FileName, written.Sha256, written.SizeBytes, priority, cancellationToken,
-                    DocumentStatus.AwaitingScan, client, file.SourceUrl, file.Format);
+                    DocumentStatus.AwaitingScan, client, file.SourceUrl, file.Format, file.Options);
                 committed = true;
             }
             finally
@@ -164,7 +166,7 @@ internal sealed partial class UploadHandler(
             return TypedResults.Accepted(
                 DocumentRoutes.Self(id),
                 new UploadAccepted(id, file.FileName, settled.Status ?? DocumentStatus.AwaitingScan, written.SizeBytes, written.Sha256,
-                    createdAt, DocumentLinks.For(id), priority, file.Format, duplicateOf));
+                    createdAt, DocumentLinks.For(id), priority, file.Format, file.Options, duplicateOf));
         }
         finally
         {
@@ -176,7 +178,7 @@ internal sealed partial class UploadHandler(
     }
 
     /// <summary>The answer to a retried upload: the document its key names, as it is now.</summary>
-    private async Task<IResult> ReplayAsync(HttpContext http, string documentId, CancellationToken cancellationToken)
+    private async Task<IResult> ReplayAsync(HttpContext http, string documentId, string key, DocumentOptions asked, CancellationToken cancellationToken)
     {
         if (await reads.FindAsync(documentId, cancellationToken) is not { } document)
         {
@@ -184,11 +186,16 @@ internal sealed partial class UploadHandler(
             return IngestProblems.IdempotencyKeyInProgress();
         }
 
+        if (document.DocumentOptions != asked)
+        {
+            return IngestProblems.IdempotencyKeyOptionsDiffer(key, documentId);
+        }
+
         http.Response.Headers["Idempotent-Replayed"] = "true";
         return TypedResults.Accepted(
             DocumentRoutes.Self(document.Id),
             new UploadAccepted(document.Id, document.FileName, document.Status, document.SizeBytes, document.Sha256,
-                document.CreatedAt, DocumentLinks.For(document.Id), document.Priority, document.Format));
+                document.CreatedAt, DocumentLinks.For(document.Id), document.Priority, document.Format, document.DocumentOptions));
     }
 
     /// <summary>Duplicate content is reported, never refused; a failed lookup must not turn a stored upload into an error.</summary>

@@ -12,7 +12,7 @@ internal static class SourceProblems
     /// <summary>The JSON body is not a URL upload: malformed, not an object, an unknown or duplicate member, a missing url.</summary>
     public static IResult InvalidRequest(string? field, string why) => ApiProblem.Result(400, "invalid_url_request", "Invalid URL upload",
         $"The JSON body is not a URL upload: {why}. Send {{\"{UrlField}\": \"https://…\"}} with an optional \"{FileNameField}\", " +
-        "and nothing else; nothing was fetched or stored.",
+        "and the pipeline options (docs/api.md), nothing else; nothing was fetched or stored.",
         extensions: field is null ? null : new Dictionary<string, object?> { ["field"] = field });
 
     /// <summary>The client's URL is not one this service fetches (its form; where it leads is url_forbidden).</summary>

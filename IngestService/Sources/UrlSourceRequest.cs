@@ -1,14 +1,17 @@
 using System.Text.Json;
+using IngestService.Api;
+using IngestService.Documents;
 using Microsoft.Net.Http.Headers;
 
 namespace IngestService.Sources;
 
 /// <summary>
-/// The JSON body of a URL upload, <c>{"url": "https://…", "fileName": "…"}</c>, read by hand so that every refusal names
-/// its field (Req ERR-3): a member that is not one of these two is refused, not ignored, so that a misspelt
-/// <c>fileName</c> does not pass unnoticed. Member names match without case, like the rest of the API's JSON.
+/// The JSON body of a URL upload, <c>{"url": "https://…", "fileName": "…", &lt;options&gt;}</c>, read by hand so that every
+/// refusal names its field (Req ERR-3): a member that is neither of these two nor a pipeline option (string values,
+/// checked by <see cref="UploadOptions"/>) is refused, not ignored, so that a misspelt <c>fileName</c> does not pass
+/// unnoticed. Member names match without case, like the rest of the API's JSON.
 /// </summary>
-internal sealed record UrlSourceRequest(Uri Url, string? FileName)
+internal sealed record UrlSourceRequest(Uri Url, string? FileName, IReadOnlyList<KeyValuePair<string, string>> OptionFields)
 {
     /// <summary>A URL, a file name and the JSON around them fit many times over; a bigger body is not a URL upload.</summary>
     public const int MaxBodyBytes = 16 * 1024;
@@ -60,12 +63,25 @@ internal sealed record UrlSourceRequest(Uri Url, string? FileName)
 
         JsonElement? url = null;
         JsonElement? fileName = null;
+        var options = new List<KeyValuePair<string, string>>();
         foreach (var member in root.EnumerateObject())
         {
             var isUrl = member.Name.Equals(SourceProblems.UrlField, StringComparison.OrdinalIgnoreCase);
             if (!isUrl && !member.Name.Equals(SourceProblems.FileNameField, StringComparison.OrdinalIgnoreCase))
             {
-                return (null, SourceProblems.InvalidRequest(member.Name, $"it has a member '{Clip(member.Name)}', which a URL upload does not take"));
+                if (UploadOptions.OptionName(member.Name) is not { } option)
+                {
+                    return (null, IngestProblems.UnknownOption(member.Name));
+                }
+
+                if (member.Value.ValueKind != JsonValueKind.String)
+                {
+                    return (null, IngestProblems.InvalidOption(option, "must be a JSON string."));
+                }
+
+                // Repeats and values are checked with the multipart fields' rules.
+                options.Add(new(member.Name, member.Value.GetString()!));
+                continue;
             }
 
             if ((isUrl ? url : fileName) is not null)
@@ -114,7 +130,7 @@ internal sealed record UrlSourceRequest(Uri Url, string? FileName)
             return (null, SourceProblems.UrlInvalid(why));
         }
 
-        return (new UrlSourceRequest(parsed, fileName?.GetString()), null);
+        return (new UrlSourceRequest(parsed, fileName?.GetString(), options), null);
     }
 
     /// <summary>The body, or null when it is longer than <see cref="MaxBodyBytes"/> (read no further than one byte past it).</summary>

@@ -81,7 +81,8 @@ internal static partial class WorkerEndpoints
             return IngestProblems.DocumentNotScanned(id);
         }
 
-        return TypedResults.Ok(new ClaimResponse(d.Id, d.FileName, d.Status, d.LeaseToken, d.SizeBytes, claim.CheckpointedStages, d.LastError, d.ProcessingMs));
+        return TypedResults.Ok(new ClaimResponse(d.Id, d.FileName, d.Status, d.LeaseToken, d.SizeBytes, claim.CheckpointedStages, d.LastError, d.ProcessingMs,
+            d.DocumentOptions));
     }
 
     /// <summary>Heartbeat: renews the lease and tells the worker the document's status (it stops when cancelled).</summary>
@@ -207,6 +208,13 @@ internal static partial class WorkerEndpoints
             return IngestProblems.InvalidCheckpointSchema(schemaHeader);
         }
 
+        // The fingerprint of the options the checkpoint was made under (absent from workers before options: the defaults).
+        var optionsFingerprint = http.Request.Headers[InternalApi.CheckpointOptionsHeader].ToString();
+        if (optionsFingerprint.Length > 64 || optionsFingerprint.Any(c => !char.IsAsciiHexDigitLower(c)))
+        {
+            return IngestProblems.InvalidBody("an X-Checkpoint-Options header of lowercase hex", "the header is not a fingerprint");
+        }
+
         // Refuse a stale writer before reading its body; the commit below checks again under the write lock.
         if (await reads.FindAsync(id, http.RequestAborted) is not { } document)
         {
@@ -235,7 +243,8 @@ internal static partial class WorkerEndpoints
             }
 
             var outcome = await checkpoints.CommitCheckpointAsync(
-                id, lease, stage, schema, written.Sha256, written.SizeBytes, () => File.Move(tempPath, finalPath, overwrite: true), http.RequestAborted);
+                id, lease, stage, schema, written.Sha256, written.SizeBytes, () => File.Move(tempPath, finalPath, overwrite: true), http.RequestAborted,
+                optionsFingerprint.Length == 0 ? null : optionsFingerprint);
             return Answer(outcome, id, http, () =>
             {
                 http.Response.Headers[ChecksumHeader] = written.Sha256;
@@ -294,6 +303,12 @@ internal static partial class WorkerEndpoints
             return await reads.FindAsync(id, http.RequestAborted) is null
                 ? IngestProblems.DocumentNotFound(id)
                 : IngestProblems.CheckpointNotFound(id, stage);
+        }
+
+        // A checkpoint of other options than the worker's is not its to resume from (Req FMT-4): not found, not damaged.
+        if (http.Request.Headers[InternalApi.CheckpointOptionsHeader].ToString() is { Length: > 0 } wanted && !checkpoint.MadeUnder(wanted))
+        {
+            return IngestProblems.CheckpointNotFound(id, stage);
         }
 
         var check = await CheckpointEnvelope.OpenAsync(blobs.CheckpointPath(id, stage), id, stage, checkpoint.Sha256, accept, http.RequestAborted);

@@ -105,8 +105,12 @@ internal sealed class IngestClient(HttpClient http)
         await EnsureSuccessAsync(response, documentId, $"page progress {stage} {report.Page}/{report.Pages}", cancellationToken);
     }
 
-    /// <summary>Stores a stage's checkpoint, streamed from the file (seekable, so a retry can resend it).</summary>
-    public async Task PutCheckpointAsync(string documentId, long leaseToken, string stage, string checkpointPath, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores a stage's checkpoint, streamed from the file (seekable, so a retry can resend it), with the fingerprint of
+    /// the document options it was made under (Req FMT-4).
+    /// </summary>
+    public async Task PutCheckpointAsync(
+        string documentId, long leaseToken, string stage, string checkpointPath, CancellationToken cancellationToken, string? optionsFingerprint = null)
     {
         await using var file = new FileStream(checkpointPath, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, useAsync: true);
         using var request = new HttpRequestMessage(HttpMethod.Put, InternalApi.Checkpoint(documentId, stage))
@@ -116,6 +120,11 @@ internal sealed class IngestClient(HttpClient http)
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         request.Content.Headers.ContentLength = file.Length;
         request.Headers.TryAddWithoutValidation(InternalApi.CheckpointSchemaHeader, SchemaVersion);
+        if (optionsFingerprint is not null)
+        {
+            request.Headers.TryAddWithoutValidation(InternalApi.CheckpointOptionsHeader, optionsFingerprint);
+        }
+
         AddLease(request, leaseToken);
         request.Headers.SetIdempotencyKey(Key(documentId, leaseToken, "checkpoint", stage));
         using var response = await http.SendAsync(request, cancellationToken);
@@ -138,10 +147,17 @@ internal sealed class IngestClient(HttpClient http)
     /// one IngestService found damaged or of another schema version and quarantined) or when its bytes do not match
     /// the checksum IngestService recorded: then the stage simply runs again.
     /// </summary>
-    public async Task<bool> GetCheckpointAsync(string documentId, long leaseToken, string stage, string destinationPath, CancellationToken cancellationToken)
+    public async Task<bool> GetCheckpointAsync(
+        string documentId, long leaseToken, string stage, string destinationPath, CancellationToken cancellationToken, string? optionsFingerprint = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, InternalApi.Checkpoint(documentId, stage));
         request.Headers.TryAddWithoutValidation(InternalApi.CheckpointSchemaHeader, SchemaVersion);
+        if (optionsFingerprint is not null)
+        {
+            // A checkpoint of other options answers 404, so the stage runs again under this document's options.
+            request.Headers.TryAddWithoutValidation(InternalApi.CheckpointOptionsHeader, optionsFingerprint);
+        }
+
         AddLease(request, leaseToken);
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)

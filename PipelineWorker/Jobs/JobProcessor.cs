@@ -178,7 +178,8 @@ internal sealed class JobProcessor(
         try
         {
             WorkFolders.Delete(workDirectory, logger);
-            var context = new StageContext(documentId, claim.FileName, workDirectory) { LeaseToken = lease };
+            var context = new StageContext(documentId, claim.FileName, workDirectory) { LeaseToken = lease, Options = claim.Options ?? DocumentOptions.Default };
+            var fingerprint = context.Options.Fingerprint();
             await ingest.DownloadContentAsync(documentId, lease, context.ContentPath, claim.SizeBytes, documentToken);
 
             // Resume: a stage with a stored, valid, usable checkpoint is skipped; once one stage runs, all later ones
@@ -189,7 +190,7 @@ internal sealed class JobProcessor(
             {
                 progress.Stage = stage.Name;
                 if (resuming && claim.CheckpointedStages.Contains(stage.Name)
-                    && await ingest.GetCheckpointAsync(documentId, lease, stage.Name, context.CheckpointPath(stage.Name), documentToken)
+                    && await ingest.GetCheckpointAsync(documentId, lease, stage.Name, context.CheckpointPath(stage.Name), documentToken, fingerprint)
                     && await stage.IsCheckpointUsableAsync(context, documentToken))
                 {
                     Log.StageResumed(logger, documentId, stage.Name);
@@ -230,7 +231,7 @@ internal sealed class JobProcessor(
             }
         }
 
-        await ingest.PutCheckpointAsync(documentId, lease, stage.Name, context.CheckpointPath(stage.Name), documentToken);
+        await ingest.PutCheckpointAsync(documentId, lease, stage.Name, context.CheckpointPath(stage.Name), documentToken, context.Options.Fingerprint());
         await ingest.ReportStageAsync(documentId, lease, stage.Name, new StageReport(result.Status, result.Detail), documentToken);
         Log.StageDone(logger, documentId, stage.Name, result.Status);
     }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Options;
 using Suite.Contracts;
 using Suite.PipelineWorker.Rendering;
 
@@ -19,7 +20,7 @@ namespace Suite.PipelineWorker.Stages;
 /// Each page also says which extractor read it (pdfpig, poppler, ocr); the document's form fields follow the pages, in
 /// Markdown and text too (<see cref="FormFieldRendering"/>).
 /// </remarks>
-internal sealed class AssembleStage : IPipelineStage
+internal sealed class AssembleStage(IOptions<OcrOptions> ocrOptions) : IPipelineStage
 {
     public const string ParagraphRole = BlockRoles.Paragraph;
     private const string SchemaVersionProperty = "schemaVersion";
@@ -72,8 +73,9 @@ internal sealed class AssembleStage : IPipelineStage
         var resultTables = tables.Tables.Select(t => t.Table).ToList();
         var resultPictures = pictures.Pictures.Select(p => new ResultPicture(p.Id, p.Page, p.Box)
         {
-            Url = p.Stored ? ArtifactRoutes.Picture(context.DocumentId, p.Id) : null,
-            ContentType = p.Stored ? p.ContentType : null,
+            // images=embedded: the file itself, in the JSON and so in every rendering that shows the picture.
+            Url = p.DataUri ?? (p.Stored ? ArtifactRoutes.Picture(context.DocumentId, p.Id) : null),
+            ContentType = p.Stored || p.DataUri is not null ? p.ContentType : null,
             WidthPx = p.WidthPx,
             HeightPx = p.HeightPx,
             Description = describe.Descriptions.GetValueOrDefault(p.Id),
@@ -163,6 +165,7 @@ internal sealed class AssembleStage : IPipelineStage
             FileName = context.FileName,
             Format = format,
             PageCount = pages.Count,
+            Options = context.Options with { OcrLanguages = OcrStage.Languages(context, ocrOptions.Value) },
             Pages = pages,
             ReadingOrder = readingOrder,
             Tables = resultTables,

@@ -38,6 +38,10 @@ internal sealed class DescribeStage(
         {
             note = StageNote.Skipped("switched off by configuration (Pipeline:Describe:Enabled=false); pictures are not described");
         }
+        else if (context.Options.DescribePictures == Switch.Off)
+        {
+            note = StageNote.Skipped("switched off by the request (describePictures=off); pictures are not described");
+        }
         else if (!o.IsConfigured)
         {
             note = StageNote.Skipped("not configured (Pipeline:Describe:Url is not set); pictures are not described");

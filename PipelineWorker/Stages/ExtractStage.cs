@@ -12,7 +12,8 @@ namespace Suite.PipelineWorker.Stages;
 /// pdftotext reads that page (<see cref="PageTextReader"/>; words without font names, the stage is then degraded with
 /// the reason). A page neither can read is recorded empty with its error and the document goes on (degraded); only a
 /// document of which no page at all can be read fails. Pages without words are fine: image-only pages get OCR later.
-/// The checkpoint is a JSON array written page by page, so memory does not grow with the page count; it carries
+/// Only the pages of the request's pageRange are read and written: later stages work from this checkpoint's pages, so
+/// the other pages are never processed and never appear in the result. The checkpoint is a JSON array written page by page, so memory does not grow with the page count; it carries
 /// poppler's words too, so a resume after this stage never asks poppler again.
 /// </summary>
 /// <remarks>
@@ -46,8 +47,10 @@ internal sealed class ExtractStage(TextFallback fallback, DocumentReaders reader
 
         using var opened = document;
         var pageCount = await PageCountAsync(context, document, cancellationToken);
-        // Each field goes onto its widget's page in the checkpoint; one without a (valid) page onto page 1.
-        var formFields = (document is null ? [] : FormFieldReader.Read(document)).ToLookup(f => f.Page is { } p && p >= 1 && p <= pageCount ? p : 1);
+        var selected = Enumerable.Range(1, pageCount).Where(context.IncludesPage).ToList();
+        // Each field goes onto its widget's page in the checkpoint; one without a (valid) page onto the first page read.
+        var formFields = (document is null ? [] : FormFieldReader.Read(document))
+            .ToLookup(f => f.Page is { } p && p >= 1 && p <= pageCount ? p : selected.FirstOrDefault(1));
         var reader = new PageTextReader(document, openError, context.ContentPath, fallback, pageCount);
         var failed = new List<int>();
         var fallbackPages = new List<(int Page, string Reason)>();
@@ -57,7 +60,7 @@ internal sealed class ExtractStage(TextFallback fallback, DocumentReaders reader
         {
             await using var writer = new Utf8JsonWriter(stream);
             writer.WriteStartArray();
-            for (var number = 1; number <= pageCount; number++)
+            foreach (var number in selected)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var (page, passing) = await reader.ReadAsync(number, cancellationToken);
@@ -78,14 +81,15 @@ internal sealed class ExtractStage(TextFallback fallback, DocumentReaders reader
 
                 JsonSerializer.Serialize(writer, page, Checkpoints.JsonOptions);
                 await writer.FlushAsync(cancellationToken);
-                context.ReportPages(number, pageCount);
+                context.ReportPages(selected.IndexOf(number) + 1, selected.Count);
             }
 
             writer.WriteEndArray();
             await writer.FlushAsync(cancellationToken);
         });
 
-        if (failed.Count == pageCount)
+        var extracted = selected.Count;
+        if (failed.Count == extracted)
         {
             if (passingMisses > 0)
             {
@@ -98,23 +102,31 @@ internal sealed class ExtractStage(TextFallback fallback, DocumentReaders reader
                 $"None of the {pageCount} pages could be read. The file is damaged; repair or re-export it and upload it again.");
         }
 
-        var reasons = DescribeOutcome(failed, fallbackPages, pageCount);
+        var reasons = DescribeOutcome(failed, fallbackPages, extracted);
         return reasons is null ? StageResult.Completed : StageResult.Degraded(reasons);
     }
 
-    /// <summary>A non-PDF document: its reader's pages, written one at a time.</summary>
+    /// <summary>A non-PDF document: its reader's pages (those of the request's pageRange: frames, slides), written one at a time.</summary>
     private async Task ReadWithAsync(IDocumentReader reader, StageContext context, CancellationToken cancellationToken)
     {
         var count = 0;
+        // The total for progress: validate's count (none when extract runs alone, in a test).
+        var total = File.Exists(context.CheckpointPath(PipelineStageNames.Validate)) ? await PageCountAsync(context, null, cancellationToken) : 0;
+        var selected = Enumerable.Range(1, total).Count(context.IncludesPage);
         await Checkpoints.WriteAtomicallyAsync(context.CheckpointPath(Name), async stream =>
         {
             await using var writer = new Utf8JsonWriter(stream);
             writer.WriteStartArray();
             foreach (var page in reader.ReadPages(context.ContentPath, cancellationToken))
             {
+                if (!context.IncludesPage(page.Number))
+                {
+                    continue;
+                }
+
                 JsonSerializer.Serialize(writer, page, Checkpoints.JsonOptions);
                 await writer.FlushAsync(cancellationToken);
-                context.ReportPages(++count, count);
+                context.ReportPages(++count, Math.Max(selected, count));
             }
 
             writer.WriteEndArray();
@@ -133,16 +145,20 @@ internal sealed class ExtractStage(TextFallback fallback, DocumentReaders reader
         try
         {
             await using var stream = File.OpenRead(context.CheckpointPath(Name));
-            var expected = 1;
+            var last = 0;
             await foreach (var page in JsonSerializer.DeserializeAsyncEnumerable<ExtractedPage>(stream, Checkpoints.JsonOptions, cancellationToken))
             {
-                if (page is null || page.Number != expected++ || page.Words is null)
+                // Pages in order, each one the request's pageRange includes (all, without one).
+                if (page is null || page.Number <= last || !context.IncludesPage(page.Number) || page.Words is null
+                    || (context.Options.PageRange is null && page.Number != last + 1))
                 {
                     return false;
                 }
+
+                last = page.Number;
             }
 
-            return expected > 1;
+            return last > 0;
         }
         catch (JsonException)
         {

@@ -66,6 +66,14 @@ internal sealed class StageContext
     /// </summary>
     public long LeaseToken { get; init; }
 
+    /// <summary>The document's pipeline options from the upload (the claim carries them); the defaults in local runs unless set.</summary>
+    public DocumentOptions Options { get; init; } = DocumentOptions.Default;
+
+    /// <summary>Whether the request's pageRange (all pages when it has none) includes page <paramref name="page"/>.</summary>
+    public bool IncludesPage(int page) => RequestedPages is not { } range || range.Contains(page);
+
+    private PageRange? RequestedPages => Options.PageRange is { } text && PageRange.TryParse(text, out var range, out _) ? range : null;
+
     /// <summary>Local runs only: where artifacts are copied instead of being uploaded to IngestService.</summary>
     public string? ArtifactDirectory { get; init; }
 

@@ -52,13 +52,22 @@ internal sealed class OcrStage(
 
     private async Task<(StageNote Note, IReadOnlyList<OcrPageWords> Pages)> RecognizeAsync(StageContext context, OcrOptions o, CancellationToken cancellationToken)
     {
+        // ocr=force (the request): every page, its words then replacing the text layer in layout; auto: pages without one.
+        var force = context.Options.Ocr == OcrMode.Force;
         var candidates = new List<(int Number, double Width, double Height)>();
         await foreach (var page in ExtractStage.ReadPagesAsync(context.CheckpointPath(PipelineStageNames.Extract), cancellationToken))
         {
-            if (NeedsOcr(page, o.MinTextLayerChars))
+            if (force || NeedsOcr(page, o.MinTextLayerChars))
             {
                 candidates.Add((page.Number, page.Width, page.Height));
             }
+        }
+
+        if (context.Options.Ocr == OcrMode.Off)
+        {
+            return (StageNote.Skipped("switched off by the request (ocr=off)" + (candidates.Count == 0
+                ? ""
+                : $"; {candidates.Count} pages without a text layer have no text (pages {StageCheckpoint.Pages(candidates.Select(c => c.Number).ToList())})")), []);
         }
 
         if (!o.Enabled)
@@ -137,7 +146,7 @@ internal sealed class OcrStage(
             throw new EngineException(EngineFailureKind.Timeout, $"rendering page {page.Number} for OCR used up its {o.PageTimeoutSeconds} s");
         }
 
-        var words = (await ocr.RecognizeAsync(image.Path, o.Language, image.Dpi, remaining, cancellationToken))
+        var words = (await ocr.RecognizeAsync(image.Path, Languages(context, o), image.Dpi, remaining, cancellationToken))
             .Where(w => w.Confidence >= o.MinConfidence && !string.IsNullOrWhiteSpace(ExtractStage.CleanText(w.Text)))
             .ToList();
         return new OcrPageWords(
@@ -145,6 +154,14 @@ internal sealed class OcrStage(
             ToPagePoints(words, image, page.Width, page.Height),
             words.Select(w => (w.Block * 1000 + w.Paragraph) * 1000 + w.Line).ToList(),
             words.Select(w => w.Block * 1000 + w.Paragraph).ToList());
+    }
+
+    /// <summary>The tesseract languages of the document: the request's ocrLanguages, else Pipeline:Ocr:Language.</summary>
+    public static string Languages(StageContext context, OcrOptions o)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(o);
+        return context.Options.OcrLanguages ?? o.Language;
     }
 
     /// <summary>

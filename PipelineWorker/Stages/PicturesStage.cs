@@ -59,6 +59,10 @@ internal sealed class PicturesStage(
         {
             note = StageNote.Skipped("switched off by configuration (Pipeline:Pictures:Enabled=false); no pictures are listed");
         }
+        else if (context.Options.Images == ImageMode.None)
+        {
+            note = StageNote.Skipped("switched off by the request (images=none); no pictures are listed");
+        }
         else
         {
             using var clock = StageClock.Start(Name, o.TimeoutSeconds, worker.Value, cancellationToken);
@@ -108,7 +112,8 @@ internal sealed class PicturesStage(
         var pageCount = Math.Max(document.NumberOfPages, (await StageCheckpoint.ReadAsync<ValidateCheckpoint>(context, PipelineStageNames.Validate, token)).PageCount);
         try
         {
-            for (var number = 1; number <= pageCount; number++)
+            // Only the pages of the request's pageRange (the others are not in the result).
+            foreach (var number in Enumerable.Range(1, pageCount).Where(context.IncludesPage))
             {
                 token.ThrowIfCancellationRequested();
                 List<(IPdfImage Image, BoundingBox Box)> found;
@@ -345,7 +350,10 @@ internal sealed class PicturesStage(
             }
 
             var stored = await artifacts.PutPictureAsync(context, id, file, contentType, cancellationToken);
-            return (new PictureInfo(id, pageNumber, box, contentType, width, height, stored), null);
+            var dataUri = context.Options.Images == ImageMode.Embedded
+                ? $"data:{contentType};base64,{Convert.ToBase64String(await File.ReadAllBytesAsync(file, cancellationToken))}"
+                : null;
+            return (new PictureInfo(id, pageNumber, box, contentType, width, height, stored, dataUri), null);
         }
         catch (EngineException ex)
         {

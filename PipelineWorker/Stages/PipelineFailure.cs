@@ -46,6 +46,9 @@ internal static class FailureCodes
     public const string CorruptStructure = "corrupt_structure";
     public const string NoPages = "no_pages";
     public const string TooManyPages = "too_many_pages";
+
+    /// <summary>The request's pageRange names no page of the document.</summary>
+    public const string PageRangeEmpty = "page_range_empty";
     public const string NoReadablePages = "no_readable_pages";
     public const string NoContent = "no_content";
     public const string Truncated = "truncated";

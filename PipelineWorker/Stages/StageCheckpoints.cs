@@ -75,10 +75,11 @@ internal sealed record DetectedTable(ResultTable Table, IReadOnlyList<string> Co
 internal sealed record PicturesCheckpoint(int Version, StageNote Outcome, IReadOnlyList<PictureInfo> Pictures);
 
 /// <summary>
-/// A picture; <see cref="Stored"/> says whether its file reached the artifact store. Pictures of structured documents
-/// also keep their alternative text, the reference an unfetched image had, and their element path.
+/// A picture; <see cref="Stored"/> says whether its file reached the artifact store; <see cref="DataUri"/> is the file
+/// itself when the request asked for images=embedded (kept in the checkpoint, so a resumed assemble has it). Pictures of
+/// structured documents also keep their alternative text, the reference an unfetched image had, and their element path.
 /// </summary>
-internal sealed record PictureInfo(string Id, int Page, BoundingBox Box, string? ContentType, int? WidthPx, int? HeightPx, bool Stored)
+internal sealed record PictureInfo(string Id, int Page, BoundingBox Box, string? ContentType, int? WidthPx, int? HeightPx, bool Stored, string? DataUri = null)
 {
     public string? AltText { get; init; }
 

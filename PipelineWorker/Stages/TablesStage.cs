@@ -39,6 +39,10 @@ internal sealed class TablesStage(IOptions<TablesOptions> options, IOptions<Work
         {
             note = StageNote.Skipped("switched off by configuration (Pipeline:Tables:Enabled=false); tables are left as text");
         }
+        else if (context.Options.Tables == Switch.Off)
+        {
+            note = StageNote.Skipped("switched off by the request (tables=off); tables are left as text");
+        }
         else
         {
             using var clock = StageClock.Start(Name, o.TimeoutSeconds, worker.Value, cancellationToken);

@@ -95,6 +95,17 @@ internal sealed class ValidateStage(IOptions<ValidateStageOptions> options, Text
                 $"The PDF has {checkpoint.PageCount} pages; at most {maxPages} are accepted. Split it into smaller documents.");
         }
 
+        // The request's pageRange is checked here, once the page count is known: a range beyond the last page fails the
+        // document (nothing to process), a range partly beyond it is cut to the document's pages.
+        if (context.Options.PageRange is { } rangeText && PageRange.TryParse(rangeText, out var range, out _)
+            && range.Select(checkpoint.PageCount).Count == 0)
+        {
+            throw new PipelineFailure(
+                FailureCodes.PageRangeEmpty,
+                $"The requested pageRange {rangeText} names no page of this document, which has {checkpoint.PageCount} pages. " +
+                "Upload it again with a range within its pages, or without pageRange.");
+        }
+
         await Checkpoints.WriteAtomicallyAsync(
             context.CheckpointPath(Name),
             stream => JsonSerializer.SerializeAsync(stream, checkpoint, Checkpoints.JsonOptions, cancellationToken));

@@ -13,7 +13,7 @@ public sealed record DocumentResult
     /// <summary>
     /// 4: the document's <see cref="Format"/> (PDF, images, DOCX, PPTX, HTML, Markdown), each block's
     /// <see cref="ResultBlock.Provenance"/> and list nesting, the roles <c>code</c> and <c>note</c>, pictures' alternative
-    /// text. 3: pages say which extractor read them (<see cref="ResultPage.Extractor"/>) and the document's form fields
+    /// text, and the document's pipeline <see cref="Options"/>. 3: pages say which extractor read them (<see cref="ResultPage.Extractor"/>) and the document's form fields
     /// (<see cref="FormFields"/>) were added. 2: tables, pictures, page images, text sources and per-block references
     /// were added to version 1.
     /// </summary>
@@ -26,6 +26,9 @@ public sealed record DocumentResult
     /// <summary>What the document is, recognised by its content (<see cref="DocumentFormats"/>): pdf, png, jpeg, tiff, webp, docx, pptx, html, markdown.</summary>
     public string Format { get; init; } = DocumentFormats.Pdf;
     public required int PageCount { get; init; }
+
+    /// <summary>The pipeline options the document was processed with, defaults filled in (the OCR languages used included).</summary>
+    public DocumentOptions? Options { get; init; }
     public required IReadOnlyList<ResultPage> Pages { get; init; }
 
     /// <summary>Block ids in reading order, across pages.</summary>

@@ -46,6 +46,12 @@ public static class InternalApi
     /// </summary>
     public const string CheckpointSchemaHeader = "X-Checkpoint-Schema";
 
+    /// <summary>
+    /// Header carrying the fingerprint of the document options a checkpoint was made under (<see cref="DocumentOptions.Fingerprint"/>),
+    /// sent with every checkpoint PUT; a claim lists, and a GET serves, only checkpoints of the document's own options.
+    /// </summary>
+    public const string CheckpointOptionsHeader = "X-Checkpoint-Options";
+
     /// <summary>Header carrying a checkpoint payload's SHA-256 (lowercase hex) as IngestService recorded it.</summary>
     public const string ChecksumHeader = "X-Checksum-Sha256";
 
@@ -67,7 +73,9 @@ public sealed record ClaimRequest(string WorkerId, int LeaseSeconds = 0);
 /// The claim granted: a new lease token (greater than every earlier one for the document) and what is known.
 /// When the document is already terminal, <see cref="Status"/> says so and the worker just acknowledges the job.
 /// <see cref="BudgetUsedMs"/> is the processing time of the document's earlier attempts (since upload or the last
-/// manual retry), which the worker deducts from the whole-document budget.
+/// manual retry), which the worker deducts from the whole-document budget. <see cref="Options"/> are the document's
+/// pipeline options (null from an ingest of the version before them: the defaults); <see cref="CheckpointedStages"/>
+/// lists only checkpoints made under these options.
 /// </summary>
 public sealed record ClaimResponse(
     string DocumentId,
@@ -77,7 +85,8 @@ public sealed record ClaimResponse(
     long SizeBytes,
     IReadOnlyList<string> CheckpointedStages,
     string? LastError = null,
-    long BudgetUsedMs = 0);
+    long BudgetUsedMs = 0,
+    DocumentOptions? Options = null);
 
 /// <summary>A stage's progress: running, completed, degraded (with reason), skipped (with reason) or failed.</summary>
 public sealed record StageReport(string Status, string? Detail = null);

@@ -63,7 +63,16 @@ public sealed class PublicApiDocumentTests(IngestFixture fixture)
         Assert.Equal("binary", body.Properties!["file"].Format);
         var json = upload.RequestBody.Content["application/json"].Schema!;
         Assert.Equal(["url"], json.Required ?? new HashSet<string>());
-        Assert.Equal(["fileName", "url"], json.Properties!.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["describePictures", "fileName", "images", "ocr", "ocrLanguages", "pageRange", "tables", "url"], json.Properties!.Keys.Order(StringComparer.Ordinal));
+        // The pipeline options, the same as form fields beside the file and as JSON members beside the url.
+        foreach (var schema in new[] { json, body })
+        {
+            Assert.Equal(["auto", "force", "off"], schema.Properties!["ocr"].Enum!.Select(v => v!.GetValue<string>()));
+            Assert.Equal(["referenced", "embedded", "none"], schema.Properties["images"].Enum!.Select(v => v!.GetValue<string>()));
+            Assert.Contains("GET /api/ocr/languages", schema.Properties["ocrLanguages"].Description, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("`unknown_option`", upload.Responses!["400"].Description, StringComparison.Ordinal);
         Assert.Equal("uri", json.Properties["url"].Format);
         Assert.False(json.AdditionalPropertiesAllowed);
         Assert.False(OpenApiDocuments.Parameter(upload, ParameterLocation.Header, "Idempotency-Key").Required);
@@ -74,6 +83,17 @@ public sealed class PublicApiDocumentTests(IngestFixture fixture)
         Assert.Equal(["400", "413", "415", "422", "500", "502", "503", "504", "507"], upload.Responses.Keys.Where(k => k[0] is '4' or '5').Order(StringComparer.Ordinal));
         Assert.Contains("`url_forbidden`", upload.Responses["422"].Description, StringComparison.Ordinal);
         Assert.Contains("`url_timeout`", upload.Responses["504"].Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Req", "FMT-4")]
+    public async Task The_ocr_languages_endpoint_is_described()
+    {
+        var document = await DocumentAsync();
+
+        var languages = document.Paths["/api/ocr/languages"].Operations![HttpMethod.Get];
+        Assert.Equal("ListOcrLanguages", languages.OperationId);
+        Assert.True(languages.Responses!["200"].Content!["application/json"].Schema is OpenApiSchemaReference { Reference.Id: "OcrLanguagesView" });
     }
 
     [Fact]

@@ -365,9 +365,35 @@ public sealed class UrlSourceTests(UrlSourceFixture fixture)
         Assert.Single(await Api.JobEntriesAsync(fixture.RedisClient, body.GetProperty("id").GetString()!, JobStreams.BatchJobs));
     }
 
+    [Fact]
+    [Trait("Req", "FMT-4")]
+    public async Task Options_in_the_JSON_body_are_stored_and_echoed_and_a_bad_one_is_refused_before_anything_is_fetched()
+    {
+        var pdf = UniquePdf();
+        var url = Serve(pdf, "options.pdf");
+        var path = url.AbsolutePath;
+
+        await AssertStoresNothingAsync(async () =>
+        {
+            using var bad = await UploadUrlAsync(Client, JsonSerializer.Serialize(new { url = url.AbsoluteUri, pageRange = "9-2" }));
+            var problem = await Api.AssertProblemAsync(bad, 400, "invalid_option");
+            Assert.Equal("pageRange", problem.GetProperty("field").GetString());
+            using var notText = await UploadUrlAsync(Client, $$"""{"url": "{{url.AbsoluteUri}}", "tables": false}""");
+            Assert.Equal("tables", (await Api.AssertProblemAsync(notText, 400, "invalid_option")).GetProperty("field").GetString());
+        });
+        Assert.Equal(0, Remote.CountOf(path));
+
+        using var response = await UploadUrlAsync(Client, JsonSerializer.Serialize(new { url = url.AbsoluteUri, ocr = "off", pageRange = "1", images = "none" }));
+        var id = (await AcceptedAsync(response)).GetProperty("id").GetString()!;
+        var options = (await DetailAsync(id)).GetProperty("options");
+        Assert.Equal("off", options.GetProperty("ocr").GetString());
+        Assert.Equal("1", options.GetProperty("pageRange").GetString());
+        Assert.Equal("none", options.GetProperty("images").GetString());
+    }
+
     [Theory]
     [Trait("Req", "ERR-3")]
-    [InlineData("""{"url": "https://example.com/a.pdf", "fileNmae": "a.pdf"}""", "invalid_url_request", "fileNmae")]
+    [InlineData("""{"url": "https://example.com/a.pdf", "fileNmae": "a.pdf"}""", "unknown_option", "fileNmae")]
     [InlineData("""{"fileName": "a.pdf"}""", "invalid_url_request", "url")]
     [InlineData("""{"url": null}""", "invalid_url_request", "url")]
     [InlineData("""{"url": 42}""", "invalid_url_request", "url")]

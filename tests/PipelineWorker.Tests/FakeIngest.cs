@@ -111,7 +111,7 @@ internal sealed class FakeIngest : IAsyncDisposable
 
                 d.Claims.Add((request!.WorkerId, d.LeaseToken, DateTimeOffset.UtcNow));
                 var response = new ClaimResponse(d.Id, d.FileName, d.Status, d.LeaseToken, d.Content.Length,
-                    PipelineStageNames.All.Where(d.Checkpoints.ContainsKey).ToList());
+                    PipelineStageNames.All.Where(d.Checkpoints.ContainsKey).ToList(), Options: d.Options);
                 if (SupersedeEveryClaim)
                 {
                     d.LeaseToken++;
@@ -176,6 +176,7 @@ internal sealed class FakeIngest : IAsyncDisposable
             return Write(id, stage, http, d =>
             {
                 d.Checkpoints[stage] = bytes;
+                d.CheckpointOptions[stage] = http.Request.Headers[InternalApi.CheckpointOptionsHeader].ToString();
                 http.Response.Headers["X-Checksum-Sha256"] = Convert.ToHexStringLower(SHA256.HashData(bytes));
                 return Results.NoContent();
             });
@@ -325,6 +326,12 @@ internal sealed class FakeDocument(string id, string fileName, byte[] content)
     public List<(string Stage, int Page, int Pages, bool WhileRunning)> PageProgress { get; } = [];
 
     public Dictionary<string, byte[]> Checkpoints { get; } = [];
+
+    /// <summary>The X-Checkpoint-Options fingerprint each checkpoint was stored with ("" without one).</summary>
+    public Dictionary<string, string> CheckpointOptions { get; } = [];
+
+    /// <summary>The pipeline options the claim hands out (null: none, as from an ingest before options).</summary>
+    public DocumentOptions? Options { get; set; }
 
     public List<string> CheckpointReads { get; } = [];
 

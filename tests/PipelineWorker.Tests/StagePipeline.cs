@@ -19,16 +19,18 @@ internal sealed class StagePipeline : IDisposable
 
     public IServiceProvider Services => _host.Services;
 
-    public Task<Run> RunAsync(string corpusFile) => RunAsync(File.ReadAllBytes(RepoPaths.CorpusFile(corpusFile)), corpusFile);
+    public Task<Run> RunAsync(string corpusFile, DocumentOptions? options = null) =>
+        RunAsync(File.ReadAllBytes(RepoPaths.CorpusFile(corpusFile)), corpusFile, options: options);
 
     /// <summary>Runs every stage on <paramref name="content"/>; the work and artifact folders live until disposal.</summary>
-    public async Task<Run> RunAsync(byte[] content, string fileName, CancellationToken cancellationToken = default)
+    public async Task<Run> RunAsync(byte[] content, string fileName, CancellationToken cancellationToken = default, DocumentOptions? options = null)
     {
         var work = Directory.CreateTempSubdirectory("suite-pipeline-test-");
         _folders.Add(work);
         var context = new StageContext("doc" + Guid.NewGuid().ToString("N")[..8], fileName, Path.Combine(work.FullName, "work"))
         {
             ArtifactDirectory = Path.Combine(work.FullName, "artifacts"),
+            Options = options ?? DocumentOptions.Default,
         };
         await File.WriteAllBytesAsync(context.ContentPath, content, cancellationToken);
         var submission = await Pipeline.RunLocallyAsync(context, cancellationToken);

@@ -49,6 +49,69 @@ public sealed class EndToEndTests(SuiteFixture suite)
     }
 
     [Fact]
+    [Trait("Req", "FMT-4")]
+    [Trait("Req", "ERR-3")]
+    public async Task Pipeline_options_sent_as_form_fields_through_the_gateway_choose_the_pages_and_the_ocr_language_and_are_echoed()
+    {
+        // Four scanned German pages (no text layer): OCR in German, of pages 2 and 3 only.
+        string[][] pages = [.. Enumerable.Range(1, 4).Select(n => new[] { $"Seite {n}", "Größe und Straße", "Fußgänger grüßen die Bürger" })];
+        var pdf = await ScannedPdfs.ScanPagesAsync(pages);
+
+        using (var languages = await suite.Gateway.GetAsync(new Uri("/api/ocr/languages", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.OK, languages.StatusCode);
+            using var list = JsonDocument.Parse(await languages.Content.ReadAsStringAsync());
+            Assert.Contains("deu", list.RootElement.GetProperty("languages").EnumerateArray().Select(l => l.GetString()));
+        }
+
+        using (var refused = await UploadWithFieldsAsync(pdf, ("ocrLanguages", "deu"), ("ocr", "always")))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            using var problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync());
+            Assert.Equal("invalid_option", problem.RootElement.GetProperty("code").GetString());
+            Assert.Equal("ocr", problem.RootElement.GetProperty("field").GetString());
+        }
+
+        using var accepted = await UploadWithFieldsAsync(pdf, ("pageRange", "2-3"), ("ocrLanguages", "deu"), ("tables", "off"));
+        var body = await accepted.Content.ReadAsStringAsync();
+        Assert.True(accepted.StatusCode == HttpStatusCode.Accepted, body);
+        var id = JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!;
+
+        var document = await suite.WaitForTerminalAsync(id, ProcessingBudget);
+        Assert.True(RunningSuite.Status(document) == "completed", $"{document}\n{suite.Diagnostics()}");
+        var echoed = document.GetProperty("options");
+        Assert.Equal("2-3", echoed.GetProperty("pageRange").GetString());
+        Assert.Equal("deu", echoed.GetProperty("ocrLanguages").GetString());
+
+        var json = await suite.Gateway.GetStringAsync(new Uri($"/api/documents/{id}/result?format=json", UriKind.Relative));
+        var result = JsonSerializer.Deserialize<DocumentResult>(json, DocumentResult.JsonOptions)!;
+        Assert.Equal([2, 3], result.Pages.Select(p => p.PageNumber));
+        Assert.Equal(new DocumentOptions { PageRange = "2-3", OcrLanguages = "deu", Tables = Switch.Off }, result.Options);
+        Assert.All(result.Pages, p => Assert.Equal("ocr", p.TextSource));
+        var text = await suite.Gateway.GetStringAsync(new Uri($"/api/documents/{id}/result?format=text", UriKind.Relative));
+        Assert.Contains("Seite 2", text, StringComparison.Ordinal);
+        Assert.Contains("Seite 3", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Seite 1", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Seite 4", text, StringComparison.Ordinal);
+        Assert.Contains("Größe", text, StringComparison.Ordinal);
+        Assert.Contains("Straße", text, StringComparison.Ordinal);
+    }
+
+    private async Task<HttpResponseMessage> UploadWithFieldsAsync(byte[] pdf, params (string Name, string Value)[] fields)
+    {
+        using var form = new MultipartFormDataContent();
+        foreach (var (name, value) in fields)
+        {
+            form.Add(new StringContent(value), name);
+        }
+
+        var file = new ByteArrayContent(pdf);
+        file.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/pdf");
+        form.Add(file, "file", "seiten.pdf");
+        return await suite.Gateway.PostAsync(new Uri("/api/documents", UriKind.Relative), form);
+    }
+
+    [Fact]
     [Trait("Req", "IN-4")]
     public async Task A_password_protected_pdf_ends_failed_with_the_encrypted_code()
     {
