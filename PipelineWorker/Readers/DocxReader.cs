@@ -20,16 +20,16 @@ namespace Suite.PipelineWorker.Readers;
 /// one page, cut at explicit page breaks (a page break, a section break, "page break before"); page size from the
 /// section's pgSz. Provenance is the body element's path (<c>/body/p[12]</c>, <c>/body/tbl[2]</c>).
 /// </summary>
-internal sealed class DocxReader(IOptions<ReaderOptions> options, IOptions<ValidateStageOptions> validate) : IDocumentReader
+internal sealed class DocxReader(IOptions<ReaderOptions> options, IOptions<ValidateStageOptions> validate) : PagedDocumentReader
 {
     private const double DefaultWidth = 612;
     private const double DefaultHeight = 792;
 
-    public IReadOnlyList<string> Formats { get; } = [DocumentFormats.Docx];
+    public override IReadOnlyList<string> Formats { get; } = [DocumentFormats.Docx];
 
-    public string Extractor => PageExtractors.OpenXml;
+    public override string Extractor => PageExtractors.OpenXml;
 
-    public int Probe(string path, CancellationToken cancellationToken)
+    public override int Probe(string path, CancellationToken cancellationToken)
     {
         var pages = ReadPages(path, cancellationToken).Count();
         if (pages > validate.Value.MaxPages)
@@ -40,7 +40,7 @@ internal sealed class DocxReader(IOptions<ReaderOptions> options, IOptions<Valid
         return pages;
     }
 
-    public IEnumerable<ExtractedPage> ReadPages(string path, CancellationToken cancellationToken)
+    public override IEnumerable<ExtractedPage> ReadPages(string path, CancellationToken cancellationToken)
     {
         using var safe = SafePackage.Create(path, options.Value, cancellationToken);
         return OpenXmlFiles.Guarded("DOCX", () =>
@@ -51,7 +51,7 @@ internal sealed class DocxReader(IOptions<ReaderOptions> options, IOptions<Valid
         });
     }
 
-    public string? CopyPicture(string path, string part, string destination, CancellationToken cancellationToken)
+    public override string? CopyPicture(string path, string part, string destination, CancellationToken cancellationToken)
     {
         using var safe = SafePackage.Create(path, options.Value, cancellationToken);
         return OpenXmlFiles.Guarded("DOCX", () =>

@@ -18,7 +18,7 @@ namespace Suite.PipelineWorker.Readers;
 /// frames and objects are left out. Nesting is checked on the raw text first (<see cref="MarkupNesting"/>) and the tree
 /// is walked with an explicit stack, never recursively. Provenance: the element path (<c>/html/body/ul[1]/li[2]</c>).
 /// </summary>
-internal sealed class HtmlReader(IOptions<ReaderOptions> options) : IDocumentReader
+internal sealed class HtmlReader(IOptions<ReaderOptions> options) : PagedDocumentReader
 {
     internal const int MaxDataUriChars = 1024 * 1024;
     private const double Width = 612;
@@ -35,17 +35,17 @@ internal sealed class HtmlReader(IOptions<ReaderOptions> options) : IDocumentRea
         "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "ul", "html",
     };
 
-    public IReadOnlyList<string> Formats { get; } = [DocumentFormats.Html];
+    public override IReadOnlyList<string> Formats { get; } = [DocumentFormats.Html];
 
-    public string Extractor => PageExtractors.AngleSharp;
+    public override string Extractor => PageExtractors.AngleSharp;
 
-    public int Probe(string path, CancellationToken cancellationToken)
+    public override int Probe(string path, CancellationToken cancellationToken)
     {
         MarkupNesting.CheckHtml(File.ReadAllText(path), options.Value.MaxNestingDepth);
         return 1;
     }
 
-    public IEnumerable<ExtractedPage> ReadPages(string path, CancellationToken cancellationToken)
+    public override IEnumerable<ExtractedPage> ReadPages(string path, CancellationToken cancellationToken)
     {
         var source = File.ReadAllText(path);
         var limits = options.Value;
@@ -57,7 +57,7 @@ internal sealed class HtmlReader(IOptions<ReaderOptions> options) : IDocumentRea
         yield return new ExtractedPage(1, Width, Height, [], Extractor: Extractor, Elements: walk.Elements);
     }
 
-    public string? CopyPicture(string path, string part, string destination, CancellationToken cancellationToken) => DataUri.Copy(part, destination);
+    public override string? CopyPicture(string path, string part, string destination, CancellationToken cancellationToken) => DataUri.Copy(part, destination);
 
     private sealed class Walk(ReaderOptions limits, CancellationToken cancellationToken)
     {

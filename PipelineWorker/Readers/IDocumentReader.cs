@@ -1,25 +1,29 @@
 namespace Suite.PipelineWorker.Readers;
 
 /// <summary>
-/// Reads one input format into the model the later stages consume: validate asks it to check the file against its
-/// limits and count its pages (<see cref="Probe"/>), extract asks it for the pages (<see cref="ReadPages"/>): for a
-/// structured format (DOCX, PPTX, HTML, Markdown) each page carries its elements, for an image each frame is an empty
-/// page that OCR reads. Every refusal is a <see cref="Stages.PipelineFailure"/> with a specific code. PDF keeps its own
-/// path (Pdf/, PdfPig with poppler behind it), which the stages call directly.
+/// Reads one input format into the model the later stages consume, so that the stages stay format-agnostic: validate
+/// asks it to check the file and count its pages (<see cref="ValidateAsync"/>), extract asks it to write the pages
+/// (<see cref="ExtractAsync"/>): a PDF's words (PdfPig, poppler behind it), an image's frames as pages without words
+/// that OCR reads, a structured document's (DOCX, PPTX, HTML, Markdown) pages with their elements. Every refusal is a
+/// <see cref="Stages.PipelineFailure"/> with a specific code.
 /// </summary>
 internal interface IDocumentReader
 {
     /// <summary>The formats it reads (<see cref="Suite.Contracts.DocumentFormats"/>).</summary>
     IReadOnlyList<string> Formats { get; }
 
-    /// <summary>Who reads it, for the pages' extractor (<see cref="Suite.Contracts.PageExtractors"/>).</summary>
-    string Extractor { get; }
+    /// <summary>
+    /// Checks the file (<paramref name="sizeBytes"/> long, already within the size limit) against its format's limits
+    /// before reading it in full, and counts its pages (frames, slides): the validate checkpoint, its format set.
+    /// </summary>
+    Task<Stages.ValidateCheckpoint> ValidateAsync(string path, long sizeBytes, string format, CancellationToken cancellationToken);
 
-    /// <summary>Checks the file against the limits before reading it in full, and counts its pages (frames, slides).</summary>
-    int Probe(string path, CancellationToken cancellationToken);
-
-    /// <summary>The pages in order (numbered from 1), one at a time.</summary>
-    IEnumerable<Stages.ExtractedPage> ReadPages(string path, CancellationToken cancellationToken);
+    /// <summary>
+    /// Writes the extract checkpoint (<see cref="Stages.StageContext.CheckpointPath"/>): the pages of the request's
+    /// pageRange in order, one at a time, of the <paramref name="pageCount"/> validate counted. Completed, or degraded
+    /// with the pages it could not read as they should be.
+    /// </summary>
+    Task<Stages.StageResult> ExtractAsync(Stages.StageContext context, int pageCount, CancellationToken cancellationToken);
 
     /// <summary>
     /// Copies the bytes of an embedded picture (<see cref="Stages.StructuredPicture.Part"/>) to <paramref name="destination"/>,

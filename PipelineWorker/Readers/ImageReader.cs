@@ -14,7 +14,7 @@ namespace Suite.PipelineWorker.Readers;
 /// never picks a coder from the content itself. A page is pixels × 72 / dpi points, with the image's stated resolution
 /// when plausible, else <see cref="ReaderOptions.DefaultImageDpi"/>.
 /// </summary>
-internal sealed class ImageReader : IDocumentReader
+internal sealed class ImageReader : PagedDocumentReader
 {
     private static readonly Lock LimitsLock = new();
     private readonly ReaderOptions _limits;
@@ -29,9 +29,9 @@ internal sealed class ImageReader : IDocumentReader
         ApplyResourceLimits(_limits);
     }
 
-    public IReadOnlyList<string> Formats { get; } = [DocumentFormats.Png, DocumentFormats.Jpeg, DocumentFormats.Tiff, DocumentFormats.Webp];
+    public override IReadOnlyList<string> Formats { get; } = [DocumentFormats.Png, DocumentFormats.Jpeg, DocumentFormats.Tiff, DocumentFormats.Webp];
 
-    public string Extractor => PageExtractors.Magick;
+    public override string Extractor => PageExtractors.Magick;
 
     /// <summary>One frame as ping saw it: pixels and resolution.</summary>
     internal sealed record Frame(int WidthPx, int HeightPx, double Dpi)
@@ -41,9 +41,9 @@ internal sealed class ImageReader : IDocumentReader
         public double HeightPt => HeightPx * 72 / Dpi;
     }
 
-    public int Probe(string path, CancellationToken cancellationToken) => Frames(path).Count;
+    public override int Probe(string path, CancellationToken cancellationToken) => Frames(path).Count;
 
-    public IEnumerable<ExtractedPage> ReadPages(string path, CancellationToken cancellationToken)
+    public override IEnumerable<ExtractedPage> ReadPages(string path, CancellationToken cancellationToken)
     {
         var number = 0;
         foreach (var frame in Frames(path))

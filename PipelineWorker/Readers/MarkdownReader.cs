@@ -19,23 +19,23 @@ namespace Suite.PipelineWorker.Readers;
 /// raw text first and the tree walked with an explicit stack. Provenance: the block's path and line
 /// (<c>/list[2]/item[1]/paragraph[1]@L14</c>).
 /// </summary>
-internal sealed class MarkdownReader(IOptions<ReaderOptions> options) : IDocumentReader
+internal sealed class MarkdownReader(IOptions<ReaderOptions> options) : PagedDocumentReader
 {
     private const double Width = 612;
     private const double Height = 792;
     private static readonly MarkdownPipeline Pipeline = new MarkdownPipelineBuilder().UsePipeTables().Build();
 
-    public IReadOnlyList<string> Formats { get; } = [DocumentFormats.Markdown];
+    public override IReadOnlyList<string> Formats { get; } = [DocumentFormats.Markdown];
 
-    public string Extractor => PageExtractors.Markdig;
+    public override string Extractor => PageExtractors.Markdig;
 
-    public int Probe(string path, CancellationToken cancellationToken)
+    public override int Probe(string path, CancellationToken cancellationToken)
     {
         MarkupNesting.CheckMarkdown(File.ReadAllText(path), options.Value.MaxNestingDepth);
         return 1;
     }
 
-    public IEnumerable<ExtractedPage> ReadPages(string path, CancellationToken cancellationToken)
+    public override IEnumerable<ExtractedPage> ReadPages(string path, CancellationToken cancellationToken)
     {
         var source = File.ReadAllText(path);
         var limits = options.Value;
@@ -92,7 +92,7 @@ internal sealed class MarkdownReader(IOptions<ReaderOptions> options) : IDocumen
         yield return new ExtractedPage(1, Width, Height, [], Extractor: Extractor, Elements: elements);
     }
 
-    public string? CopyPicture(string path, string part, string destination, CancellationToken cancellationToken) => DataUri.Copy(part, destination);
+    public override string? CopyPicture(string path, string part, string destination, CancellationToken cancellationToken) => DataUri.Copy(part, destination);
 
     private static void PushChildren(Stack<(Block, string, int, int)> stack, ContainerBlock container, string path, int depth, int listDepth)
     {

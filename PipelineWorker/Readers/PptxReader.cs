@@ -18,15 +18,15 @@ namespace Suite.PipelineWorker.Readers;
 /// paragraphs, tables with merged cells (gridSpan, rowSpan, hMerge, vMerge), pictures with their alternative text, and
 /// the speaker notes last, as one <c>note</c> element. Provenance: the slide, and the path <c>/slide[2]/sp[3]</c>.
 /// </summary>
-internal sealed class PptxReader(IOptions<ReaderOptions> options, IOptions<ValidateStageOptions> validate) : IDocumentReader
+internal sealed class PptxReader(IOptions<ReaderOptions> options, IOptions<ValidateStageOptions> validate) : PagedDocumentReader
 {
     private const double EmuPerPoint = 12_700;
 
-    public IReadOnlyList<string> Formats { get; } = [DocumentFormats.Pptx];
+    public override IReadOnlyList<string> Formats { get; } = [DocumentFormats.Pptx];
 
-    public string Extractor => PageExtractors.OpenXml;
+    public override string Extractor => PageExtractors.OpenXml;
 
-    public int Probe(string path, CancellationToken cancellationToken)
+    public override int Probe(string path, CancellationToken cancellationToken)
     {
         using var safe = SafePackage.Create(path, options.Value, cancellationToken);
         var slides = OpenXmlFiles.Guarded("PPTX", () =>
@@ -48,7 +48,7 @@ internal sealed class PptxReader(IOptions<ReaderOptions> options, IOptions<Valid
         return slides;
     }
 
-    public IEnumerable<ExtractedPage> ReadPages(string path, CancellationToken cancellationToken)
+    public override IEnumerable<ExtractedPage> ReadPages(string path, CancellationToken cancellationToken)
     {
         using var safe = SafePackage.Create(path, options.Value, cancellationToken);
         return OpenXmlFiles.Guarded("PPTX", () =>
@@ -87,7 +87,7 @@ internal sealed class PptxReader(IOptions<ReaderOptions> options, IOptions<Valid
         });
     }
 
-    public string? CopyPicture(string path, string part, string destination, CancellationToken cancellationToken)
+    public override string? CopyPicture(string path, string part, string destination, CancellationToken cancellationToken)
     {
         using var safe = SafePackage.Create(path, options.Value, cancellationToken);
         return OpenXmlFiles.Guarded("PPTX", () =>

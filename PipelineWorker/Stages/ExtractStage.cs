@@ -7,136 +7,21 @@ using UglyToad.PdfPig.Content;
 namespace Suite.PipelineWorker.Stages;
 
 /// <summary>
-/// extract: the words of every page with their boxes, font names and sizes, and the document's form fields.
-/// PdfPig reads first; where it cannot open the document or a page, or finds no readable text on a page, poppler's
-/// pdftotext reads that page (<see cref="PageTextReader"/>; words without font names, the stage is then degraded with
-/// the reason). A page neither can read is recorded empty with its error and the document goes on (degraded); only a
-/// document of which no page at all can be read fails. Pages without words are fine: image-only pages get OCR later.
-/// Only the pages of the request's pageRange are read and written: later stages work from this checkpoint's pages, so
-/// the other pages are never processed and never appear in the result. The checkpoint is a JSON array written page by page, so memory does not grow with the page count; it carries
-/// poppler's words too, so a resume after this stage never asks poppler again.
+/// extract: the pages of the document by its format's reader (<see cref="DocumentReaders"/>; a PDF's words with their
+/// boxes, fonts and form fields, poppler reading where PdfPig cannot; an image's frames as pages without words, which
+/// OCR reads; a structured document's pages with their elements). Only the pages of the request's pageRange are read
+/// and written: later stages work from this checkpoint's pages, so the other pages are never processed and never appear
+/// in the result. The checkpoint is a JSON array written page by page, so memory does not grow with the page count.
 /// </summary>
-/// <remarks>
-/// Any other format is read by its reader (<see cref="DocumentReaders"/>), page by page into the same array: an image's
-/// frames as pages without words (OCR reads them), a structured document's pages with their elements.
-/// </remarks>
-internal sealed class ExtractStage(TextFallback fallback, DocumentReaders readers) : IPipelineStage
+internal sealed class ExtractStage(DocumentReaders readers) : IPipelineStage
 {
     public string Name => PipelineStageNames.Extract;
 
     public async Task<StageResult> RunAsync(StageContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (readers.For(await ValidateStage.FormatAsync(context, cancellationToken)) is { } formatReader)
-        {
-            await ReadWithAsync(formatReader, context, cancellationToken);
-            return StageResult.Completed;
-        }
-
-        UglyToad.PdfPig.PdfDocument? document = null;
-        string? openError = null;
-        try
-        {
-            document = PdfOpening.Open(context.ContentPath);
-        }
-        catch (PipelineFailure failure) when (failure.Code == FailureCodes.CorruptStructure && fallback.Enabled)
-        {
-            // validate let the file through, so poppler reads it; every page comes from poppler.
-            openError = failure.InnerException is { } inner ? PdfOpening.Describe(inner) : failure.Message;
-        }
-
-        using var opened = document;
-        var pageCount = await PageCountAsync(context, document, cancellationToken);
-        var selected = Enumerable.Range(1, pageCount).Where(context.IncludesPage).ToList();
-        // Each field goes onto its widget's page in the checkpoint; one without a (valid) page onto the first page read.
-        var formFields = (document is null ? [] : FormFieldReader.Read(document))
-            .ToLookup(f => f.Page is { } p && p >= 1 && p <= pageCount ? p : selected.FirstOrDefault(1));
-        var reader = new PageTextReader(document, openError, context.ContentPath, fallback, pageCount);
-        var failed = new List<int>();
-        var fallbackPages = new List<(int Page, string Reason)>();
-        var passingMisses = 0;
-
-        await Checkpoints.WriteAtomicallyAsync(context.CheckpointPath(Name), async stream =>
-        {
-            await using var writer = new Utf8JsonWriter(stream);
-            writer.WriteStartArray();
-            foreach (var number in selected)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var (page, passing) = await reader.ReadAsync(number, cancellationToken);
-                if (formFields[number].ToList() is { Count: > 0 } fields)
-                {
-                    page = page with { FormFields = fields };
-                }
-
-                if (page.Error is not null)
-                {
-                    failed.Add(number);
-                    passingMisses += passing ? 1 : 0;
-                }
-                else if (page.Extractor == PageExtractors.Poppler)
-                {
-                    fallbackPages.Add((number, page.FallbackReason ?? ""));
-                }
-
-                JsonSerializer.Serialize(writer, page, Checkpoints.JsonOptions);
-                await writer.FlushAsync(cancellationToken);
-                context.ReportPages(selected.IndexOf(number) + 1, selected.Count);
-            }
-
-            writer.WriteEndArray();
-            await writer.FlushAsync(cancellationToken);
-        });
-
-        var extracted = selected.Count;
-        if (failed.Count == extracted)
-        {
-            if (passingMisses > 0)
-            {
-                // poppler was there to read them but timed out or was switched off by its breaker: try again later.
-                throw new TransientStageException(Name, $"None of the {pageCount} pages could be read now: PdfPig cannot, and poppler timed out or its breaker is open; the job will be retried.");
-            }
-
-            throw new PipelineFailure(
-                FailureCodes.NoReadablePages,
-                $"None of the {pageCount} pages could be read. The file is damaged; repair or re-export it and upload it again.");
-        }
-
-        var reasons = DescribeOutcome(failed, fallbackPages, extracted);
-        return reasons is null ? StageResult.Completed : StageResult.Degraded(reasons);
-    }
-
-    /// <summary>A non-PDF document: its reader's pages (those of the request's pageRange: frames, slides), written one at a time.</summary>
-    private async Task ReadWithAsync(IDocumentReader reader, StageContext context, CancellationToken cancellationToken)
-    {
-        var count = 0;
-        // The total for progress: validate's count (none when extract runs alone, in a test).
-        var total = File.Exists(context.CheckpointPath(PipelineStageNames.Validate)) ? await PageCountAsync(context, null, cancellationToken) : 0;
-        var selected = Enumerable.Range(1, total).Count(context.IncludesPage);
-        await Checkpoints.WriteAtomicallyAsync(context.CheckpointPath(Name), async stream =>
-        {
-            await using var writer = new Utf8JsonWriter(stream);
-            writer.WriteStartArray();
-            foreach (var page in reader.ReadPages(context.ContentPath, cancellationToken))
-            {
-                if (!context.IncludesPage(page.Number))
-                {
-                    continue;
-                }
-
-                JsonSerializer.Serialize(writer, page, Checkpoints.JsonOptions);
-                await writer.FlushAsync(cancellationToken);
-                context.ReportPages(++count, Math.Max(selected, count));
-            }
-
-            writer.WriteEndArray();
-            await writer.FlushAsync(cancellationToken);
-        });
-
-        if (count == 0)
-        {
-            throw new PipelineFailure(FailureCodes.NoPages, "The document has no pages. Upload another file.");
-        }
+        var reader = readers.For(await ValidateStage.FormatAsync(context, cancellationToken));
+        return await reader.ExtractAsync(context, await PageCountAsync(context, cancellationToken), cancellationToken);
     }
 
     public async Task<bool> IsCheckpointUsableAsync(StageContext context, CancellationToken cancellationToken)
@@ -203,8 +88,8 @@ internal sealed class ExtractStage(TextFallback fallback, DocumentReaders reader
         return reasons.Count == 0 ? null : string.Join("; ", reasons);
     }
 
-    /// <summary>The page count validate settled on (poppler's when PdfPig could not count); PdfPig's when there is no validate checkpoint.</summary>
-    private static async Task<int> PageCountAsync(StageContext context, UglyToad.PdfPig.PdfDocument? document, CancellationToken cancellationToken)
+    /// <summary>The page count validate settled on; counted again by the reader when there is no validate checkpoint (extract run alone, in a test).</summary>
+    private async Task<int> PageCountAsync(StageContext context, CancellationToken cancellationToken)
     {
         try
         {
@@ -218,7 +103,9 @@ internal sealed class ExtractStage(TextFallback fallback, DocumentReaders reader
             // Stages run in order, so this is a test or tool running extract alone.
         }
 
-        return document?.NumberOfPages ?? throw new PipelineFailure(FailureCodes.CorruptStructure, "The PDF cannot be read and its page count is unknown.");
+        var format = await ValidateStage.FormatAsync(context, cancellationToken);
+        var probed = await readers.For(format).ValidateAsync(context.ContentPath, new FileInfo(context.ContentPath).Length, format, cancellationToken);
+        return probed.PageCount;
     }
 
     /// <summary>

@@ -91,9 +91,9 @@ internal sealed class PicturesStage(
             return StageNote.Skipped($"a {format} image has no pictures of its own: each page is the image, kept as its page image");
         }
 
-        if (readers.For(format) is { } reader)
+        if (format != DocumentFormats.Pdf)
         {
-            return await CollectStatedAsync(context, o, reader, pictures, clock);
+            return await CollectStatedAsync(context, o, readers.For(format), pictures, clock);
         }
 
         UglyToad.PdfPig.PdfDocument document;

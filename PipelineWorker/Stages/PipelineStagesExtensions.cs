@@ -48,6 +48,7 @@ internal static class PipelineStagesExtensions
         // One reader per non-PDF format; PDF is read through Pdf/.
         services.AddSingleton<ImageReader>();
         services.AddSingleton<IDocumentReader>(sp => sp.GetRequiredService<ImageReader>());
+        services.AddSingleton<IDocumentReader, PdfDocumentReader>();
         services.AddSingleton<IDocumentReader, DocxReader>();
         services.AddSingleton<IDocumentReader, PptxReader>();
         services.AddSingleton<IDocumentReader, HtmlReader>();

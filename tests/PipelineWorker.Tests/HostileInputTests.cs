@@ -58,11 +58,51 @@ public sealed class HostileInputTests : IDisposable
 
     [Fact]
     [Trait("Req", "FMT-1")]
+    [Trait("Req", "IN-5")]
+    public async Task A_zip_entry_that_declares_less_than_it_expands_is_never_expanded_beyond_what_it_declares()
+    {
+        // 64 MiB of zeros declared as 1000 bytes: the directory's checks pass; the reads stop at the declared size
+        // (and SafePackage counts what it reads against the limits as well), so the document is read, in bounded memory.
+        var content = HostileInputs.LyingZipBomb();
+        // What the platform does with such an entry: it reads no further than the declared size.
+        using (var archive = new System.IO.Compression.ZipArchive(new MemoryStream(content)))
+        using (var entry = archive.GetEntry("word/media/zeros.bin")!.Open())
+        {
+            Assert.Equal(1000, await CountAsync(entry));
+        }
+
+        using var timeout = new CancellationTokenSource(Budget);
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var clock = Stopwatch.StartNew();
+
+        var run = await _pipeline.RunAsync(content, "lying.docx", timeout.Token);
+
+        Assert.Equal(DocumentFormats.Docx, run.Result.Format);
+        Assert.True(clock.Elapsed < Budget, $"took {clock.Elapsed}");
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        Assert.True(allocated < 32L * 1024 * 1024, $"allocated {allocated / (1024 * 1024)} MiB: more than the entry declared was expanded");
+    }
+
+    [Fact]
+    [Trait("Req", "FMT-1")]
     public async Task A_hyperlink_is_harmless_and_kept_as_its_text()
     {
         var run = await _pipeline.RunAsync(HostileInputs.ExternalRelationship(hyperlinkOnly: true), "link.docx");
 
         Assert.Equal(DocumentFormats.Docx, run.Result.Format);
         Assert.Contains("the council site", run.Text, StringComparison.Ordinal);
+    }
+
+    private static async Task<long> CountAsync(Stream stream)
+    {
+        var buffer = new byte[81920];
+        long total = 0;
+        int read;
+        while ((read = await stream.ReadAsync(buffer)) > 0)
+        {
+            total += read;
+        }
+
+        return total;
     }
 }

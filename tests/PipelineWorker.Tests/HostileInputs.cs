@@ -25,6 +25,35 @@ internal static class HostileInputs
     public static byte[] ZipBomb() => Package(string.Format(null, Body, "bomb"), ("word/media/zeros.bin", new byte[64 * 1024 * 1024]));
 
     /// <summary>A DOCX whose document part declares nested entities (the "billion laughs").</summary>
+    /// <summary>
+    /// The zip bomb with its entry's expanded size declared as 1000 bytes, in the local header and the central directory
+    /// alike: the directory's checks pass, so only counting the bytes actually read stops it.
+    /// </summary>
+    public static byte[] LyingZipBomb()
+    {
+        var zip = ZipBomb();
+        var name = Encoding.ASCII.GetBytes("word/media/zeros.bin");
+        var declared = BitConverter.GetBytes(1000u);
+        var patched = 0;
+        for (var i = 0; i + 46 + name.Length <= zip.Length; i++)
+        {
+            // Local file header (PK 3 4): uncompressed size at 22, name at 30. Central directory header (PK 1 2): at 24 and 46.
+            var (sizeAt, nameAt) = zip.AsSpan(i, 4) switch
+            {
+                [0x50, 0x4B, 0x03, 0x04] => (22, 30),
+                [0x50, 0x4B, 0x01, 0x02] => (24, 46),
+                _ => (-1, -1),
+            };
+            if (sizeAt > 0 && zip.AsSpan(i + nameAt, name.Length).SequenceEqual(name))
+            {
+                declared.CopyTo(zip, i + sizeAt);
+                patched++;
+            }
+        }
+
+        return patched == 2 ? zip : throw new InvalidOperationException($"patched {patched} headers of the bomb's entry, expected 2");
+    }
+
     public static byte[] BillionLaughs()
     {
         var dtd = new StringBuilder("<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\">");
