@@ -19,8 +19,20 @@ internal sealed class WebhookDeliveries(CatalogDb db, TimeProvider time)
             "SELECT url, secret FROM document_callbacks WHERE document_id = @id;", [("@id", documentId)],
             r => new DocumentCallback(r.GetString(0), r.GetString(1)), ct), cancellationToken);
 
-    /// <summary>Takes up to <paramref name="limit"/> due pending deliveries, oldest due first, pushing their next attempt <paramref name="claim"/> ahead.</summary>
-    public Task<List<WebhookDelivery>> TakeDueAsync(int limit, TimeSpan claim, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Takes up to <paramref name="limit"/> due pending deliveries, oldest due first, pushing their next attempt
+    /// <paramref name="claim"/> ahead. A read first: an idle poll writes nothing (no write per poll, which would also
+    /// probe a catalog in read-only mode).
+    /// </summary>
+    public async Task<List<WebhookDelivery>> TakeDueAsync(int limit, TimeSpan claim, CancellationToken cancellationToken)
+    {
+        var any = await db.ReadAsync((connection, ct) => ScalarAsync(connection, null,
+            "SELECT 1 FROM webhook_deliveries WHERE status = @pending AND next_attempt_at <= @now LIMIT 1;",
+            [("@pending", WebhookOutbox.Pending), ("@now", CatalogTime.Now(time))], ct), cancellationToken);
+        return any is null ? [] : await ClaimDueAsync(limit, claim, cancellationToken);
+    }
+
+    private Task<List<WebhookDelivery>> ClaimDueAsync(int limit, TimeSpan claim, CancellationToken cancellationToken) =>
         db.WriteAsync(async (connection, transaction, ct) =>
         {
             var now = time.GetUtcNow();
