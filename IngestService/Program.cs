@@ -20,6 +20,7 @@ builder.AddJobQueue();
 builder.AddMalwareScanning();
 builder.AddIngestApi();
 builder.AddUrlSources();
+builder.AddWebhooks();
 builder.AddOcrLanguages();
 builder.AddUploadAdmission();
 builder.AddPublicApiDocument("Ingest", "Upload PDFs, follow their processing, fetch their results.");
@@ -36,6 +37,7 @@ app.MapCatalogAdminEndpoints();
 app.MapArtifactEndpoints();
 app.MapEventEndpoints();
 app.MapProgressEndpoints();
+app.MapWebhookEndpoints();
 app.MapPublicApiDocument();
 
 app.Run();

@@ -211,9 +211,9 @@ internal static class IngestProblems
 
     /// <summary>An upload field (multipart) or JSON member that is neither the document nor one of the pipeline options.</summary>
     public static IResult UnknownOption(string field) => ApiProblem.Result(400, "unknown_option", "Unknown upload option",
-        $"The upload has a field '{Clip(field)}', which is not an option. The options are {string.Join(", ", Suite.Contracts.DocumentOptions.Fields)} " +
+        $"The upload has a field '{Clip(field)}', which is not an option. The options are {string.Join(", ", UploadOptions.Fields)} " +
         $"(beside the part '{FilePart}' or the JSON members url and fileName; the priority is the query parameter 'priority'). Nothing was stored.",
-        extensions: new Dictionary<string, object?> { ["field"] = field, ["allowed"] = Suite.Contracts.DocumentOptions.Fields });
+        extensions: new Dictionary<string, object?> { ["field"] = field, ["allowed"] = UploadOptions.Fields });
 
     /// <summary>A pipeline option with a value it cannot take (<paramref name="allowed"/>: its values, when they are a list).</summary>
     public static IResult InvalidOption(string field, string why, IReadOnlyList<string>? allowed = null) => ApiProblem.Result(400, "invalid_option", "Invalid upload option",

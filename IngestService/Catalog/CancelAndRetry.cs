@@ -43,6 +43,7 @@ internal sealed class CancelAndRetry(CatalogDb db, TimeProvider time)
 
             await InsertEventAsync(connection, transaction, id, now, DocumentEventKinds.Cancelled, null, document.LeaseToken, document.LeaseOwner,
                 $"cancelled while {document.Status}", ct);
+            await Webhooks.WebhookOutbox.EnqueueAsync(connection, transaction, id, now, ct);
             return (LeaseWrite.Done, (await CatalogRows.FindDocumentAsync(connection, transaction, id, ct))!);
         }, cancellationToken);
 

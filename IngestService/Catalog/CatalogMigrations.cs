@@ -175,6 +175,44 @@ internal static class CatalogMigrations
         ALTER TABLE documents ADD COLUMN options TEXT NULL;
         ALTER TABLE checkpoints ADD COLUMN options_fingerprint TEXT NULL;
         """,
+
+        // 12: completion webhooks (Req OUT-1): an upload's callbackUrl with the secret its notifications are signed with;
+        // the configured default subscriptions (copied from configuration at start-up, so that the terminal transaction
+        // finds them in SQL); and the outbox, one row per notification and subscription, written in the transaction that
+        // ends the document, holding the delivery's state (attempts, next attempt, last error) across restarts.
+        """
+        CREATE TABLE document_callbacks (
+            document_id  TEXT PRIMARY KEY NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+            url          TEXT NOT NULL,
+            secret       TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE webhook_subscriptions (
+            name        TEXT PRIMARY KEY NOT NULL,
+            url         TEXT NOT NULL,
+            updated_at  TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE webhook_deliveries (
+            id               TEXT PRIMARY KEY NOT NULL,
+            document_id      TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+            subscription     TEXT NOT NULL,
+            url              TEXT NOT NULL,
+            type             TEXT NOT NULL,
+            payload          TEXT NOT NULL,
+            status           TEXT NOT NULL,
+            attempts         INTEGER NOT NULL DEFAULT 0,
+            created_at       TEXT NOT NULL,
+            next_attempt_at  TEXT NOT NULL,
+            last_attempt_at  TEXT NULL,
+            last_status      INTEGER NULL,
+            last_error       TEXT NULL,
+            delivered_at     TEXT NULL
+        );
+        -- The dispatcher's due rows, oldest first; the API's per-document and dead-letter lists.
+        CREATE INDEX ix_webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+        CREATE INDEX ix_webhook_deliveries_document ON webhook_deliveries (document_id, created_at);
+        """,
     ];
 
     public static int LatestVersion => All.Count;

@@ -43,6 +43,7 @@ internal sealed class DocumentCompletion(CatalogDb db, LeaseFence fence, TimePro
             ], ct);
 
             await InsertEventAsync(connection, transaction, id, now, DocumentEventKinds.Completed, null, lease, check.Document.LeaseOwner, "result sha256 " + resultSha256, ct);
+            await Webhooks.WebhookOutbox.EnqueueAsync(connection, transaction, id, now, ct);
             return LeaseWrite.Done;
         }, cancellationToken, repeatable: false);
 
@@ -76,6 +77,7 @@ internal sealed class DocumentCompletion(CatalogDb db, LeaseFence fence, TimePro
             ], ct);
 
             await InsertEventAsync(connection, transaction, id, now, DocumentEventKinds.Failed, null, lease, check.Document.LeaseOwner, $"{code}: {Clip(message, 3000)}", ct);
+            await Webhooks.WebhookOutbox.EnqueueAsync(connection, transaction, id, now, ct);
             return LeaseWrite.Done;
         }, cancellationToken);
 }

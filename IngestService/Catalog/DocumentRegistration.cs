@@ -10,11 +10,13 @@ internal sealed class DocumentRegistration(CatalogDb db, TimeProvider time)
     /// <summary>
     /// Inserts a document (queued unless <paramref name="status"/> says otherwise: uploads start awaiting_scan) with all
     /// stages pending, its job priority, the uploading client, the URL it was fetched from (a URL upload), the format its
-    /// bytes were recognised as, its pipeline options and the current W3C trace context; returns its creation time.
+    /// bytes were recognised as, its pipeline options and the current W3C trace context, and its completion webhook
+    /// (callbackUrl and secret) if it asked for one; returns its creation time.
     /// </summary>
     public Task<DateTimeOffset> InsertAsync(
         string id, string fileName, string sha256, long sizeBytes, string priority, CancellationToken cancellationToken, string status = DocumentStatus.Queued,
-        string? client = null, string? sourceUrl = null, string format = DocumentFormats.Pdf, DocumentOptions? options = null) =>
+        string? client = null, string? sourceUrl = null, string format = DocumentFormats.Pdf, DocumentOptions? options = null,
+        Webhooks.DocumentCallback? callback = null) =>
         db.WriteAsync(async (connection, transaction, ct) =>
         {
             var now = CatalogTime.Now(time);
@@ -33,6 +35,12 @@ internal sealed class DocumentRegistration(CatalogDb db, TimeProvider time)
                 ("@format", format),
                 ("@options", (options ?? DocumentOptions.Default).ToJson()),
             ], ct);
+
+            if (callback is not null)
+            {
+                await ExecuteAsync(connection, transaction, "INSERT INTO document_callbacks (document_id, url, secret) VALUES (@id, @url, @secret);",
+                    [("@id", id), ("@url", callback.Url), ("@secret", callback.Secret)], ct);
+            }
 
             foreach (var stage in PipelineStageNames.All)
             {

@@ -124,6 +124,15 @@ internal static class DocumentApiDescription
             DocumentOptions.ImageModes));
         yield return (DocumentOptions.TablesField, Choice("Optional pipeline option. off: no table detection (tables stay text).", DocumentOptions.Switches));
         yield return (DocumentOptions.DescribePicturesField, Choice("Optional pipeline option. off: pictures are not described.", DocumentOptions.Switches));
+        yield return (IngestService.Webhooks.CallbackUrlCheck.Field, new OpenApiSchema
+        {
+            Type = JsonSchemaType.String,
+            Format = "uri",
+            MaxLength = UploadOptions.MaxValueLength,
+            Description = "Optional completion webhook (not a pipeline option): a signed POST when the document is completed, failed or cancelled " +
+                          "(docs/webhooks.md). Same rules as url: http(s), no credentials, public hosts unless Sources:AllowedHosts allows it " +
+                          "(else 400 invalid_callback_url). The 202 answer carries callbackSecret, the whsec_ secret the notifications are signed with.",
+        });
     }
 
     /// <summary>limit (bounded by Ingest:MaxPageSize) and cursor.</summary>

@@ -20,7 +20,9 @@ internal sealed record UploadAccepted(
     string Priority,
     string Format,
     DocumentOptions Options,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? DuplicateOf = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? DuplicateOf = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? CallbackUrl = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? CallbackSecret = null);
 
 internal sealed record DocumentLinks(string Self, string Result)
 {

@@ -26,11 +26,12 @@ internal static class DocumentEndpoints
                              "scanned for malware, catalogues it and enqueues it (status queued); while the scanner is down it is held as " +
                              "awaiting_scan and processed once scanned. Poll the document (Location header) until its status is completed, " +
                              "then fetch its result. Pipeline options (ocr, ocrLanguages, pageRange, images, tables, describePictures) go " +
-                             "beside the file as form fields, or beside url as JSON members; they are echoed in the document and its result.")
+                             "beside the file as form fields, or beside url as JSON members; they are echoed in the document and its result. " +
+                             "A callbackUrl field or member asks for a signed completion webhook (docs/webhooks.md).")
             .WithUploadOptions()
             .Produces<UploadAccepted>(StatusCodes.Status202Accepted)
             .ProducesApiProblem(400, "missing_file", "malformed_multipart", "empty_file", "invalid_url_request", "url_invalid", "unknown_option",
-                "invalid_option")
+                "invalid_option", "invalid_callback_url")
             .ProducesApiProblem(413, "file_too_large")
             .ProducesApiProblem(415, "unsupported_format")
             .ProducesApiProblem(422, "malware_detected", "url_forbidden")

@@ -104,7 +104,8 @@ internal static class MultipartUpload
         var (options, problem) = await uploadOptions.ReadAsync(fields, cancellationToken);
         return problem is not null
             ? ReceivedUpload.Refused(problem)
-            : ReceivedUpload.Check(written, sniffer, tempPath, maxBytes, fileName, sourceUrl: null, IngestProblems.EmptyFile, options);
+            : ReceivedUpload.Check(written, sniffer, tempPath, maxBytes, fileName, sourceUrl: null, IngestProblems.EmptyFile, options)
+                .WithCallback(UploadOptions.CallbackUrlOf(fields));
     }
 
     private static Task<(MultipartSection?, ContentDispositionHeaderValue?)> FindFilePartAsync(

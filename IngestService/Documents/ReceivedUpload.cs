@@ -5,14 +5,22 @@ namespace IngestService.Documents;
 
 /// <summary>
 /// An upload's file in its temp file, checked, with the format its bytes were recognised as, the name it is shown under,
-/// for a URL upload the URL it came from as the catalog keeps it, and the pipeline options the upload asked for.
+/// for a URL upload the URL it came from as the catalog keeps it, the pipeline options the upload asked for, and the
+/// callbackUrl its end is notified at (checked), if any.
 /// </summary>
-internal sealed record ReceivedFile(BlobWrite Written, string Format, string FileName, string? SourceUrl, Suite.Contracts.DocumentOptions Options);
+internal sealed record ReceivedFile(BlobWrite Written, string Format, string FileName, string? SourceUrl, Suite.Contracts.DocumentOptions Options)
+{
+    public string? CallbackUrl { get; init; }
+}
 
 /// <summary>What receiving an upload's file gave, whichever way it came (multipart or URL): the file, or the problem that ends the upload.</summary>
 internal readonly record struct ReceivedUpload(ReceivedFile? File, IResult? Problem)
 {
     public static ReceivedUpload Refused(IResult problem) => new(null, problem);
+
+    /// <summary>The same upload with the callbackUrl its fields gave (nothing changes for a refusal or without one).</summary>
+    public ReceivedUpload WithCallback(string? callbackUrl) =>
+        File is null || callbackUrl is null ? this : this with { File = File with { CallbackUrl = callbackUrl } };
 
     /// <summary>
     /// The checks every upload's bytes get once streamed into <paramref name="tempPath"/>, whatever brought them: over

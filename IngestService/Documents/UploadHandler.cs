@@ -4,6 +4,7 @@ using IngestService.Catalog;
 using IngestService.Scanning;
 using IngestService.Storage;
 using IngestService.Sources;
+using IngestService.Webhooks;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using Suite.Contracts;
@@ -28,6 +29,7 @@ internal sealed partial class UploadHandler(
     UploadKeys keys,
     UrlUpload urlUpload,
     UploadOptions uploadOptions,
+    WebhookDeliveries webhooks,
     IOptions<IngestOptions> options,
     ILogger<UploadHandler> logger)
 {
@@ -124,6 +126,8 @@ internal sealed partial class UploadHandler(
                     : IngestProblems.IdempotencyKeyReused(idempotencyKey, earlier.DocumentId);
             }
 
+            // The callbackUrl's secret is made here and given out once, in this answer (and its idempotent replays).
+            var callback = file.CallbackUrl is null ? null : new DocumentCallback(file.CallbackUrl, WebhookSigner.NewSecret());
             DateTimeOffset createdAt;
             ScanOutcome scan;
             try
@@ -139,7 +143,7 @@ internal sealed partial class UploadHandler(
                 storedPath = blobs.UploadPath(id);
                 File.Move(tempPath, storedPath);
                 createdAt = await registration.InsertAsync(id, file.FileName, written.Sha256, written.SizeBytes, priority, cancellationToken,
-                    DocumentStatus.AwaitingScan, client, file.SourceUrl, file.Format, file.Options);
+                    DocumentStatus.AwaitingScan, client, file.SourceUrl, file.Format, file.Options, callback);
                 committed = true;
             }
             finally
@@ -166,7 +170,7 @@ internal sealed partial class UploadHandler(
             return TypedResults.Accepted(
                 DocumentRoutes.Self(id),
                 new UploadAccepted(id, file.FileName, settled.Status ?? DocumentStatus.AwaitingScan, written.SizeBytes, written.Sha256,
-                    createdAt, DocumentLinks.For(id), priority, file.Format, file.Options, duplicateOf));
+                    createdAt, DocumentLinks.For(id), priority, file.Format, file.Options, duplicateOf, callback?.Url, callback?.Secret));
         }
         finally
         {
@@ -192,10 +196,12 @@ internal sealed partial class UploadHandler(
         }
 
         http.Response.Headers["Idempotent-Replayed"] = "true";
+        var callback = await webhooks.FindCallbackAsync(document.Id, cancellationToken);
         return TypedResults.Accepted(
             DocumentRoutes.Self(document.Id),
             new UploadAccepted(document.Id, document.FileName, document.Status, document.SizeBytes, document.Sha256,
-                document.CreatedAt, DocumentLinks.For(document.Id), document.Priority, document.Format, document.DocumentOptions));
+                document.CreatedAt, DocumentLinks.For(document.Id), document.Priority, document.Format, document.DocumentOptions,
+                CallbackUrl: callback?.Url, CallbackSecret: callback?.Secret));
     }
 
     /// <summary>Duplicate content is reported, never refused; a failed lookup must not turn a stored upload into an error.</summary>

@@ -1,5 +1,6 @@
 using IngestService.Api;
 using IngestService.Ocr;
+using IngestService.Webhooks;
 using Suite.Contracts;
 
 namespace IngestService.Documents;
@@ -9,10 +10,14 @@ namespace IngestService.Documents;
 /// upload's JSON body beside <c>url</c> and <c>fileName</c>: names matched without case, each at most once, values as
 /// text. A field that is no option is 400 <c>unknown_option</c>, a value an option cannot take 400 <c>invalid_option</c>,
 /// both naming the field, before anything is stored. <c>ocrLanguages</c> must name languages the workers have
-/// (<see cref="OcrLanguages"/>).
+/// (<see cref="OcrLanguages"/>). Beside the pipeline options the upload's <c>callbackUrl</c> (its completion webhook, not a
+/// pipeline option: not part of the document's options) is read and checked here too (<see cref="CallbackUrlCheck"/>).
 /// </summary>
-internal sealed class UploadOptions(OcrLanguages languages)
+internal sealed class UploadOptions(OcrLanguages languages, CallbackUrlCheck callbacks)
 {
+    /// <summary>Every field an upload may carry beside its file (or url and fileName): the pipeline options and callbackUrl.</summary>
+    public static readonly IReadOnlyList<string> Fields = [.. DocumentOptions.Fields, CallbackUrlCheck.Field];
+
     /// <summary>No option's value is longer (a page range of 100 items fits).</summary>
     public const int MaxValueLength = 1024;
 
@@ -21,7 +26,14 @@ internal sealed class UploadOptions(OcrLanguages languages)
 
     /// <summary>The option's name as this service spells it, or null when <paramref name="field"/> is no option.</summary>
     public static string? OptionName(string field) =>
-        DocumentOptions.Fields.FirstOrDefault(name => name.Equals(field, StringComparison.OrdinalIgnoreCase));
+        Fields.FirstOrDefault(name => name.Equals(field, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The upload's callbackUrl (trimmed), or null; call after <see cref="ReadAsync"/> accepted the fields.</summary>
+    public static string? CallbackUrlOf(IReadOnlyList<KeyValuePair<string, string>> fields)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        return fields.Where(f => f.Key.Equals(CallbackUrlCheck.Field, StringComparison.OrdinalIgnoreCase)).Select(f => f.Value.Trim()).FirstOrDefault();
+    }
 
     /// <summary>The problem with the first field that is no option, given twice or too long; null when there is none.</summary>
     public static IResult? CheckNames(IReadOnlyList<KeyValuePair<string, string>> fields)
@@ -75,6 +87,13 @@ internal sealed class UploadOptions(OcrLanguages languages)
                     break;
                 case DocumentOptions.DescribePicturesField when DocumentOptions.Switches.Contains(value):
                     options = options with { DescribePictures = value };
+                    break;
+                case CallbackUrlCheck.Field:
+                    if (await callbacks.CheckAsync(value, cancellationToken) is { } refused)
+                    {
+                        return (null, refused);
+                    }
+
                     break;
                 case DocumentOptions.PageRangeField:
                     if (!PageRange.TryParse(value, out var range, out var why))

@@ -30,6 +30,9 @@ public sealed class PublicApiDocumentTests(IngestFixture fixture)
         Assert.Equal(routed, described);
         Assert.Contains("POST /api/documents", described);
         Assert.Contains("GET /api/documents/{id}/pages/{page}/image", described);
+        Assert.Contains("GET /api/documents/{id}/webhooks", described);
+        Assert.Contains("GET /api/webhooks/dead-letters", described);
+        Assert.Contains("POST /api/webhooks/deliveries/{deliveryId}/redeliver", described);
 
         // The internal worker and artifact APIs exist, and are left out.
         Assert.NotEmpty(OpenApiDocuments.RoutedOperations(fixture.Host.Services, "/internal"));
@@ -63,7 +66,7 @@ public sealed class PublicApiDocumentTests(IngestFixture fixture)
         Assert.Equal("binary", body.Properties!["file"].Format);
         var json = upload.RequestBody.Content["application/json"].Schema!;
         Assert.Equal(["url"], json.Required ?? new HashSet<string>());
-        Assert.Equal(["describePictures", "fileName", "images", "ocr", "ocrLanguages", "pageRange", "tables", "url"], json.Properties!.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["callbackUrl", "describePictures", "fileName", "images", "ocr", "ocrLanguages", "pageRange", "tables", "url"], json.Properties!.Keys.Order(StringComparer.Ordinal));
         // The pipeline options, the same as form fields beside the file and as JSON members beside the url.
         foreach (var schema in new[] { json, body })
         {
@@ -73,6 +76,8 @@ public sealed class PublicApiDocumentTests(IngestFixture fixture)
         }
 
         Assert.Contains("`unknown_option`", upload.Responses!["400"].Description, StringComparison.Ordinal);
+        Assert.Contains("`invalid_callback_url`", upload.Responses!["400"].Description, StringComparison.Ordinal);
+        Assert.Contains("docs/webhooks.md", body.Properties!["callbackUrl"].Description, StringComparison.Ordinal);
         Assert.Equal("uri", json.Properties["url"].Format);
         Assert.False(json.AdditionalPropertiesAllowed);
         Assert.False(OpenApiDocuments.Parameter(upload, ParameterLocation.Header, "Idempotency-Key").Required);

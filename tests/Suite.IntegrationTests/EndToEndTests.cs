@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Suite.Contracts;
+using Suite.Testing.Webhooks;
 
 namespace Suite.IntegrationTests;
 
@@ -9,6 +10,39 @@ namespace Suite.IntegrationTests;
 public sealed class EndToEndTests(SuiteFixture suite)
 {
     private static readonly TimeSpan ProcessingBudget = TimeSpan.FromMinutes(3);
+
+    [Fact]
+    [Trait("Req", "OUT-1")]
+    public async Task An_upload_with_a_callbackUrl_through_the_gateway_is_notified_signed_when_it_completes()
+    {
+        await using var receiver = new WebhookReceiver();
+        await receiver.StartAsync();
+        using var form = new MultipartFormDataContent();
+        form.Add(new StringContent(receiver.At("/suite-hook").ToString()), "callbackUrl");
+        form.Add(new ByteArrayContent(await File.ReadAllBytesAsync(RepoPaths.CorpusFile("sf__minimal-document.pdf"))), "file", "minimal.pdf");
+        using var upload = await suite.Gateway.PostAsync(new Uri("/api/documents", UriKind.Relative), form);
+        var answer = JsonDocument.Parse(await upload.Content.ReadAsStringAsync()).RootElement;
+        Assert.True(upload.StatusCode == HttpStatusCode.Accepted, answer.ToString());
+        var id = answer.GetProperty("id").GetString()!;
+        var secret = answer.GetProperty("callbackSecret").GetString()!;
+
+        Assert.Equal("completed", RunningSuite.Status(await suite.WaitForTerminalAsync(id, ProcessingBudget)));
+        await Eventually.UntilAsync(() => receiver.Unique.Count == 1, TimeSpan.FromSeconds(60), "the notification arrives");
+        var notification = receiver.Unique[0];
+        Assert.True(notification.IsSignedWith(secret), "signed with the upload's callbackSecret");
+        var body = JsonDocument.Parse(notification.Body).RootElement;
+        Assert.Equal("document.completed", body.GetProperty("type").GetString());
+        Assert.Equal(id, body.GetProperty("data").GetProperty("id").GetString());
+
+        // The delivery is visible through the gateway.
+        await Eventually.UntilAsync(async () =>
+        {
+            var list = JsonDocument.Parse(await suite.Gateway.GetStringAsync(new Uri($"/api/documents/{id}/webhooks", UriKind.Relative))).RootElement;
+            return list.GetProperty("items")[0].GetProperty("status").GetString() == "delivered";
+        }, TimeSpan.FromSeconds(30), "the delivery is recorded as delivered");
+        using var deadLetters = await suite.Gateway.GetAsync(new Uri("/api/webhooks/dead-letters", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, deadLetters.StatusCode);
+    }
 
     [Fact]
     public async Task Text_layer_pdfs_uploaded_through_the_gateway_complete_with_the_words_pdftotext_finds()

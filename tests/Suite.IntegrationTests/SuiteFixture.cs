@@ -2,7 +2,7 @@ namespace Suite.IntegrationTests;
 
 /// <summary>
 /// The whole suite as real processes (redis-server, ingest, 2 workers, the Label Studio emulator, bridge, gateway) with
-/// the AppHost's default settings, every service exporting its traces, metrics and logs to <see cref="Telemetry"/>;
+/// the AppHost's default settings (ingest may call back 127.0.0.1, for the webhook receiver), every service exporting its traces, metrics and logs to <see cref="Telemetry"/>;
 /// shared by the tests of the "suite" collection.
 /// </summary>
 public sealed class SuiteFixture : RunningSuite, IAsyncLifetime
@@ -22,6 +22,11 @@ public sealed class SuiteFixture : RunningSuite, IAsyncLifetime
         {
             builder.WithEnvironment(service, Telemetry.EnvironmentFor(service));
         }
+
+        // The webhook test's receiver listens on 127.0.0.1, which ingest refuses by default (SSRF rules); allowed here
+        // only, with a short poll so a notification leaves as soon as the document ends.
+        builder.WithEnvironment("ingest", "Sources__AllowedHosts__0", "127.0.0.1");
+        builder.WithEnvironment("ingest", "Webhooks__PollMilliseconds", 200);
 
         await StartAsync(builder);
     }
