@@ -12,6 +12,8 @@ namespace IngestService.Tests;
 /// Uploads stream to disk and results stream from disk (Req PERF-2), and listing costs a fixed number of statements
 /// whatever the page size (Req PERF-4), measured on the real service with the real SQLite catalog.
 /// </summary>
+// It measures the allocations of the whole process, which tests running in parallel would add to.
+[Collection(TelemetryCollection.Name)]
 public sealed class StreamingAndQueryBoundsTests : IAsyncLifetime
 {
     private const long Big = 200L * 1024 * 1024;

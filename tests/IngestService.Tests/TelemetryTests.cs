@@ -192,8 +192,9 @@ public sealed class TelemetryTests : IAsyncLifetime
 }
 
 /// <summary>
-/// Tests that assert metric values. OpenTelemetry subscribes to meters by name across the whole process, so a host
-/// started by a test running in parallel would feed the same instruments; these run alone, after the others.
+/// Tests that measure the whole process: metric values (OpenTelemetry subscribes to meters by name across the process,
+/// so a host started by a test running in parallel would feed the same instruments) and allocated bytes. They run
+/// alone, after the others.
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class TelemetryCollection

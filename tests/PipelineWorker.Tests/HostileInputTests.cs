@@ -8,6 +8,8 @@ namespace PipelineWorker.Tests;
 /// Hostile inputs of each new format end with their own failure code, quickly, and without the worker's memory
 /// growing with what the file claims (FMT-1, IN-3).
 /// </summary>
+// Its memory bound reads the allocations of the whole process, which tests running in parallel would add to.
+[Collection(ProcessWideMeasurements.Name)]
 public sealed class HostileInputTests : IDisposable
 {
     private static readonly TimeSpan Budget = TimeSpan.FromSeconds(20);
@@ -105,4 +107,11 @@ public sealed class HostileInputTests : IDisposable
 
         return total;
     }
+}
+
+/// <summary>Tests that measure the whole process (allocated bytes): they run alone, after the others.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessWideMeasurements
+{
+    public const string Name = "process-wide measurements";
 }
