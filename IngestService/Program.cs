@@ -25,6 +25,7 @@ builder.AddUploadAdmission();
 builder.AddPublicApiDocument("Ingest", "Upload PDFs, follow their processing, fetch their results.");
 builder.AddArtifactStorage();
 builder.AddProgressEvents();
+builder.AddChunks();
 
 var app = builder.Build();
 
@@ -34,6 +35,7 @@ app.MapOcrLanguageEndpoints();
 app.MapWorkerEndpoints();
 app.MapCatalogAdminEndpoints();
 app.MapArtifactEndpoints();
+app.MapChunkEndpoints();
 app.MapEventEndpoints();
 app.MapProgressEndpoints();
 app.MapPublicApiDocument();

@@ -124,6 +124,11 @@ internal static class DocumentApiDescription
             DocumentOptions.ImageModes));
         yield return (DocumentOptions.TablesField, Choice("Optional pipeline option. off: no table detection (tables stay text).", DocumentOptions.Switches));
         yield return (DocumentOptions.DescribePicturesField, Choice("Optional pipeline option. off: pictures are not described.", DocumentOptions.Switches));
+        yield return (DocumentOptions.ChunksField, Choice(
+            "Optional. hybrid or hierarchical: that strategy's chunks (configured defaults: Chunks:DefaultMaxTokens, no overlap, " +
+            "Chunks:DefaultTokenizer) are computed when the result is stored and served from disk by GET /api/documents/{id}/chunks; " +
+            "off: chunks are computed when asked for (docs/chunks.md).",
+            DocumentOptions.ChunkModes));
     }
 
     /// <summary>limit (bounded by Ingest:MaxPageSize) and cursor.</summary>

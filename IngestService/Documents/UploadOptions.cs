@@ -76,6 +76,9 @@ internal sealed class UploadOptions(OcrLanguages languages)
                 case DocumentOptions.DescribePicturesField when DocumentOptions.Switches.Contains(value):
                     options = options with { DescribePictures = value };
                     break;
+                case DocumentOptions.ChunksField when DocumentOptions.ChunkModes.Contains(value):
+                    options = options with { Chunks = value == ChunkMode.Off ? null : value };
+                    break;
                 case DocumentOptions.PageRangeField:
                     if (!PageRange.TryParse(value, out var range, out var why))
                     {
@@ -126,6 +129,7 @@ internal sealed class UploadOptions(OcrLanguages languages)
         DocumentOptions.OcrField => DocumentOptions.OcrModes,
         DocumentOptions.ImagesField => DocumentOptions.ImageModes,
         DocumentOptions.TablesField or DocumentOptions.DescribePicturesField => DocumentOptions.Switches,
+        DocumentOptions.ChunksField => DocumentOptions.ChunkModes,
         _ => null,
     };
 

@@ -1,0 +1,23 @@
+using IngestService.Chunks;
+using Microsoft.Extensions.Options;
+using Suite.Chunking;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>The chunks endpoint's query parameters as the OpenAPI document describes them, bounds from configuration.</summary>
+internal static class ChunkApiDescription
+{
+    public static RouteHandlerBuilder WithChunkParameters(this RouteHandlerBuilder builder) => builder
+        .WithQueryParameter(ChunkQuery.Strategy,
+            "hybrid (default): token-aware chunks respecting structure; hierarchical: one chunk per structural element.",
+            [.. ChunkStrategies.All])
+        .WithIntegerQueryParameter(ChunkQuery.MaxTokens,
+            "The most tokens a chunk's text may have, by the tokenizer; Chunks:DefaultMaxTokens (512) without it.",
+            1, services => services.GetRequiredService<IOptions<ChunkOptions>>().Value.MaxMaxTokens)
+        .WithIntegerQueryParameter(ChunkQuery.OverlapTokens,
+            "hybrid only: at most this many tokens of a chunk's end start the next chunk of the same section; less than maxTokens; 0 without it.",
+            0, services => services.GetRequiredService<IOptions<ChunkOptions>>().Value.MaxMaxTokens - 1)
+        .WithQueryParameter(ChunkQuery.Tokenizer,
+            "The tiktoken encoding that counts tokens: cl100k_base (default, Chunks:DefaultTokenizer) or another of Chunks:Tokenizers.",
+            [.. ChunkTokenizers.Shipped]);
+}
