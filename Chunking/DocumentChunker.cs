@@ -22,9 +22,10 @@ public sealed class DocumentChunker(ChunkTokenizers tokenizers)
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(request);
-        if (request.MaxTokens < 1 || request.OverlapTokens < 0 || request.OverlapTokens >= request.MaxTokens)
+        // At most half for the overlap leaves every piece a budget of half the limit, room for any character's tokens.
+        if (request.MaxTokens < 2 || request.OverlapTokens < 0 || request.OverlapTokens > request.MaxTokens / 2)
         {
-            throw new ArgumentException("maxTokens must be at least 1 and overlapTokens from 0 to maxTokens - 1.", nameof(request));
+            throw new ArgumentException("maxTokens must be at least 2 and overlapTokens from 0 to half of maxTokens.", nameof(request));
         }
 
         var tokens = new TokenBudget(tokenizers.Get(request.Tokenizer));

@@ -15,8 +15,8 @@ internal static class ChunkApiDescription
             "The most tokens a chunk's text may have, by the tokenizer; Chunks:DefaultMaxTokens (512) without it.",
             1, services => services.GetRequiredService<IOptions<ChunkOptions>>().Value.MaxMaxTokens)
         .WithIntegerQueryParameter(ChunkQuery.OverlapTokens,
-            "hybrid only: at most this many tokens of a chunk's end start the next chunk of the same section; less than maxTokens; 0 without it.",
-            0, services => services.GetRequiredService<IOptions<ChunkOptions>>().Value.MaxMaxTokens - 1)
+            "hybrid only: at most this many tokens of a chunk's end start the next chunk of the same section; at most half of maxTokens; 0 without it.",
+            0, services => services.GetRequiredService<IOptions<ChunkOptions>>().Value.MaxMaxTokens / 2)
         .WithQueryParameter(ChunkQuery.Tokenizer,
             "The tiktoken encoding that counts tokens: cl100k_base (default, Chunks:DefaultTokenizer) or another of Chunks:Tokenizers.",
             [.. ChunkTokenizers.Shipped]);

@@ -6,7 +6,7 @@ namespace IngestService.Chunks;
 
 /// <summary>
 /// Reads the chunks endpoint's query: <c>strategy</c> (hybrid, hierarchical), <c>maxTokens</c> (Chunks:MinMaxTokens to
-/// Chunks:MaxMaxTokens), <c>overlapTokens</c> (0 to maxTokens - 1, hybrid only), <c>tokenizer</c> (one of
+/// Chunks:MaxMaxTokens), <c>overlapTokens</c> (0 to half of maxTokens, hybrid only), <c>tokenizer</c> (one of
 /// Chunks:Tokenizers), each at most once; the first bad one is 400 invalid_chunk_parameter naming it. Other parameters
 /// are ignored, as on the other endpoints.
 /// </summary>
@@ -52,9 +52,9 @@ internal sealed class ChunkQuery(IOptions<ChunkOptions> options)
         var overlap = 0;
         if (Value(query, OverlapTokens) is { } askedOverlap)
         {
-            if (!Whole(askedOverlap, out overlap) || overlap >= maxTokens)
+            if (!Whole(askedOverlap, out overlap) || overlap > maxTokens / 2)
             {
-                return (null, ChunkProblems.InvalidParameter(OverlapTokens, askedOverlap, ChunkProblems.Range(0, maxTokens - 1) + " (less than maxTokens)"));
+                return (null, ChunkProblems.InvalidParameter(OverlapTokens, askedOverlap, ChunkProblems.Range(0, maxTokens / 2) + " (at most half of maxTokens)"));
             }
 
             if (overlap > 0 && strategy != ChunkStrategies.Hybrid)

@@ -86,6 +86,7 @@ public sealed partial class ChunkEndpointTests(IngestFixture fixture)
     [InlineData("maxTokens=9000", "maxTokens")]
     [InlineData("maxTokens=-5", "maxTokens")]
     [InlineData("maxTokens=64&overlapTokens=64", "overlapTokens")]
+    [InlineData("maxTokens=64&overlapTokens=33", "overlapTokens")]
     [InlineData("overlapTokens=-1", "overlapTokens")]
     [InlineData("strategy=hierarchical&overlapTokens=4", "overlapTokens")]
     [InlineData("tokenizer=gpt2", "tokenizer")]

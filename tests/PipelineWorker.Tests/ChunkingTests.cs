@@ -193,6 +193,44 @@ public sealed partial class ChunkingTests(ChunkingCorpus corpus) : IClassFixture
         }
     }
 
+    [Fact]
+    [Trait("Req", "OUT-3")]
+    public void A_sentence_or_row_longer_than_maxTokens_is_cut_by_tokens_as_a_last_resort_and_says_so()
+    {
+        // One sentence of 300 words without a stop, one table row of 200 numbers, and a run of emoji without a space.
+        var box = new BoundingBox(0, 0, 100, 100);
+        var sentence = string.Join(' ', Enumerable.Range(1, 300).Select(i => $"word{i}"));
+        var row = string.Join(' ', Enumerable.Range(1, 200).Select(i => i * 7919));
+        var emoji = string.Concat(Enumerable.Repeat("\U0001F600", 120));
+        var result = new DocumentResult
+        {
+            DocumentId = "d1",
+            FileName = "long.pdf",
+            PageCount = 1,
+            Pages = [new ResultPage(1, 100, 100, [
+                new ResultBlock("p1-b1", 1, BlockRoles.Paragraph, sentence, box),
+                new ResultBlock("p1-b2", 1, BlockRoles.Table, "", box) { TableId = "p1-t1" },
+                new ResultBlock("p1-b3", 1, BlockRoles.Paragraph, emoji, box)])],
+            ReadingOrder = ["p1-b1", "p1-b2", "p1-b3"],
+            Tables = [new ResultTable("p1-t1", 1, box, 2, 2, [new(0, 0, "Key"), new(0, 1, "Values"), new(1, 0, "numbers"), new(1, 1, row)]) { HeaderRows = 1 }],
+            Stages = [],
+        };
+        var counter = TiktokenTokenizer.CreateForEncoding(ChunkTokenizers.Cl100kBase);
+
+        foreach (var overlap in (int[])[0, 8])
+        {
+            var chunks = _chunker.Chunk(result, new ChunkRequest(ChunkStrategies.Hybrid, 16, overlap, ChunkTokenizers.Cl100kBase)).ToList();
+            Assert.All(chunks, c => Assert.True(counter.CountTokens(c.Text) <= 16, c.Text));
+            Assert.Contains(chunks, c => c.Split == ChunkSplits.Tokens && c.BlockIds.SequenceEqual(["p1-b1"]));
+            Assert.Contains(chunks, c => c.Split == ChunkSplits.Tokens && c.BlockIds.SequenceEqual(["p1-b2"]));
+
+            // Words stay whole when white space allows: every word of the sentence is in one chunk.
+            var words = chunks.SelectMany(c => c.Text[c.Overlap..].Split(' ', '\n')).ToHashSet(StringComparer.Ordinal);
+            Assert.All(sentence.Split(' '), w => Assert.Contains(w, words));
+            Assert.Equal(emoji, string.Concat(chunks.Where(c => c.BlockIds.SequenceEqual(["p1-b3"])).Select(c => c.Text[c.Overlap..].Trim())));
+        }
+    }
+
     private static DocumentResult Reparse(StagePipeline.Run run) =>
         System.Text.Json.JsonSerializer.Deserialize<DocumentResult>(run.Submission.Json, DocumentResult.JsonOptions)!;
 
