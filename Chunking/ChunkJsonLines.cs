@@ -7,6 +7,9 @@ public static class ChunkJsonLines
 {
     public const string MediaType = "application/x-ndjson";
 
+    /// <summary>The other name of JSON Lines; a client accepting it gets JSON Lines (labelled <see cref="MediaType"/>).</summary>
+    public const string AlternativeMediaType = "application/jsonl";
+
     // Never a synchronous write: the response stream of ASP.NET Core refuses them.
     private static readonly ReadOnlyMemory<byte> NewLine = "\n"u8.ToArray();
 

@@ -1,5 +1,6 @@
 using IngestService.Chunks;
 using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
 using Suite.Chunking;
 
 namespace Microsoft.AspNetCore.Builder;
@@ -19,5 +20,19 @@ internal static class ChunkApiDescription
             0, services => services.GetRequiredService<IOptions<ChunkOptions>>().Value.MaxMaxTokens / 2)
         .WithQueryParameter(ChunkQuery.Tokenizer,
             "The tiktoken encoding that counts tokens: cl100k_base (default, Chunks:DefaultTokenizer) or another of Chunks:Tokenizers.",
-            [.. ChunkTokenizers.Shipped]);
+            [.. ChunkTokenizers.Shipped])
+        .AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            // The array form (Accept: application/json): the JSON Lines objects as items.
+            if (operation.Responses?.TryGetValue("200", out var ok) == true && ok is OpenApiResponse { Content: { } content }
+                && content.TryGetValue(ChunkJsonLines.MediaType, out var lines) && lines.Schema is { } chunk)
+            {
+                content[ChunkJsonArray.MediaType] = new OpenApiMediaType
+                {
+                    Schema = new OpenApiSchema { Type = JsonSchemaType.Array, Items = chunk, Description = "Accept: application/json" },
+                };
+            }
+
+            return Task.CompletedTask;
+        });
 }

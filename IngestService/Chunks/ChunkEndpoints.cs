@@ -28,7 +28,7 @@ internal static class ChunkEndpoints
                              "blockIds, pages and boxes it came from, tokenCount by the named tokenizer, overlap, split. hybrid: token-aware " +
                              "chunks that keep sentences and table rows whole when they can and merge small neighbours under one heading path; " +
                              "hierarchical: one chunk per structural element. No chunk is over maxTokens. The same document and parameters " +
-                             "always give the same bytes.")
+                             "always give the same bytes. With Accept: application/json (and neither JSON Lines type), one JSON array of the same objects.")
             .WithChunkParameters()
             .Produces<DocumentChunk>(StatusCodes.Status200OK, ChunkJsonLines.MediaType)
             .ProducesApiProblem(400, "invalid_chunk_parameter")
@@ -68,9 +68,16 @@ internal static class ChunkEndpoints
                 return IngestProblems.ResultNotReady(id, document.Status);
         }
 
+        var array = WantsArray(http.Request);
         if (files.Find(id, request!) is { } stored)
         {
-            return TypedResults.PhysicalFile(stored, ChunkJsonLines.MediaType);
+            return array
+                ? TypedResults.Stream(async body =>
+                {
+                    await using var file = new FileStream(stored, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, useAsync: true);
+                    await ChunkJsonArray.CopyFromJsonLinesAsync(file, body, http.RequestAborted);
+                }, ChunkJsonArray.MediaType)
+                : TypedResults.PhysicalFile(stored, ChunkJsonLines.MediaType);
         }
 
         var resultPath = blobs.ResultPath(id, ResultFormat.Json);
@@ -89,6 +96,20 @@ internal static class ChunkEndpoints
                      ?? throw new InvalidOperationException($"The result of document {id} is null.");
         }
 
-        return TypedResults.Stream(body => ChunkJsonLines.WriteAsync(chunker.Chunk(result, request!), body, http.RequestAborted), ChunkJsonLines.MediaType);
+        var chunks = chunker.Chunk(result, request!);
+        return array
+            ? TypedResults.Stream(body => ChunkJsonArray.WriteAsync(chunks, body, http.RequestAborted), ChunkJsonArray.MediaType)
+            : TypedResults.Stream(body => ChunkJsonLines.WriteAsync(chunks, body, http.RequestAborted), ChunkJsonLines.MediaType);
+    }
+
+    /// <summary>
+    /// A JSON array only for a client that accepts application/json and neither JSON Lines type: JSON Lines stays the
+    /// answer to no Accept, */* and anything else.
+    /// </summary>
+    private static bool WantsArray(HttpRequest request)
+    {
+        var accept = request.GetTypedHeaders().Accept;
+        bool Accepts(string type) => accept.Any(a => a.MediaType.Equals(type, StringComparison.OrdinalIgnoreCase) && a.Quality is not 0);
+        return Accepts(ChunkJsonArray.MediaType) && !Accepts(ChunkJsonLines.MediaType) && !Accepts(ChunkJsonLines.AlternativeMediaType);
     }
 }

@@ -157,10 +157,16 @@ public sealed partial class ChunkEndpointTests(IngestFixture fixture)
         Assert.Equal(HttpStatusCode.OK, served.StatusCode);
         Assert.Equal(onDisk, await served.Content.ReadAsByteArrayAsync());
 
+        // Accept: application/json gets the same objects as one array.
+        var lines = Encoding.UTF8.GetString(onDisk).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("[" + string.Join(',', lines) + "]", await ArrayAsync(id));
+
         // The file is what the service would compute: proved by removing it and asking again.
         File.Delete(stored);
         using var computed = await Client.GetAsync($"/api/documents/{id}/chunks?strategy=hybrid&maxTokens=512");
         Assert.Equal(onDisk, await computed.Content.ReadAsByteArrayAsync());
+        Assert.Equal("[" + string.Join(',', lines) + "]", await ArrayAsync(id));
+        Assert.Equal(lines.Length, JsonDocument.Parse(await ArrayAsync(id)).RootElement.GetArrayLength());
 
         // A document uploaded without the option has nothing precomputed.
         var plain = await UploadAsync();
@@ -214,6 +220,16 @@ public sealed partial class ChunkEndpointTests(IngestFixture fixture)
             Tables = [new ResultTable("p1-t1", 1, box, 41, 3, cells) { HeaderRows = 1 }],
             Stages = [new StageOutcome("assemble", StageOutcome.Ok)],
         };
+    }
+
+    private async Task<string> ArrayAsync(string id)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/documents/{id}/chunks");
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        using var response = await Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        return await response.Content.ReadAsStringAsync();
     }
 
     private Task<string> UploadAsync() => Api.UploadOkAsync(Client, UniquePdf(), "chunks.pdf");

@@ -60,6 +60,7 @@ public sealed class PublicApiDocumentTests(IngestFixture fixture)
         Assert.Equal("GetDocumentChunks", chunks.OperationId);
         Assert.Equal(["id", "maxTokens", "overlapTokens", "strategy", "tokenizer"], chunks.Parameters!.Select(p => p.Name!).Order(StringComparer.Ordinal));
         Assert.Contains("application/x-ndjson", chunks.Responses!["200"].Content!.Keys);
+        Assert.Contains("application/json", chunks.Responses["200"].Content!.Keys);
         Assert.Contains("`invalid_chunk_parameter`", chunks.Responses["400"].Description, StringComparison.Ordinal);
         Assert.Contains("`result_not_ready`", chunks.Responses["409"].Description, StringComparison.Ordinal);
     }
