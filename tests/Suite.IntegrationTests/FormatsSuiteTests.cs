@@ -158,6 +158,11 @@ public sealed class FormatsSuiteTests(SuiteFixture suite)
         using var invalid = await suite.Gateway.GetAsync(new Uri($"/api/documents/{register}/chunks?maxTokens=0", UriKind.Relative));
         Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
         Assert.Contains("\"maxTokens\"", await invalid.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // The gateway's merged API document describes the endpoint, as ingest declares it.
+        using var openApi = JsonDocument.Parse(await suite.Gateway.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative)));
+        var chunksOperation = openApi.RootElement.GetProperty("paths").GetProperty("/api/documents/{id}/chunks").GetProperty("get");
+        Assert.Equal("GetDocumentChunks", chunksOperation.GetProperty("operationId").GetString());
     }
 
     private async Task<string> UploadWithFieldAsync(byte[] content, string fileName, (string Name, string Value) field)
