@@ -26,6 +26,7 @@ builder.AddUploadAdmission();
 builder.AddPublicApiDocument("Ingest", "Upload PDFs, follow their processing, fetch their results.");
 builder.AddArtifactStorage();
 builder.AddProgressEvents();
+builder.AddChunks();
 
 var app = builder.Build();
 
@@ -35,6 +36,7 @@ app.MapOcrLanguageEndpoints();
 app.MapWorkerEndpoints();
 app.MapCatalogAdminEndpoints();
 app.MapArtifactEndpoints();
+app.MapChunkEndpoints();
 app.MapEventEndpoints();
 app.MapProgressEndpoints();
 app.MapWebhookEndpoints();

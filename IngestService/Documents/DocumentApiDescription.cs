@@ -133,6 +133,11 @@ internal static class DocumentApiDescription
                           "(docs/webhooks.md). Same rules as url: http(s), no credentials, public hosts unless Sources:AllowedHosts allows it " +
                           "(else 400 invalid_callback_url). The 202 answer carries callbackSecret, the whsec_ secret the notifications are signed with.",
         });
+        yield return (DocumentOptions.ChunksField, Choice(
+            "Optional. hybrid or hierarchical: that strategy's chunks (configured defaults: Chunks:DefaultMaxTokens, no overlap, " +
+            "Chunks:DefaultTokenizer) are computed when the result is stored and served from disk by GET /api/documents/{id}/chunks; " +
+            "off: chunks are computed when asked for (docs/chunks.md).",
+            DocumentOptions.ChunkModes));
     }
 
     /// <summary>limit (bounded by Ingest:MaxPageSize) and cursor.</summary>

@@ -95,6 +95,9 @@ internal sealed class UploadOptions(OcrLanguages languages, CallbackUrlCheck cal
                     }
 
                     break;
+                case DocumentOptions.ChunksField when DocumentOptions.ChunkModes.Contains(value):
+                    options = options with { Chunks = value == ChunkMode.Off ? null : value };
+                    break;
                 case DocumentOptions.PageRangeField:
                     if (!PageRange.TryParse(value, out var range, out var why))
                     {
@@ -145,6 +148,7 @@ internal sealed class UploadOptions(OcrLanguages languages, CallbackUrlCheck cal
         DocumentOptions.OcrField => DocumentOptions.OcrModes,
         DocumentOptions.ImagesField => DocumentOptions.ImageModes,
         DocumentOptions.TablesField or DocumentOptions.DescribePicturesField => DocumentOptions.Switches,
+        DocumentOptions.ChunksField => DocumentOptions.ChunkModes,
         _ => null,
     };
 

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using IngestService.Api;
 using IngestService.Catalog;
+using IngestService.Chunks;
 using IngestService.Checkpoints;
 using IngestService.Documents;
 using IngestService.Storage;
@@ -346,6 +347,7 @@ internal static partial class WorkerEndpoints
         [FromServices] LeaseFence fence,
         [FromServices] DocumentCompletion completion,
         [FromServices] BlobStore blobs,
+        [FromServices] ChunkFiles chunkFiles,
         [FromServices] IOptions<IngestOptions> options)
     {
         if (Validate(id, null, http, out var lease) is { } invalid)
@@ -407,6 +409,7 @@ internal static partial class WorkerEndpoints
         }
 
         var temps = new Dictionary<ResultFormat, string>();
+        (string Temp, string Target)? chunks = null;
         blobs.EnsurePresent();
         try
         {
@@ -415,11 +418,18 @@ internal static partial class WorkerEndpoints
                 temps[format] = await BlobStore.WriteSiblingTempAsync(blobs.ResultPath(id, format), bytes, http.RequestAborted);
             }
 
+            // Chunks asked for at upload are stored with the result (not part of its checksum: they derive from it).
+            chunks = await chunkFiles.PrepareAsync(id, document.DocumentOptions, submission.Json, http.RequestAborted);
             var outcome = await completion.CompleteAsync(id, lease, resultSha, () =>
             {
                 foreach (var (format, temp) in temps)
                 {
                     File.Move(temp, blobs.ResultPath(id, format), overwrite: true);
+                }
+
+                if (chunks is { } made)
+                {
+                    File.Move(made.Temp, made.Target, overwrite: true);
                 }
             }, http.RequestAborted);
             return Answer(outcome, id, http, () => Completed(id, resultSha));
@@ -429,6 +439,11 @@ internal static partial class WorkerEndpoints
             foreach (var temp in temps.Values)
             {
                 BlobStore.DeleteQuietly(temp);
+            }
+
+            if (chunks is { } made)
+            {
+                BlobStore.DeleteQuietly(made.Temp);
             }
         }
     }

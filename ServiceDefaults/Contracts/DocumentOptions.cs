@@ -20,13 +20,15 @@ public sealed record DocumentOptions
     public const string ImagesField = "images";
     public const string TablesField = "tables";
     public const string DescribePicturesField = "describePictures";
+    public const string ChunksField = "chunks";
 
     /// <summary>Every option's name, as the client writes it (matched without case).</summary>
-    public static readonly IReadOnlyList<string> Fields = [OcrField, OcrLanguagesField, PageRangeField, ImagesField, TablesField, DescribePicturesField];
+    public static readonly IReadOnlyList<string> Fields = [OcrField, OcrLanguagesField, PageRangeField, ImagesField, TablesField, DescribePicturesField, ChunksField];
 
     public static readonly IReadOnlyList<string> OcrModes = [OcrMode.Auto, OcrMode.Force, OcrMode.Off];
     public static readonly IReadOnlyList<string> ImageModes = [ImageMode.Referenced, ImageMode.Embedded, ImageMode.None];
     public static readonly IReadOnlyList<string> Switches = [Switch.On, Switch.Off];
+    public static readonly IReadOnlyList<string> ChunkModes = [ChunkMode.Off, ChunkMode.Hybrid, ChunkMode.Hierarchical];
 
     /// <summary>Every option at its default: what documents from before options were processed with.</summary>
     public static DocumentOptions Default { get; } = new();
@@ -48,6 +50,14 @@ public sealed record DocumentOptions
     public string Tables { get; init; } = Switch.On;
 
     public string DescribePictures { get; init; } = Switch.On;
+
+    /// <summary>
+    /// The chunking strategy whose chunks IngestService computes when the result is stored (docs/chunks.md), with the
+    /// configured defaults; null: none precomputed (<c>off</c>). Chunks can be asked for either way; not in the
+    /// <see cref="Fingerprint"/>, since no stage depends on it.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Chunks { get; init; }
 
     /// <summary>
     /// A short hash of the options in canonical form: part of every checkpoint's key, so that processing never resumes
@@ -78,6 +88,14 @@ public static class ImageMode
     public const string Referenced = "referenced";
     public const string Embedded = "embedded";
     public const string None = "none";
+}
+
+/// <summary>The values of the <c>chunks</c> option: off, or the strategy to precompute.</summary>
+public static class ChunkMode
+{
+    public const string Off = "off";
+    public const string Hybrid = "hybrid";
+    public const string Hierarchical = "hierarchical";
 }
 
 public static class Switch

@@ -54,6 +54,21 @@ public sealed class PublicApiDocumentTests(IngestFixture fixture)
     }
 
     [Fact]
+    [Trait("Req", "OUT-3")]
+    public async Task The_chunks_endpoint_describes_its_parameters_media_type_and_problems()
+    {
+        var document = await DocumentAsync();
+
+        var chunks = document.Paths["/api/documents/{id}/chunks"].Operations![HttpMethod.Get];
+        Assert.Equal("GetDocumentChunks", chunks.OperationId);
+        Assert.Equal(["id", "maxTokens", "overlapTokens", "strategy", "tokenizer"], chunks.Parameters!.Select(p => p.Name!).Order(StringComparer.Ordinal));
+        Assert.Contains("application/x-ndjson", chunks.Responses!["200"].Content!.Keys);
+        Assert.Contains("application/json", chunks.Responses["200"].Content!.Keys);
+        Assert.Contains("`invalid_chunk_parameter`", chunks.Responses["400"].Description, StringComparison.Ordinal);
+        Assert.Contains("`result_not_ready`", chunks.Responses["409"].Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_upload_describes_its_file_part_its_url_body_idempotency_key_and_priority()
     {
         var document = await DocumentAsync();
@@ -66,7 +81,7 @@ public sealed class PublicApiDocumentTests(IngestFixture fixture)
         Assert.Equal("binary", body.Properties!["file"].Format);
         var json = upload.RequestBody.Content["application/json"].Schema!;
         Assert.Equal(["url"], json.Required ?? new HashSet<string>());
-        Assert.Equal(["callbackUrl", "describePictures", "fileName", "images", "ocr", "ocrLanguages", "pageRange", "tables", "url"], json.Properties!.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["callbackUrl", "chunks", "describePictures", "fileName", "images", "ocr", "ocrLanguages", "pageRange", "tables", "url"], json.Properties!.Keys.Order(StringComparer.Ordinal));
         // The pipeline options, the same as form fields beside the file and as JSON members beside the url.
         foreach (var schema in new[] { json, body })
         {

@@ -1,5 +1,10 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
 using System.Text.Json;
 using ImageMagick;
+using Microsoft.ML.Tokenizers;
+using Suite.Chunking;
 using Suite.Contracts;
 
 namespace Suite.IntegrationTests;
@@ -110,5 +115,67 @@ public sealed class FormatsSuiteTests(SuiteFixture suite)
 
         Assert.Equal(DocumentStatus.Failed, RunningSuite.Status(document));
         Assert.Equal("image_too_large", document.GetProperty("error").GetProperty("code").GetString());
+    }
+
+    [Fact]
+    [Trait("Req", "OUT-3")]
+    public async Task Chunks_of_processed_documents_come_through_the_gateway_within_their_limit_and_the_same_every_time()
+    {
+        // The Markdown report precomputes hybrid chunks at upload; the 15-page Federal Register issue is chunked when asked.
+        var report = await UploadWithFieldAsync(await File.ReadAllBytesAsync(Fixture("source.md")), "report.md", ("chunks", "hybrid"));
+        var register = await suite.UploadAcceptedAsync(await File.ReadAllBytesAsync(RepoPaths.CorpusFile("pdfplumber__federal-register-2020-17221.pdf")), "register.pdf");
+        var counter = TiktokenTokenizer.CreateForEncoding("cl100k_base");
+        foreach (var (id, query, maxTokens) in new[] { (report, "", 512), (register, "?maxTokens=128&overlapTokens=16", 128) })
+        {
+            var document = await suite.WaitForTerminalAsync(id, ProcessingBudget);
+            Assert.True(RunningSuite.Status(document) == DocumentStatus.Completed, $"{document}\n{suite.Diagnostics()}");
+
+            using var first = await suite.Gateway.GetAsync(new Uri($"/api/documents/{id}/chunks{query}", UriKind.Relative));
+            var bytes = await first.Content.ReadAsByteArrayAsync();
+            Assert.True(first.StatusCode == HttpStatusCode.OK, Encoding.UTF8.GetString(bytes));
+            Assert.Equal(ChunkJsonLines.MediaType, first.Content.Headers.ContentType?.MediaType);
+            using var second = await suite.Gateway.GetAsync(new Uri($"/api/documents/{id}/chunks{query}", UriKind.Relative));
+            Assert.Equal(bytes, await second.Content.ReadAsByteArrayAsync());
+
+            var chunks = Encoding.UTF8.GetString(bytes).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(ChunkJsonLines.Parse).ToList();
+            Assert.NotEmpty(chunks);
+            Assert.All(chunks, c => Assert.True(counter.CountTokens(c.Text) <= maxTokens, c.Text));
+            var markdown = await suite.Gateway.GetStringAsync(new Uri($"/api/documents/{id}/result?format=markdown", UriKind.Relative));
+            var covered = string.Join("\n", chunks.Select(c => string.Join(" ", c.Headings) + " " + c.Text));
+            // Every word of the Markdown is in some chunk, but for what is no text of the document: comments (page markers,
+            // running heads), picture links and their placeholder names, ordered-list markers.
+            var prose = System.Text.RegularExpressions.Regex.Replace(markdown, @"<!--.*?-->|!\[Picture p[0-9]+-pic[0-9]+\]\([^)]*\)|\]\([^)]*\)|(?m)^[ ]*[0-9]+\. ", " ",
+                System.Text.RegularExpressions.RegexOptions.Singleline);
+            var recall = PdfText.Recall(prose, covered);
+            Assert.True(recall >= 1.0, $"word recall {recall:F3}");
+            if (id == report)
+            {
+                Assert.Equal(["Harbour Inspection Report", "Findings", "Structural items"],
+                    chunks.First(c => c.Text.Contains("Eastern pilings", StringComparison.Ordinal)).Headings);
+            }
+        }
+
+        using var invalid = await suite.Gateway.GetAsync(new Uri($"/api/documents/{register}/chunks?maxTokens=0", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+        Assert.Contains("\"maxTokens\"", await invalid.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // The gateway's merged API document describes the endpoint, as ingest declares it.
+        using var openApi = JsonDocument.Parse(await suite.Gateway.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative)));
+        var chunksOperation = openApi.RootElement.GetProperty("paths").GetProperty("/api/documents/{id}/chunks").GetProperty("get");
+        Assert.Equal("GetDocumentChunks", chunksOperation.GetProperty("operationId").GetString());
+    }
+
+    private async Task<string> UploadWithFieldAsync(byte[] content, string fileName, (string Name, string Value) field)
+    {
+        using var form = new MultipartFormDataContent();
+        form.Add(new StringContent(field.Value), field.Name);
+        var file = new ByteArrayContent(content);
+        file.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        form.Add(file, "file", fileName);
+        using var response = await suite.Gateway.PostAsync(new Uri("/api/documents", UriKind.Relative), form);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, body);
+        using var json = JsonDocument.Parse(body);
+        return json.RootElement.GetProperty("id").GetString()!;
     }
 }
