@@ -25,11 +25,14 @@ builder.AddUploadAdmission();
 builder.AddPublicApiDocument("Ingest", "Upload PDFs, follow their processing, fetch their results.");
 builder.AddArtifactStorage();
 builder.AddProgressEvents();
+builder.AddRetention();
+builder.AddBatchUploads();
 
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapDocumentEndpoints();
+app.MapBatchEndpoints();
 app.MapOcrLanguageEndpoints();
 app.MapWorkerEndpoints();
 app.MapCatalogAdminEndpoints();

@@ -211,9 +211,12 @@ internal static class IngestProblems
 
     /// <summary>An upload field (multipart) or JSON member that is neither the document nor one of the pipeline options.</summary>
     public static IResult UnknownOption(string field) => ApiProblem.Result(400, "unknown_option", "Unknown upload option",
-        $"The upload has a field '{Clip(field)}', which is not an option. The options are {string.Join(", ", Suite.Contracts.DocumentOptions.Fields)} " +
+        $"The upload has a field '{Clip(field)}', which is not an option. The options are {string.Join(", ", UploadFields)} " +
         $"(beside the part '{FilePart}' or the JSON members url and fileName; the priority is the query parameter 'priority'). Nothing was stored.",
-        extensions: new Dictionary<string, object?> { ["field"] = field, ["allowed"] = Suite.Contracts.DocumentOptions.Fields });
+        extensions: new Dictionary<string, object?> { ["field"] = field, ["allowed"] = UploadFields });
+
+    /// <summary>The fields an upload may carry beside its file: the pipeline options and the retention.</summary>
+    private static IReadOnlyList<string> UploadFields { get; } = [.. Suite.Contracts.DocumentOptions.Fields, Retention.RetentionPeriod.Field];
 
     /// <summary>A pipeline option with a value it cannot take (<paramref name="allowed"/>: its values, when they are a list).</summary>
     public static IResult InvalidOption(string field, string why, IReadOnlyList<string>? allowed = null) => ApiProblem.Result(400, "invalid_option", "Invalid upload option",

@@ -7,7 +7,7 @@ namespace IngestService.Documents;
 /// An upload's file in its temp file, checked, with the format its bytes were recognised as, the name it is shown under,
 /// for a URL upload the URL it came from as the catalog keeps it, and the pipeline options the upload asked for.
 /// </summary>
-internal sealed record ReceivedFile(BlobWrite Written, string Format, string FileName, string? SourceUrl, Suite.Contracts.DocumentOptions Options);
+internal sealed record ReceivedFile(BlobWrite Written, string Format, string FileName, string? SourceUrl, Suite.Contracts.DocumentOptions Options, string? RetainFor = null);
 
 /// <summary>What receiving an upload's file gave, whichever way it came (multipart or URL): the file, or the problem that ends the upload.</summary>
 internal readonly record struct ReceivedUpload(ReceivedFile? File, IResult? Problem)
@@ -20,7 +20,7 @@ internal readonly record struct ReceivedUpload(ReceivedFile? File, IResult? Prob
     /// of the way it came).
     /// </summary>
     public static ReceivedUpload Check(
-        BlobWrite written, FormatSniffer sniffer, string tempPath, long maxBytes, string fileName, string? sourceUrl, Func<IResult> empty, Suite.Contracts.DocumentOptions? options)
+        BlobWrite written, FormatSniffer sniffer, string tempPath, long maxBytes, string fileName, string? sourceUrl, Func<IResult> empty, Suite.Contracts.DocumentOptions? options, string? retainFor = null)
     {
         ArgumentNullException.ThrowIfNull(written);
         ArgumentNullException.ThrowIfNull(sniffer);
@@ -31,7 +31,7 @@ internal readonly record struct ReceivedUpload(ReceivedFile? File, IResult? Prob
             BlobWriteStatus.Refused => Refused(IngestProblems.UnsupportedFormat()),
             _ when written.SizeBytes == 0 => Refused(empty()),
             _ => sniffer.FormatOf(tempPath) is { } format
-                ? new ReceivedUpload(new ReceivedFile(written, format, fileName, sourceUrl, options ?? Suite.Contracts.DocumentOptions.Default), null)
+                ? new ReceivedUpload(new ReceivedFile(written, format, fileName, sourceUrl, options ?? Suite.Contracts.DocumentOptions.Default, retainFor), null)
                 : Refused(IngestProblems.UnsupportedFormat()),
         };
     }

@@ -1,5 +1,6 @@
 using IngestService.Api;
 using IngestService.Ocr;
+using IngestService.Retention;
 using Suite.Contracts;
 
 namespace IngestService.Documents;
@@ -21,7 +22,16 @@ internal sealed class UploadOptions(OcrLanguages languages)
 
     /// <summary>The option's name as this service spells it, or null when <paramref name="field"/> is no option.</summary>
     public static string? OptionName(string field) =>
-        DocumentOptions.Fields.FirstOrDefault(name => name.Equals(field, StringComparison.OrdinalIgnoreCase));
+        field.Equals(RetentionPeriod.Field, StringComparison.OrdinalIgnoreCase)
+            ? RetentionPeriod.Field
+            : DocumentOptions.Fields.FirstOrDefault(name => name.Equals(field, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// The raw <c>retainFor</c> of the fields, or null. It is an upload field but no pipeline option: it is not part of
+    /// <see cref="DocumentOptions"/> (nor of the checkpoints' key); <see cref="RetentionPolicy"/> resolves it.
+    /// </summary>
+    public static string? RetainFor(IReadOnlyList<KeyValuePair<string, string>> fields) =>
+        fields.Where(f => f.Key.Equals(RetentionPeriod.Field, StringComparison.OrdinalIgnoreCase)).Select(f => f.Value).FirstOrDefault();
 
     /// <summary>The problem with the first field that is no option, given twice or too long; null when there is none.</summary>
     public static IResult? CheckNames(IReadOnlyList<KeyValuePair<string, string>> fields)
@@ -75,6 +85,15 @@ internal sealed class UploadOptions(OcrLanguages languages)
                     break;
                 case DocumentOptions.DescribePicturesField when DocumentOptions.Switches.Contains(value):
                     options = options with { DescribePictures = value };
+                    break;
+                case RetentionPeriod.Field:
+                    // Checked here so that a bad value is refused with the other fields, before anything is stored.
+                    if (!RetentionPeriod.TryParse(value, out _))
+                    {
+                        return (null, IngestProblems.InvalidOption(name,
+                            $"is not a retention period: '{Clip(value)}'. Write an ISO-8601 duration such as P7D or PT12H, or whole seconds such as 3600."));
+                    }
+
                     break;
                 case DocumentOptions.PageRangeField:
                     if (!PageRange.TryParse(value, out var range, out var why))
