@@ -108,6 +108,7 @@ internal sealed partial class BatchUpload(
     {
         var limits = options.Value;
         var reader = new MultipartReader(boundary, http.Request.Body);
+        var total = 0L;
         try
         {
             while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
@@ -136,7 +137,17 @@ internal sealed partial class BatchUpload(
                 var tempPath = blobs.NewUploadTempPath();
                 parts.Add(new Part(fileName, tempPath, default));
                 var sniffer = new FormatSniffer();
-                var written = await BlobStore.WriteTempAsync(section.Body, tempPath, limits.MaxUploadBytes, chunk => sniffer.Observe(chunk.Span), cancellationToken);
+                // The files' bytes together are bounded by Ingest:MaxBatchBytes (the body's limit only backs it up, with
+                // room for the framing): a file that does not fit into what is left refuses the batch, not just itself.
+                var remaining = limits.MaxBatchBytes - total;
+                var limit = Math.Min(limits.MaxUploadBytes, remaining);
+                var written = await BlobStore.WriteTempAsync(section.Body, tempPath, limit, chunk => sniffer.Observe(chunk.Span), cancellationToken);
+                if (written.Status == BlobWriteStatus.TooLarge && remaining < limits.MaxUploadBytes)
+                {
+                    return BatchProblems.TooLarge(limits.MaxBatchBytes);
+                }
+
+                total += written.SizeBytes;
                 parts[^1] = parts[^1] with
                 {
                     Received = ReceivedUpload.Check(written, sniffer, tempPath, limits.MaxUploadBytes, fileName, sourceUrl: null, IngestProblems.EmptyFile, options: null),
