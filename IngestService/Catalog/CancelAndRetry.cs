@@ -13,12 +13,7 @@ internal sealed class CancelAndRetry(CatalogDb db, TimeProvider time)
     /// Cancels a document awaiting its scan, queued or processing at once: it ends cancelled, its unfinished stages skipped. The worker
     /// holding it learns it from its next renewal or write (409 document_terminal) and stops. Null when unknown.
     /// </summary>
-    /// <remarks>
-    /// With <paramref name="thenDelete"/> (DELETE) the deletion is recorded in the same transaction: the document expires
-    /// at once, so the retention sweeper removes it (and a retry would not bring it back for good: once it finishes again it
-    /// expires at once again).
-    /// </remarks>
-    public Task<(LeaseWrite Outcome, DocumentRecord Document)?> CancelAsync(string id, CancellationToken cancellationToken, bool thenDelete = false) =>
+    public Task<(LeaseWrite Outcome, DocumentRecord Document)?> CancelAsync(string id, CancellationToken cancellationToken) =>
         db.WriteAsync<(LeaseWrite, DocumentRecord)?>(async (connection, transaction, ct) =>
         {
             var document = await CatalogRows.FindDocumentAsync(connection, transaction, id, ct);
@@ -45,10 +40,6 @@ internal sealed class CancelAndRetry(CatalogDb db, TimeProvider time)
                 ("@id", id),
             ], ct);
             await SkipUnfinishedStagesAsync(connection, transaction, id, "cancelled", now, ct);
-            if (thenDelete)
-            {
-                await ExecuteAsync(connection, transaction, Retention.RetentionSql.RequestDeletion, [("@now", now), ("@id", id)], ct);
-            }
 
             await InsertEventAsync(connection, transaction, id, now, DocumentEventKinds.Cancelled, null, document.LeaseToken, document.LeaseOwner,
                 $"cancelled while {document.Status}", ct);
@@ -68,10 +59,8 @@ internal sealed class CancelAndRetry(CatalogDb db, TimeProvider time)
                 return null;
             }
 
-            if (document.Status is not (DocumentStatus.Failed or DocumentStatus.Cancelled)
-                || await ScalarAsync(connection, transaction, Retention.RetentionSql.SelectDeleteRequested, [("@id", id)], ct) is string)
+            if (document.Status is not (DocumentStatus.Failed or DocumentStatus.Cancelled))
             {
-                // A document whose deletion was asked for is not brought back.
                 return (LeaseWrite.Conflict, document);
             }
 

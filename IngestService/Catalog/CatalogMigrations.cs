@@ -189,14 +189,12 @@ internal static class CatalogMigrations
         """
         ALTER TABLE documents ADD COLUMN retain_seconds INTEGER NULL;
         ALTER TABLE documents ADD COLUMN expires_at TEXT NULL;
-        ALTER TABLE documents ADD COLUMN delete_requested_at TEXT NULL;
         CREATE INDEX ix_documents_expires ON documents (expires_at) WHERE expires_at IS NOT NULL;
         CREATE TRIGGER tr_documents_expiry AFTER UPDATE OF status ON documents
         WHEN NEW.status IS NOT OLD.status
         BEGIN
             UPDATE documents SET expires_at = CASE
                 WHEN NEW.status NOT IN ('completed', 'failed', 'cancelled', 'rejected') THEN NULL
-                WHEN NEW.delete_requested_at IS NOT NULL THEN NEW.updated_at
                 WHEN NEW.retain_seconds IS NULL THEN NULL
                 ELSE strftime('%Y-%m-%dT%H:%M:%f', NEW.updated_at, '+' || NEW.retain_seconds || ' seconds') || '0000Z'
             END

@@ -62,11 +62,11 @@ internal static class DocumentEndpoints
             .ProducesApiProblem(410, "document_expired", "document_deleted");
         group.MapDelete("{id}", DeleteAsync)
             .WithName("DeleteDocument")
-            .WithSummary("Delete a finished document; cancel (then delete) an unfinished one")
+            .WithSummary("Delete a finished document; cancel an unfinished one")
             .WithDescription("A finished document (completed, failed, cancelled, rejected) is deleted at once: 204, and 410 document_deleted " +
                              "afterwards on every route of it. An unfinished one (awaiting_scan, queued, processing) is cancelled at once, as " +
-                             "before: 200 with the cancelled document, whose expiresAt is now; the retention sweeper then deletes it within " +
-                             "moments (410 document_deleted afterwards).")
+                             "before: 200 with the cancelled document, which stays (it can be retried); to delete it, send the DELETE again " +
+                             "once it is cancelled (the answer to the first says so: status cancelled).")
             .Produces<DocumentDetail>()
             .Produces(StatusCodes.Status204NoContent)
             .ProducesApiProblem(404, "document_not_found")
@@ -84,15 +84,14 @@ internal static class DocumentEndpoints
     /// <summary>
     /// DELETE (Req OUT-2, JOB-5). A finished document is deleted at once (tombstone, then its files): 204. An unfinished one is
     /// cancelled at once and durably, as DELETE always did (a worker holding it stops within its next lease renewal and can
-    /// write nothing more), with its deletion recorded in the same transaction; the retention sweeper, woken now, then
-    /// deletes it. The answer is the cancelled document (200), as before.
+    /// write nothing more): 200 with the cancelled document, which stays until a second DELETE deletes it (or it expires).
+    /// Cancel first, delete second: a client's cancel never loses a document it may still want to retry.
     /// </summary>
     private static async Task<IResult> DeleteAsync(
         string id,
         [FromServices] CancelAndRetry cancelAndRetry,
         [FromServices] DocumentReads reads,
         [FromServices] DocumentDeletion deletion,
-        [FromServices] RetentionSweeper sweeper,
         CancellationToken cancellationToken)
     {
         if (!DocumentId.IsValid(id))
@@ -100,7 +99,7 @@ internal static class DocumentEndpoints
             return IngestProblems.DocumentNotFound(id);
         }
 
-        // Twice at most: a document that finishes between the two steps is deleted on the second try.
+        // Twice at most: a document that finishes (or is cancelled by another request) between the two steps is deleted on the second try.
         for (var attempt = 0; attempt < 2; attempt++)
         {
             switch (await deletion.DeleteAsync(id, Tombstone.Deleted, onlyIfExpired: false, cancellationToken))
@@ -111,7 +110,7 @@ internal static class DocumentEndpoints
                     return IngestProblems.DocumentNotFound(id);
             }
 
-            if (await cancelAndRetry.CancelAsync(id, cancellationToken, thenDelete: true) is not { } cancelled)
+            if (await cancelAndRetry.CancelAsync(id, cancellationToken) is not { } cancelled)
             {
                 return IngestProblems.DocumentNotFound(id);
             }
@@ -119,7 +118,6 @@ internal static class DocumentEndpoints
             if (cancelled.Outcome == LeaseWrite.Done)
             {
                 IngestTelemetry.Cancels.Add(1);
-                sweeper.Wake();
                 return await DetailAsync(id, reads, cancellationToken);
             }
         }

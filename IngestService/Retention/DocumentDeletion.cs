@@ -58,15 +58,11 @@ internal sealed partial class DocumentDeletion(
                 return onlyIfExpired ? DeletionOutcome.NotExpired : DeletionOutcome.NotFinished;
             }
 
-            // A deletion asked for while it ran counts as a deletion, not an expiry.
-            var why = reason == Tombstone.Expired && await ScalarAsync(connection, transaction, RetentionSql.SelectDeleteRequested, [("@id", id)], ct) is string
-                ? Tombstone.Deleted
-                : reason;
             await ExecuteAsync(connection, transaction, RetentionSql.InsertTombstone,
             [
                 ("@id", id),
                 ("@file_name", document.FileName),
-                ("@reason", why),
+                ("@reason", reason),
                 ("@status", document.Status),
                 ("@now", CatalogTime.ToText(now)),
             ], ct);

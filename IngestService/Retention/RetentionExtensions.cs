@@ -23,8 +23,7 @@ internal static class RetentionExtensions
         builder.Services.AddSingleton<RetentionTestHook>();
         builder.Services.AddSingleton<DocumentDeletion>();
         builder.Services.AddSingleton<TombstoneFilter>();
-        builder.Services.AddSingleton<RetentionSweeper>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<RetentionSweeper>());
+        builder.Services.AddHostedService<RetentionSweeper>();
         return builder;
     }
 }

@@ -27,8 +27,4 @@ internal static class RetentionProblems
                 "pictures and events. Upload the file again to process it again.",
                 extensions: extensions);
     }
-
-    public static IResult DeletionRequested(string id) => ApiProblem.Result(409, "not_retryable", "Document is being deleted",
-        $"Document {id} was cancelled by a DELETE request and is being deleted; it cannot be queued again. Upload the file again instead.",
-        extensions: new Dictionary<string, object?> { ["status"] = Suite.Contracts.DocumentStatus.Cancelled });
 }

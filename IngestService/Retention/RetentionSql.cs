@@ -27,9 +27,4 @@ internal static class RetentionSql
     public const string AddReclaimed =
         "UPDATE tombstones SET bytes_reclaimed = COALESCE(bytes_reclaimed, 0) + @bytes WHERE id = @id AND @now IS NOT NULL;";
 
-    /// <summary>DELETE of an unfinished document: cancelled, and removed by the sweeper as soon as the trigger set its expiry.</summary>
-    public const string RequestDeletion =
-        "UPDATE documents SET delete_requested_at = @now, expires_at = @now WHERE id = @id;";
-
-    public const string SelectDeleteRequested = "SELECT delete_requested_at FROM documents WHERE id = @id;";
 }

@@ -5,8 +5,7 @@ using static IngestService.Catalog.CatalogCommands;
 namespace IngestService.Retention;
 
 /// <summary>
-/// Removes expired documents (Req OUT-2): every <c>Retention:SweepIntervalSeconds</c>, and at once when woken (a DELETE
-/// of an unfinished document, after its cancel). Each pass first finishes the tombstones still 'deleting' (a crash
+/// Removes expired documents (Req OUT-2): every <c>Retention:SweepIntervalSeconds</c>. Each pass first finishes the tombstones still 'deleting' (a crash
 /// between a tombstone and the removal of its files), then deletes the documents past their expiry, oldest first, at
 /// most <c>Retention:BatchSize</c> per pass (the next pass takes the rest at once).
 /// </summary>
@@ -18,24 +17,6 @@ internal sealed partial class RetentionSweeper(
     TimeProvider time,
     ILogger<RetentionSweeper> logger) : BackgroundService
 {
-    private readonly SemaphoreSlim _wake = new(0, 1);
-
-    /// <summary>Asks for a pass now (a request to delete a cancelled document).</summary>
-    public void Wake()
-    {
-        if (_wake.CurrentCount == 0)
-        {
-            try
-            {
-                _wake.Release();
-            }
-            catch (SemaphoreFullException)
-            {
-                // Already woken: one pass covers both.
-            }
-        }
-    }
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var interval = TimeSpan.FromSeconds(options.Value.SweepIntervalSeconds);
@@ -60,7 +41,7 @@ internal sealed partial class RetentionSweeper(
 
             if (!more)
             {
-                _ = await _wake.WaitAsync(interval, stoppingToken);
+                await Task.Delay(interval, time, stoppingToken);
             }
         }
     }

@@ -46,7 +46,6 @@ public sealed class CatalogIndexTests(IngestFixture fixture)
         { nameof(IngestService.Retention.RetentionSql.SelectDeleting), IngestService.Retention.RetentionSql.SelectDeleting },
         { nameof(IngestService.Retention.RetentionSql.FinishTombstone), IngestService.Retention.RetentionSql.FinishTombstone },
         { nameof(IngestService.Retention.RetentionSql.DeleteDocument), IngestService.Retention.RetentionSql.DeleteDocument },
-        { nameof(IngestService.Retention.RetentionSql.RequestDeletion), IngestService.Retention.RetentionSql.RequestDeletion },
         { nameof(IngestService.Batches.BatchSql.SelectBatch), IngestService.Batches.BatchSql.SelectBatch },
         { nameof(IngestService.Batches.BatchSql.SelectFiles), IngestService.Batches.BatchSql.SelectFiles },
     };
