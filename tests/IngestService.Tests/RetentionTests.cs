@@ -197,6 +197,24 @@ public sealed class RetentionTests : IAsyncLifetime
         Assert.Equal(86400, (await Api.JsonAsync(byDefault)).GetProperty("retainForSeconds").GetInt64());
     }
 
+    [Theory]
+    [Trait("Req", "SU-1")]
+    [InlineData("Retention:Default", "20.00:00:00", "Retention:Default must be from 0 to Retention:Max")]
+    [InlineData("Retention:SweepIntervalSeconds", "0", "Retention:SweepIntervalSeconds")]
+    [InlineData("Retention:TestPauseAfterTombstoneMs", "1000", "SUITE_ALLOW_FAULT_INJECTION")]
+    public async Task Invalid_retention_settings_and_the_test_hook_outside_tests_stop_start_up(string key, string value, string named)
+    {
+        await using var host = IngestHost.Create(_redis.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Retention:Max"] = "10.00:00:00",
+            [key] = value,
+        });
+
+        var error = Assert.ThrowsAny<Exception>(() => host.Start());
+
+        Assert.Contains(named, error.ToString(), StringComparison.Ordinal);
+    }
+
     private async Task<string> UploadAsync(string fileName, string? retainFor = null)
     {
         using var response = await UploadResponseAsync(fileName, retainFor);
