@@ -27,11 +27,14 @@ builder.AddPublicApiDocument("Ingest", "Upload PDFs, follow their processing, fe
 builder.AddArtifactStorage();
 builder.AddProgressEvents();
 builder.AddChunks();
+builder.AddRetention();
+builder.AddBatchUploads();
 
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapDocumentEndpoints();
+app.MapBatchEndpoints();
 app.MapOcrLanguageEndpoints();
 app.MapWorkerEndpoints();
 app.MapCatalogAdminEndpoints();

@@ -26,7 +26,7 @@ internal static class ArtifactEndpoints
         internalGroup.MapPut("pictures/{pictureId}", PutPictureAsync);
         internalGroup.MapGet("pictures/{pictureId}", GetPictureAsync);
 
-        var publicGroup = app.MapGroup(DocumentRoutes.Prefix + "/{id}").AddEndpointFilter<StorageFailureFilter>().WithTags("documents")
+        var publicGroup = app.MapGroup(DocumentRoutes.Prefix + "/{id}").AddEndpointFilter<StorageFailureFilter>().AddEndpointFilter<IngestService.Retention.TombstoneFilter>().WithTags("documents")
             .ProducesStorageProblems();
         publicGroup.MapGet("pages/{page}/image", GetPageAsync)
             .WithName("GetPageImage")

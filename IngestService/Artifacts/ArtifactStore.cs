@@ -79,7 +79,8 @@ internal sealed partial class ArtifactStore(BlobStore blobs)
         return removed;
     }
 
-    private string DocumentDir(string documentId) =>
+    /// <summary>Every artifact of one document lives under this folder (removed whole when the document is deleted).</summary>
+    public string DocumentDir(string documentId) =>
         DocumentId.IsValid(documentId)
             ? Path.Combine(Root, documentId)
             : throw new ArgumentException($"'{documentId}' is not a document id.", nameof(documentId));

@@ -213,6 +213,59 @@ internal static class CatalogMigrations
         CREATE INDEX ix_webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
         CREATE INDEX ix_webhook_deliveries_document ON webhook_deliveries (document_id, created_at);
         """,
+
+        // 13: retention (Req OUT-2). retain_seconds: how long the document is kept once finished (fixed at upload,
+        // NULL for documents from before: kept until deleted). expires_at: set by the trigger whenever the status becomes
+        // terminal (from the updated_at of that same change), cleared when a retry makes it unfinished again, so no
+        // code path that ends a document can forget it. Tombstones outlive the document row: 'deleting' until its files
+        // are gone (the sweeper finishes those after a crash), then 'deleted'.
+        """
+        ALTER TABLE documents ADD COLUMN retain_seconds INTEGER NULL;
+        ALTER TABLE documents ADD COLUMN expires_at TEXT NULL;
+        CREATE INDEX ix_documents_expires ON documents (expires_at) WHERE expires_at IS NOT NULL;
+        CREATE TRIGGER tr_documents_expiry AFTER UPDATE OF status ON documents
+        WHEN NEW.status IS NOT OLD.status
+        BEGIN
+            UPDATE documents SET expires_at = CASE
+                WHEN NEW.status NOT IN ('completed', 'failed', 'cancelled', 'rejected') THEN NULL
+                WHEN NEW.retain_seconds IS NULL THEN NULL
+                ELSE strftime('%Y-%m-%dT%H:%M:%f', NEW.updated_at, '+' || NEW.retain_seconds || ' seconds') || '0000Z'
+            END
+            WHERE id = NEW.id;
+        END;
+        CREATE TABLE tombstones (
+            id            TEXT PRIMARY KEY NOT NULL,
+            file_name     TEXT NOT NULL,
+            reason        TEXT NOT NULL,
+            state         TEXT NOT NULL,
+            status        TEXT NOT NULL,
+            deleted_at    TEXT NOT NULL,
+            finished_at   TEXT NULL,
+            bytes_reclaimed INTEGER NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX ix_tombstones_deleting ON tombstones (deleted_at) WHERE state = 'deleting';
+        """,
+
+        // 14: batch uploads: one row per batch, one per file in the order sent, with the document it became or the
+        // problem that refused it. No foreign key to documents: a batch outlives the expiry of its documents (their
+        // tombstones say what became of them).
+        """
+        CREATE TABLE batches (
+            id          TEXT PRIMARY KEY NOT NULL,
+            client      TEXT NULL,
+            created_at  TEXT NOT NULL,
+            file_count  INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE batch_files (
+            batch_id       TEXT NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+            position       INTEGER NOT NULL,
+            file_name      TEXT NOT NULL,
+            document_id    TEXT NULL,
+            problem_status INTEGER NULL,
+            problem_code   TEXT NULL,
+            PRIMARY KEY (batch_id, position)
+        ) WITHOUT ROWID;
+        """,
     ];
 
     public static int LatestVersion => All.Count;

@@ -28,8 +28,13 @@ internal sealed record DocumentRecord(
     string Priority = Suite.Contracts.JobPriority.Interactive,
     string? SourceUrl = null,
     string Format = Suite.Contracts.DocumentFormats.Pdf,
-    string? OptionsJson = null)
+    string? OptionsJson = null,
+    long? RetainSeconds = null,
+    string? ExpiresAtRaw = null)
 {
+    /// <summary>When the retention sweeper removes it: set once it is finished (or its deletion was asked for); null otherwise.</summary>
+    public DateTimeOffset? ExpiresAt => CatalogTime.ParseNullable(ExpiresAtRaw);
+
     public DateTimeOffset CreatedAt => CatalogTime.Parse(CreatedAtRaw);
 
     /// <summary>The pipeline options chosen at upload; the defaults for a document from before them (migration 10).</summary>

@@ -40,7 +40,9 @@ internal static class CatalogRows
         reader.GetString(21),
         NullableString(reader, 22),
         reader.GetString(23),
-        NullableString(reader, 24));
+        NullableString(reader, 24),
+        reader.IsDBNull(25) ? null : reader.GetInt64(25),
+        NullableString(reader, 26));
 
     /// <summary>A row of <see cref="CatalogSql.SelectStages"/>.</summary>
     public static StageRecord Stage(SqliteDataReader reader) => new(

@@ -8,7 +8,8 @@ internal static class CatalogSql
 {
     public const string DocumentColumns =
         "id, file_name, sha256, size_bytes, status, created_at, updated_at, error_code, error_message, lease_token, enqueued_at, job_entry_id, result_sha256, " +
-        "lease_owner, lease_expires_at, last_error, retries, lease_seconds, processing_ms, attempt_started_at, active_at, priority, source_url, format, options";
+        "lease_owner, lease_expires_at, last_error, retries, lease_seconds, processing_ms, attempt_started_at, active_at, priority, source_url, format, options, " +
+        "retain_seconds, expires_at";
 
     public const string SelectDocument = "SELECT " + DocumentColumns + " FROM documents WHERE id = @id;";
 
@@ -49,8 +50,8 @@ internal static class CatalogSql
     public const string SelectCheckpointStages = "SELECT stage, options_fingerprint FROM checkpoints WHERE document_id = @id;";
 
     public const string InsertDocument =
-        "INSERT INTO documents (id, file_name, sha256, size_bytes, status, created_at, updated_at, active_at, trace_parent, priority, client, source_url, format, options) " +
-        "VALUES (@id, @file_name, @sha256, @size_bytes, @status, @now, @now, @now, @trace_parent, @priority, @client, @source_url, @format, @options);";
+        "INSERT INTO documents (id, file_name, sha256, size_bytes, status, created_at, updated_at, active_at, trace_parent, priority, client, source_url, format, options, retain_seconds) " +
+        "VALUES (@id, @file_name, @sha256, @size_bytes, @status, @now, @now, @now, @trace_parent, @priority, @client, @source_url, @format, @options, @retain_seconds);";
 
     /// <summary>The W3C traceparent of the request that uploaded the document (null for documents from before migration 4).</summary>
     public const string SelectTraceParent = "SELECT trace_parent FROM documents WHERE id = @id;";

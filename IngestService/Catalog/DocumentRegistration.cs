@@ -16,7 +16,7 @@ internal sealed class DocumentRegistration(CatalogDb db, TimeProvider time)
     public Task<DateTimeOffset> InsertAsync(
         string id, string fileName, string sha256, long sizeBytes, string priority, CancellationToken cancellationToken, string status = DocumentStatus.Queued,
         string? client = null, string? sourceUrl = null, string format = DocumentFormats.Pdf, DocumentOptions? options = null,
-        Webhooks.DocumentCallback? callback = null) =>
+        Webhooks.DocumentCallback? callback = null, long? retainSeconds = null) =>
         db.WriteAsync(async (connection, transaction, ct) =>
         {
             var now = CatalogTime.Now(time);
@@ -34,6 +34,7 @@ internal sealed class DocumentRegistration(CatalogDb db, TimeProvider time)
                 ("@source_url", sourceUrl),
                 ("@format", format),
                 ("@options", (options ?? DocumentOptions.Default).ToJson()),
+                ("@retain_seconds", retainSeconds),
             ], ct);
 
             if (callback is not null)

@@ -138,7 +138,52 @@ internal static class DocumentApiDescription
             "Chunks:DefaultTokenizer) are computed when the result is stored and served from disk by GET /api/documents/{id}/chunks; " +
             "off: chunks are computed when asked for (docs/chunks.md).",
             DocumentOptions.ChunkModes));
+        yield return (IngestService.Retention.RetentionPeriod.Field, new OpenApiSchema
+        {
+            Type = JsonSchemaType.String,
+            MaxLength = UploadOptions.MaxValueLength,
+            Description = "Optional. How long the document is kept once finished (completed, failed, cancelled, rejected): an ISO-8601 duration " +
+                          "(P7D, PT12H) or whole seconds (3600). Default Retention:Default, at most Retention:Max (a longer one is cut to it). " +
+                          "Afterwards it answers 410 document_expired.",
+        });
     }
+
+    /// <summary>
+    /// A batch upload's body: the part <c>file</c> repeated, and the same option fields as a single upload, applied to
+    /// every file.
+    /// </summary>
+    public static RouteHandlerBuilder WithBatchUploadOptions(this RouteHandlerBuilder builder) => builder
+        .AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            var form = new OpenApiSchema
+            {
+                Type = JsonSchemaType.Object,
+                Required = new HashSet<string>(StringComparer.Ordinal) { IngestService.Api.IngestProblems.FilePart },
+                Properties = new Dictionary<string, IOpenApiSchema>(StringComparer.Ordinal)
+                {
+                    [IngestService.Api.IngestProblems.FilePart] = new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.Array,
+                        Description = "The files, one part named file each, in the order of the answer; at most Ingest:MaxBatchFiles, " +
+                                      "together at most Ingest:MaxBatchBytes, each at most Ingest:MaxUploadBytes.",
+                        Items = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" },
+                    },
+                },
+            };
+            foreach (var (name, schema) in OptionSchemas())
+            {
+                form.Properties[name] = schema;
+            }
+
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = true,
+                Content = new Dictionary<string, OpenApiMediaType>(StringComparer.Ordinal) { ["multipart/form-data"] = new() { Schema = form } },
+            };
+            return Task.CompletedTask;
+        })
+        .WithQueryParameter(PriorityParameter,
+            "Optional. interactive or batch, for every file of the batch: interactive jobs are processed before batch jobs.", "interactive", "batch");
 
     /// <summary>limit (bounded by Ingest:MaxPageSize) and cursor.</summary>
     public static RouteHandlerBuilder WithPageOptions(this RouteHandlerBuilder builder) => builder

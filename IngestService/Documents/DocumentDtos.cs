@@ -22,7 +22,9 @@ internal sealed record UploadAccepted(
     DocumentOptions Options,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? DuplicateOf = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? CallbackUrl = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? CallbackSecret = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? CallbackSecret = null,
+
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? RetainForSeconds = null);
 
 internal sealed record DocumentLinks(string Self, string Result)
 {
@@ -46,9 +48,13 @@ internal sealed record DocumentDetail(
     string Priority,
     DocumentOptions Options,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SourceUrl = null,
-    string Format = Suite.Contracts.DocumentFormats.Pdf)
+    string Format = Suite.Contracts.DocumentFormats.Pdf,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? RetainForSeconds = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? ExpiresAt = null)
 {
     /// <summary>
+    /// RetainForSeconds = how long it is kept once finished (absent for documents from before retention: kept until
+    /// deleted); ExpiresAt = when it is removed (set once it is finished, or at once when its deletion was asked for).
     /// Options = the pipeline options of the upload, defaults filled in (ocrLanguages absent: the workers' default; pageRange
     /// absent: every page). Attempts = claims by workers so far (the lease token); Retries = manual retries; LastError = why the last
     /// attempt failed; Priority = the job priority of the upload (interactive or batch); SourceUrl = the URL a URL upload
@@ -58,7 +64,8 @@ internal sealed record DocumentDetail(
     public static DocumentDetail From(DocumentRecord d, IReadOnlyList<StageRecord> stages) => new(
         d.Id, d.FileName, d.Status, d.SizeBytes, d.Sha256, d.CreatedAt, d.UpdatedAt,
         stages.Select(s => new StageView(s.Name, s.Status, s.StartedAt, s.FinishedAt, s.Detail)).ToList(),
-        ErrorView.From(d), (int)Math.Min(d.LeaseToken, int.MaxValue), d.Retries, d.LastError, d.Priority, d.DocumentOptions, d.SourceUrl, d.Format);
+        ErrorView.From(d), (int)Math.Min(d.LeaseToken, int.MaxValue), d.Retries, d.LastError, d.Priority, d.DocumentOptions, d.SourceUrl, d.Format,
+        d.RetainSeconds, d.ExpiresAt);
 }
 
 /// <summary>One item of GET /api/documents: the detail without stages.</summary>

@@ -2,6 +2,7 @@ using IngestService.Api;
 using IngestService.Catalog;
 using IngestService.Documents;
 using IngestService.Queue;
+using IngestService.Retention;
 using IngestService.Scanning;
 using IngestService.Storage;
 using Microsoft.AspNetCore.Mvc;
@@ -15,8 +16,8 @@ internal static class DocumentEndpoints
 {
     public static WebApplication MapDocumentEndpoints(this WebApplication app)
     {
-        var group = app.MapGroup(DocumentRoutes.Prefix).AddEndpointFilter<StorageFailureFilter>().WithTags("documents")
-            .ProducesStorageProblems();
+        var group = app.MapGroup(DocumentRoutes.Prefix).AddEndpointFilter<StorageFailureFilter>().AddEndpointFilter<TombstoneFilter>()
+            .WithTags("documents").ProducesStorageProblems();
         group.MapPost("", ([FromServices] UploadHandler handler, HttpContext http) => handler.UploadAsync(http))
             .DisableAntiforgery()
             .WithName("UploadDocument")
@@ -32,6 +33,7 @@ internal static class DocumentEndpoints
             .Produces<UploadAccepted>(StatusCodes.Status202Accepted)
             .ProducesApiProblem(400, "missing_file", "malformed_multipart", "empty_file", "invalid_url_request", "url_invalid", "unknown_option",
                 "invalid_option", "invalid_callback_url")
+            .ProducesApiProblem(410, "document_expired", "document_deleted")
             .ProducesApiProblem(413, "file_too_large")
             .ProducesApiProblem(415, "unsupported_format")
             .ProducesApiProblem(422, "malware_detected", "url_forbidden")
@@ -49,52 +51,79 @@ internal static class DocumentEndpoints
             .WithName("GetDocument")
             .WithSummary("Get a document's status and stages")
             .Produces<DocumentDetail>()
-            .ProducesApiProblem(404, "document_not_found");
+            .ProducesApiProblem(404, "document_not_found")
+            .ProducesApiProblem(410, "document_expired", "document_deleted");
         group.MapGet("{id}/result", GetResultAsync)
             .WithName("GetDocumentResult")
             .WithSummary("Download a completed document's result")
             .WithResultOptions()
             .ProducesApiProblem(400, "invalid_format")
             .ProducesApiProblem(404, "document_not_found", "result_format_unavailable")
-            .ProducesApiProblem(409, "result_not_ready", "no_result");
-        group.MapDelete("{id}", CancelAsync)
-            .WithName("CancelDocument")
-            .WithSummary("Cancel a queued or processing document")
+            .ProducesApiProblem(409, "result_not_ready", "no_result")
+            .ProducesApiProblem(410, "document_expired", "document_deleted");
+        group.MapDelete("{id}", DeleteAsync)
+            .WithName("DeleteDocument")
+            .WithSummary("Delete a finished document; cancel an unfinished one")
+            .WithDescription("A finished document (completed, failed, cancelled, rejected) is deleted at once: 204, and 410 document_deleted " +
+                             "afterwards on every route of it. An unfinished one (awaiting_scan, queued, processing) is cancelled at once, as " +
+                             "before: 200 with the cancelled document, which stays (it can be retried); to delete it, send the DELETE again " +
+                             "once it is cancelled (the answer to the first says so: status cancelled).")
             .Produces<DocumentDetail>()
+            .Produces(StatusCodes.Status204NoContent)
             .ProducesApiProblem(404, "document_not_found")
-            .ProducesApiProblem(409, "cannot_cancel");
+            .ProducesApiProblem(410, "document_expired", "document_deleted");
         group.MapPost("{id}/retry", RetryAsync)
             .WithName("RetryDocument")
             .WithSummary("Queue a failed or cancelled document again")
             .Produces<DocumentDetail>(StatusCodes.Status202Accepted)
             .ProducesApiProblem(404, "document_not_found")
-            .ProducesApiProblem(409, "not_retryable");
+            .ProducesApiProblem(409, "not_retryable")
+            .ProducesApiProblem(410, "document_expired", "document_deleted");
         return app;
     }
 
     /// <summary>
-    /// Cancels a document awaiting its scan, queued or processing (Req JOB-5): it is cancelled at once and durably; a worker holding it
-    /// stops within its next lease renewal (a few seconds) and can write nothing more. Repeating it is harmless.
+    /// DELETE (Req OUT-2, JOB-5). A finished document is deleted at once (tombstone, then its files): 204. An unfinished one is
+    /// cancelled at once and durably, as DELETE always did (a worker holding it stops within its next lease renewal and can
+    /// write nothing more): 200 with the cancelled document, which stays until a second DELETE deletes it (or it expires).
+    /// Cancel first, delete second: a client's cancel never loses a document it may still want to retry.
     /// </summary>
-    private static async Task<IResult> CancelAsync(
-        string id, [FromServices] CancelAndRetry cancelAndRetry, [FromServices] DocumentReads reads, CancellationToken cancellationToken)
+    private static async Task<IResult> DeleteAsync(
+        string id,
+        [FromServices] CancelAndRetry cancelAndRetry,
+        [FromServices] DocumentReads reads,
+        [FromServices] DocumentDeletion deletion,
+        CancellationToken cancellationToken)
     {
-        if (!DocumentId.IsValid(id) || await cancelAndRetry.CancelAsync(id, cancellationToken) is not { } cancelled)
+        if (!DocumentId.IsValid(id))
         {
             return IngestProblems.DocumentNotFound(id);
         }
 
-        if (cancelled.Outcome == LeaseWrite.Terminal)
+        // Twice at most: a document that finishes (or is cancelled by another request) between the two steps is deleted on the second try.
+        for (var attempt = 0; attempt < 2; attempt++)
         {
-            return IngestProblems.CannotCancel(id, cancelled.Document.Status);
+            switch (await deletion.DeleteAsync(id, Tombstone.Deleted, onlyIfExpired: false, cancellationToken))
+            {
+                case DeletionOutcome.Deleted:
+                    return TypedResults.NoContent();
+                case DeletionOutcome.NotFound:
+                    return IngestProblems.DocumentNotFound(id);
+            }
+
+            if (await cancelAndRetry.CancelAsync(id, cancellationToken) is not { } cancelled)
+            {
+                return IngestProblems.DocumentNotFound(id);
+            }
+
+            if (cancelled.Outcome == LeaseWrite.Done)
+            {
+                IngestTelemetry.Cancels.Add(1);
+                return await DetailAsync(id, reads, cancellationToken);
+            }
         }
 
-        if (cancelled.Outcome == LeaseWrite.Done)
-        {
-            IngestTelemetry.Cancels.Add(1);
-        }
-
-        return await DetailAsync(id, reads, cancellationToken);
+        return IngestProblems.CannotCancel(id, "finished");
     }
 
     /// <summary>

@@ -26,4 +26,12 @@ internal sealed class IngestOptions
     /// <summary>How long an upload's Idempotency-Key keeps naming its document.</summary>
     [Range(1, 24 * 365, ErrorMessage = "Ingest:IdempotencyKeyHours must be from 1 to 8760.")]
     public int IdempotencyKeyHours { get; set; } = 24;
+
+    /// <summary>Most files in one batch upload (POST /api/batches); one more: 400 too_many_files, nothing stored.</summary>
+    [Range(1, 1000, ErrorMessage = "Ingest:MaxBatchFiles must be from 1 to 1000.")]
+    public int MaxBatchFiles { get; set; } = 50;
+
+    /// <summary>Largest body of a batch upload, all files together; more: 413 batch_too_large, nothing stored.</summary>
+    [Range(typeof(long), "1024", "1099511627776", ErrorMessage = "Ingest:MaxBatchBytes must be from 1 KiB to 1 TiB.")]
+    public long MaxBatchBytes { get; set; } = 256L * 1024 * 1024;
 }

@@ -104,7 +104,7 @@ internal static class MultipartUpload
         var (options, problem) = await uploadOptions.ReadAsync(fields, cancellationToken);
         return problem is not null
             ? ReceivedUpload.Refused(problem)
-            : ReceivedUpload.Check(written, sniffer, tempPath, maxBytes, fileName, sourceUrl: null, IngestProblems.EmptyFile, options)
+            : ReceivedUpload.Check(written, sniffer, tempPath, maxBytes, fileName, sourceUrl: null, IngestProblems.EmptyFile, options, UploadOptions.RetainFor(fields))
                 .WithCallback(UploadOptions.CallbackUrlOf(fields));
     }
 
@@ -147,7 +147,8 @@ internal static class MultipartUpload
         return (null, null);
     }
 
-    private static async Task<string> ReadValueAsync(Stream body, CancellationToken cancellationToken)
+    /// <summary>A text field, cut after <see cref="UploadOptions.MaxValueLength"/> + 1 characters (so an overlong one is still refused).</summary>
+    internal static async Task<string> ReadValueAsync(Stream body, CancellationToken cancellationToken)
     {
         using var reader = new StreamReader(body, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: false, leaveOpen: true);
         var buffer = new char[UploadOptions.MaxValueLength + 1];

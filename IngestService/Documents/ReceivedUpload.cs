@@ -8,7 +8,7 @@ namespace IngestService.Documents;
 /// for a URL upload the URL it came from as the catalog keeps it, the pipeline options the upload asked for, and the
 /// callbackUrl its end is notified at (checked), if any.
 /// </summary>
-internal sealed record ReceivedFile(BlobWrite Written, string Format, string FileName, string? SourceUrl, Suite.Contracts.DocumentOptions Options)
+internal sealed record ReceivedFile(BlobWrite Written, string Format, string FileName, string? SourceUrl, Suite.Contracts.DocumentOptions Options, string? RetainFor = null)
 {
     public string? CallbackUrl { get; init; }
 }
@@ -28,7 +28,7 @@ internal readonly record struct ReceivedUpload(ReceivedFile? File, IResult? Prob
     /// of the way it came).
     /// </summary>
     public static ReceivedUpload Check(
-        BlobWrite written, FormatSniffer sniffer, string tempPath, long maxBytes, string fileName, string? sourceUrl, Func<IResult> empty, Suite.Contracts.DocumentOptions? options)
+        BlobWrite written, FormatSniffer sniffer, string tempPath, long maxBytes, string fileName, string? sourceUrl, Func<IResult> empty, Suite.Contracts.DocumentOptions? options, string? retainFor = null)
     {
         ArgumentNullException.ThrowIfNull(written);
         ArgumentNullException.ThrowIfNull(sniffer);
@@ -39,7 +39,7 @@ internal readonly record struct ReceivedUpload(ReceivedFile? File, IResult? Prob
             BlobWriteStatus.Refused => Refused(IngestProblems.UnsupportedFormat()),
             _ when written.SizeBytes == 0 => Refused(empty()),
             _ => sniffer.FormatOf(tempPath) is { } format
-                ? new ReceivedUpload(new ReceivedFile(written, format, fileName, sourceUrl, options ?? Suite.Contracts.DocumentOptions.Default), null)
+                ? new ReceivedUpload(new ReceivedFile(written, format, fileName, sourceUrl, options ?? Suite.Contracts.DocumentOptions.Default, retainFor), null)
                 : Refused(IngestProblems.UnsupportedFormat()),
         };
     }

@@ -1,6 +1,7 @@
 using IngestService.Admission;
 using IngestService.Api;
 using IngestService.Catalog;
+using IngestService.Retention;
 using IngestService.Scanning;
 using IngestService.Storage;
 using IngestService.Sources;
@@ -30,6 +31,8 @@ internal sealed partial class UploadHandler(
     UrlUpload urlUpload,
     UploadOptions uploadOptions,
     WebhookDeliveries webhooks,
+    RetentionPolicy retention,
+    Tombstones tombstones,
     IOptions<IngestOptions> options,
     ILogger<UploadHandler> logger)
 {
@@ -61,21 +64,10 @@ internal sealed partial class UploadHandler(
                 "The request is neither multipart/form-data nor application/json (a URL upload: {\"url\": \"https://…\"}).");
         }
 
-        if (!catalogState.IsAvailable)
+        if (RefuseWrites() is { } cannotWrite)
         {
-            // Refuse before reading the body rather than after storing it.
-            return IngestProblems.CatalogUnavailable(catalogState.Current.Description);
+            return cannotWrite;
         }
-
-        if (catalogDb.Database.WriteRefusal() is { } readOnly)
-        {
-            // Read-only mode: the upload could not be recorded, so its body is not even read. Once the break is over
-            // this check lets uploads through again, and the first one's catalog write is the probe.
-            return IngestProblems.CatalogReadOnly(readOnly);
-        }
-
-        // A storage root that is gone is not "full": say so before admission measures its free space.
-        blobs.EnsurePresent();
 
         if (!TryReadIdempotencyKey(http.Request, out var idempotencyKey))
         {
@@ -103,10 +95,45 @@ internal sealed partial class UploadHandler(
         }
     }
 
-    /// <summary>The steps every upload shares once its file is in <paramref name="tempPath"/>, checked.</summary>
-    private async Task<IResult> AcceptAsync(
+    /// <summary>
+    /// The refusals that need no body, for a single upload and a batch alike: the catalog must be open and writable,
+    /// the storage root present. Null when the upload may go on.
+    /// </summary>
+    internal IResult? RefuseWrites()
+    {
+        if (!catalogState.IsAvailable)
+        {
+            // Refuse before reading the body rather than after storing it.
+            return IngestProblems.CatalogUnavailable(catalogState.Current.Description);
+        }
+
+        if (catalogDb.Database.WriteRefusal() is { } readOnly)
+        {
+            // Read-only mode: the upload could not be recorded, so its body is not even read. Once the break is over
+            // this check lets uploads through again, and the first one's catalog write is the probe.
+            return IngestProblems.CatalogReadOnly(readOnly);
+        }
+
+        // A storage root that is gone is not "full": say so before admission measures its free space.
+        blobs.EnsurePresent();
+        return null;
+    }
+
+    /// <summary>
+    /// The steps every upload shares once its file is in <paramref name="tempPath"/>, checked: retention, the key, the
+    /// scan, the rename, the row and the verdict. A batch runs it once per file (without a key).
+    /// </summary>
+    internal async Task<IResult> AcceptAsync(
         HttpContext http, ReceivedFile file, string tempPath, string priority, string? idempotencyKey, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(file);
+        var (retainSeconds, badRetention) = retention.Resolve(file.RetainFor);
+        if (badRetention is not null)
+        {
+            return badRetention;
+        }
+
         var written = file.Written;
         string? storedPath = null;
         var committed = false;
@@ -143,7 +170,7 @@ internal sealed partial class UploadHandler(
                 storedPath = blobs.UploadPath(id);
                 File.Move(tempPath, storedPath);
                 createdAt = await registration.InsertAsync(id, file.FileName, written.Sha256, written.SizeBytes, priority, cancellationToken,
-                    DocumentStatus.AwaitingScan, client, file.SourceUrl, file.Format, file.Options, callback);
+                    DocumentStatus.AwaitingScan, client, file.SourceUrl, file.Format, file.Options, callback, retainSeconds);
                 committed = true;
             }
             finally
@@ -170,7 +197,7 @@ internal sealed partial class UploadHandler(
             return TypedResults.Accepted(
                 DocumentRoutes.Self(id),
                 new UploadAccepted(id, file.FileName, settled.Status ?? DocumentStatus.AwaitingScan, written.SizeBytes, written.Sha256,
-                    createdAt, DocumentLinks.For(id), priority, file.Format, file.Options, duplicateOf, callback?.Url, callback?.Secret));
+                    createdAt, DocumentLinks.For(id), priority, file.Format, file.Options, duplicateOf, callback?.Url, callback?.Secret, retainSeconds));
         }
         finally
         {
@@ -186,6 +213,12 @@ internal sealed partial class UploadHandler(
     {
         if (await reads.FindAsync(documentId, cancellationToken) is not { } document)
         {
+            // Deleted or expired since: its key keeps naming it, so the retry learns that rather than waiting forever.
+            if (await tombstones.FindAsync(documentId, cancellationToken) is { } tombstone)
+            {
+                return RetentionProblems.Gone(tombstone);
+            }
+
             // The first upload with this key is still being stored.
             return IngestProblems.IdempotencyKeyInProgress();
         }
@@ -201,7 +234,7 @@ internal sealed partial class UploadHandler(
             DocumentRoutes.Self(document.Id),
             new UploadAccepted(document.Id, document.FileName, document.Status, document.SizeBytes, document.Sha256,
                 document.CreatedAt, DocumentLinks.For(document.Id), document.Priority, document.Format, document.DocumentOptions,
-                CallbackUrl: callback?.Url, CallbackSecret: callback?.Secret));
+                CallbackUrl: callback?.Url, CallbackSecret: callback?.Secret, RetainForSeconds: document.RetainSeconds));
     }
 
     /// <summary>Duplicate content is reported, never refused; a failed lookup must not turn a stored upload into an error.</summary>

@@ -1,6 +1,7 @@
 using IngestService.Api;
 using IngestService.Ocr;
 using IngestService.Webhooks;
+using IngestService.Retention;
 using Suite.Contracts;
 
 namespace IngestService.Documents;
@@ -15,8 +16,8 @@ namespace IngestService.Documents;
 /// </summary>
 internal sealed class UploadOptions(OcrLanguages languages, CallbackUrlCheck callbacks)
 {
-    /// <summary>Every field an upload may carry beside its file (or url and fileName): the pipeline options and callbackUrl.</summary>
-    public static readonly IReadOnlyList<string> Fields = [.. DocumentOptions.Fields, CallbackUrlCheck.Field];
+    /// <summary>Every field an upload may carry beside its file (or url and fileName): the pipeline options, callbackUrl and retainFor.</summary>
+    public static readonly IReadOnlyList<string> Fields = [.. DocumentOptions.Fields, CallbackUrlCheck.Field, RetentionPeriod.Field];
 
     /// <summary>No option's value is longer (a page range of 100 items fits).</summary>
     public const int MaxValueLength = 1024;
@@ -34,6 +35,13 @@ internal sealed class UploadOptions(OcrLanguages languages, CallbackUrlCheck cal
         ArgumentNullException.ThrowIfNull(fields);
         return fields.Where(f => f.Key.Equals(CallbackUrlCheck.Field, StringComparison.OrdinalIgnoreCase)).Select(f => f.Value.Trim()).FirstOrDefault();
     }
+
+    /// <summary>
+    /// The raw <c>retainFor</c> of the fields, or null. It is an upload field but no pipeline option: it is not part of
+    /// <see cref="DocumentOptions"/> (nor of the checkpoints' key); <see cref="RetentionPolicy"/> resolves it.
+    /// </summary>
+    public static string? RetainFor(IReadOnlyList<KeyValuePair<string, string>> fields) =>
+        fields.Where(f => f.Key.Equals(RetentionPeriod.Field, StringComparison.OrdinalIgnoreCase)).Select(f => f.Value).FirstOrDefault();
 
     /// <summary>The problem with the first field that is no option, given twice or too long; null when there is none.</summary>
     public static IResult? CheckNames(IReadOnlyList<KeyValuePair<string, string>> fields)
@@ -97,6 +105,15 @@ internal sealed class UploadOptions(OcrLanguages languages, CallbackUrlCheck cal
                     break;
                 case DocumentOptions.ChunksField when DocumentOptions.ChunkModes.Contains(value):
                     options = options with { Chunks = value == ChunkMode.Off ? null : value };
+                    break;
+                case RetentionPeriod.Field:
+                    // Checked here so that a bad value is refused with the other fields, before anything is stored.
+                    if (!RetentionPeriod.TryParse(value, out _))
+                    {
+                        return (null, IngestProblems.InvalidOption(name,
+                            $"is not a retention period: '{Clip(value)}'. Write an ISO-8601 duration such as P7D or PT12H, or whole seconds such as 3600."));
+                    }
+
                     break;
                 case DocumentOptions.PageRangeField:
                     if (!PageRange.TryParse(value, out var range, out var why))

@@ -23,6 +23,7 @@ internal static class EventEndpoints
         app.MapGet("/api/documents/{id}/events", DocumentEventsAsync)
             .WithTags("events")
             .AddEndpointFilter<StorageFailureFilter>()
+            .AddEndpointFilter<IngestService.Retention.TombstoneFilter>()
             .WithName("StreamDocumentEvents")
             .WithSummary("Follow a document's progress as Server-Sent Events")
             .WithDescription("Replays the document's events after the resume position (Last-Event-ID, else ?after=, else from the first), " +
@@ -33,10 +34,12 @@ internal static class EventEndpoints
             .Produces<ProgressEvent>(StatusCodes.Status200OK, "text/event-stream")
             .ProducesApiProblem(400, "invalid_after")
             .ProducesApiProblem(404, "document_not_found")
+            .ProducesApiProblem(410, "document_expired", "document_deleted")
             .ProducesApiProblem(503, "too_many_streams", "catalog_unavailable", "catalog_busy");
         app.MapGet("/api/documents/{id}/ws", DocumentSocketAsync)
             .WithTags("events")
             .AddEndpointFilter<StorageFailureFilter>()
+            .AddEndpointFilter<IngestService.Retention.TombstoneFilter>()
             .WithName("FollowDocumentOverWebSocket")
             .WithSummary("Follow a document's progress over a WebSocket")
             .WithDescription("A WebSocket upgrade. Text messages: the event JSON (with its seq), replayed after ?after= then live; " +
@@ -47,6 +50,7 @@ internal static class EventEndpoints
             .Produces(StatusCodes.Status101SwitchingProtocols)
             .ProducesApiProblem(400, "invalid_after", "websocket_required")
             .ProducesApiProblem(404, "document_not_found")
+            .ProducesApiProblem(410, "document_expired", "document_deleted")
             .ProducesApiProblem(503, "too_many_streams", "catalog_unavailable", "catalog_busy");
         app.MapGet(EventRoutes.ClientEvents, ClientEventsAsync)
             .WithTags("events")

@@ -100,6 +100,14 @@ internal sealed partial class EventStream(
                     continue;
                 }
 
+                // Removed while followed (retention or DELETE): its events are gone with it, so the stream ends here.
+                if (run.Feed.IsDocument && head is null && events.Count == 0)
+                {
+                    await OfferAsync(run, Frame.EndOf("removed"));
+                    run.Buffer.Writer.TryComplete();
+                    return;
+                }
+
                 if (head is { IsTerminal: true } && position >= head.LastSeq)
                 {
                     await OfferAsync(run, Frame.EndOf(head.Status));

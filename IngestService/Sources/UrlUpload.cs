@@ -40,7 +40,7 @@ internal sealed class UrlUpload(UrlFetcher fetcher, UploadOptions uploadOptions,
 
         var name = new[] { request.FileName, fetched.DispositionFileName, SourceUrls.LastSegment(fetched.FinalUrl) }
             .FirstOrDefault(n => !string.IsNullOrWhiteSpace(n));
-        return ReceivedUpload.Check(fetched.Written, sniffer, tempPath, maxBytes, FileNames.ForDisplay(name), SourceUrls.ForRecord(request.Url), SourceProblems.EmptyBody, documentOptions)
+        return ReceivedUpload.Check(fetched.Written, sniffer, tempPath, maxBytes, FileNames.ForDisplay(name), SourceUrls.ForRecord(request.Url), SourceProblems.EmptyBody, documentOptions, UploadOptions.RetainFor(request.OptionFields))
             .WithCallback(UploadOptions.CallbackUrlOf(request.OptionFields));
     }
 }

@@ -41,6 +41,13 @@ public sealed class CatalogIndexTests(IngestFixture fixture)
         { nameof(IngestService.Events.EventSql.SelectChangesAfter), IngestService.Events.EventSql.SelectChangesAfter },
         { nameof(IngestService.Events.EventSql.SelectLastPosition), IngestService.Events.EventSql.SelectLastPosition },
         { nameof(IngestService.Events.EventSql.SelectStageStatus), IngestService.Events.EventSql.SelectStageStatus },
+        { nameof(IngestService.Retention.RetentionSql.SelectTombstone), IngestService.Retention.RetentionSql.SelectTombstone },
+        { nameof(IngestService.Retention.RetentionSql.SelectExpired), IngestService.Retention.RetentionSql.SelectExpired },
+        { nameof(IngestService.Retention.RetentionSql.SelectDeleting), IngestService.Retention.RetentionSql.SelectDeleting },
+        { nameof(IngestService.Retention.RetentionSql.FinishTombstone), IngestService.Retention.RetentionSql.FinishTombstone },
+        { nameof(IngestService.Retention.RetentionSql.DeleteDocument), IngestService.Retention.RetentionSql.DeleteDocument },
+        { nameof(IngestService.Batches.BatchSql.SelectBatch), IngestService.Batches.BatchSql.SelectBatch },
+        { nameof(IngestService.Batches.BatchSql.SelectFiles), IngestService.Batches.BatchSql.SelectFiles },
     };
 
     [Theory]

@@ -157,14 +157,22 @@ public sealed class CatalogReadOnlyModeTests : IAsyncLifetime
         var filler = _storage.Fill();
 
         // Cancel and retry the document until its writes hit the full disk (SQLite reuses space in its WAL first) and
-        // the breaker opens: from then on every write is refused at once with 507 and Retry-After.
-        var round = 0;
+        // the breaker opens: from then on every write is refused at once with 507 and Retry-After. The DELETE is sent
+        // only while the document is unfinished (a DELETE of a cancelled one would delete it, Req OUT-2).
+        var cancelNext = true;
         await Eventually.UntilAsync(async () =>
         {
-            using var write = round++ % 2 == 0
+            using var write = cancelNext
                 ? await host.Client.DeleteAsync(new Uri($"/api/documents/{id}", UriKind.Relative))
                 : await host.Client.PostAsync(new Uri($"/api/documents/{id}/retry", UriKind.Relative), null);
             Assert.True((int)write.StatusCode is 200 or 202 or 409 or 507, $"{(int)write.StatusCode}: {await write.Content.ReadAsStringAsync()}");
+            // Cancelled (200): retry next; queued again (202) or still queued (409 not_retryable): cancel next; 507: the same again.
+            cancelNext = write.StatusCode switch
+            {
+                HttpStatusCode.OK => false,
+                HttpStatusCode.Accepted or HttpStatusCode.Conflict => true,
+                _ => cancelNext,
+            };
             return catalog.Database.ReadOnly is { DiskFull: true };
         }, TimeSpan.FromSeconds(60), "the catalog enters read-only mode because its disk is full", TimeSpan.FromMilliseconds(50));
 

@@ -152,10 +152,11 @@ public sealed class DeliveryApiTests(IngestFixture fixture)
 
         Assert.Equal(DocumentStatus.Cancelled, (await ClaimOkAsync(processing, "worker-d", leaseSeconds: 30)).Status);
 
-        // Repeating the cancel is harmless; a finished document cannot be cancelled; an unknown one is 404.
+        // Once cancelled it is finished: a second DELETE deletes it (Req OUT-2); a finished document is deleted at once;
+        // an unknown one is 404.
         using (var again = await Client.DeleteAsync($"/api/documents/{processing}"))
         {
-            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+            Assert.Equal(HttpStatusCode.NoContent, again.StatusCode);
         }
 
         var done = await Api.UploadOkAsync(Client, Api.MinimalPdf, "cancel-done.pdf");
@@ -167,7 +168,12 @@ public sealed class DeliveryApiTests(IngestFixture fixture)
 
         using (var late = await Client.DeleteAsync($"/api/documents/{done}"))
         {
-            await Api.AssertProblemAsync(late, 409, "cannot_cancel");
+            Assert.Equal(HttpStatusCode.NoContent, late.StatusCode);
+        }
+
+        using (var gone = await Client.GetAsync($"/api/documents/{done}"))
+        {
+            await Api.AssertProblemAsync(gone, 410, "document_deleted");
         }
 
         using (var unknown = await Client.DeleteAsync("/api/documents/0123456789abcdef0123456789abcdef"))

@@ -62,6 +62,15 @@ internal sealed class IngestProcess : IAsyncDisposable
         Assert.Equal(0, kill.ExitCode);
     }
 
+    /// <summary>kill -9: no shutdown, no flush, no finally blocks; whatever was half done stays half done.</summary>
+    public async Task KillAsync()
+    {
+        using var kill = Process.Start("kill", ["-KILL", _process.Id.ToString(CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+        Assert.Equal(0, kill.ExitCode);
+        await _process.WaitForExitAsync();
+    }
+
     /// <summary>Waits for the process to exit by itself and returns its exit code; fails the test past <paramref name="timeout"/>.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {

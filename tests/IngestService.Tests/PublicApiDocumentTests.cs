@@ -69,6 +69,29 @@ public sealed class PublicApiDocumentTests(IngestFixture fixture)
     }
 
     [Fact]
+    [Trait("Req", "OUT-2")]
+    public async Task Batches_retention_and_deletion_are_described()
+    {
+        var document = await DocumentAsync();
+
+        var batch = document.Paths["/api/batches"].Operations![HttpMethod.Post];
+        Assert.Equal("UploadBatch", batch.OperationId);
+        var form = batch.RequestBody!.Content!["multipart/form-data"].Schema!;
+        Assert.Equal("binary", form.Properties!["file"].Items!.Format);
+        Assert.Contains("retainFor", form.Properties.Keys);
+        Assert.Contains("207", batch.Responses!.Keys);
+        Assert.Contains("`too_many_files`", batch.Responses["400"].Description, StringComparison.Ordinal);
+        Assert.Contains("`batch_too_large`", batch.Responses["413"].Description, StringComparison.Ordinal);
+        Assert.Equal("GetBatch", document.Paths["/api/batches/{id}"].Operations![HttpMethod.Get].OperationId);
+
+        var delete = document.Paths["/api/documents/{id}"].Operations![HttpMethod.Delete];
+        Assert.Contains("204", delete.Responses!.Keys);
+        Assert.Contains("`document_deleted`", delete.Responses["410"].Description, StringComparison.Ordinal);
+        Assert.Contains("`document_expired`", document.Paths["/api/documents/{id}"].Operations![HttpMethod.Get].Responses!["410"].Description, StringComparison.Ordinal);
+        Assert.Contains("`document_expired`", document.Paths["/api/documents/{id}/result"].Operations![HttpMethod.Get].Responses!["410"].Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_upload_describes_its_file_part_its_url_body_idempotency_key_and_priority()
     {
         var document = await DocumentAsync();
@@ -81,7 +104,7 @@ public sealed class PublicApiDocumentTests(IngestFixture fixture)
         Assert.Equal("binary", body.Properties!["file"].Format);
         var json = upload.RequestBody.Content["application/json"].Schema!;
         Assert.Equal(["url"], json.Required ?? new HashSet<string>());
-        Assert.Equal(["callbackUrl", "chunks", "describePictures", "fileName", "images", "ocr", "ocrLanguages", "pageRange", "tables", "url"], json.Properties!.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["callbackUrl", "chunks", "describePictures", "fileName", "images", "ocr", "ocrLanguages", "pageRange", "retainFor", "tables", "url"], json.Properties!.Keys.Order(StringComparer.Ordinal));
         // The pipeline options, the same as form fields beside the file and as JSON members beside the url.
         foreach (var schema in new[] { json, body })
         {
@@ -100,7 +123,7 @@ public sealed class PublicApiDocumentTests(IngestFixture fixture)
         Assert.False(priority.Required);
         Assert.Equal(["interactive", "batch"], priority.Schema!.Enum!.Select(v => v!.GetValue<string>()));
         Assert.True(upload.Responses!["202"].Content!["application/json"].Schema is OpenApiSchemaReference { Reference.Id: "UploadAccepted" });
-        Assert.Equal(["400", "413", "415", "422", "500", "502", "503", "504", "507"], upload.Responses.Keys.Where(k => k[0] is '4' or '5').Order(StringComparer.Ordinal));
+        Assert.Equal(["400", "410", "413", "415", "422", "500", "502", "503", "504", "507"], upload.Responses.Keys.Where(k => k[0] is '4' or '5').Order(StringComparer.Ordinal));
         Assert.Contains("`url_forbidden`", upload.Responses["422"].Description, StringComparison.Ordinal);
         Assert.Contains("`url_timeout`", upload.Responses["504"].Description, StringComparison.Ordinal);
     }

@@ -95,10 +95,9 @@ public sealed class ScanningTests : IAsyncLifetime
         Assert.Empty(Directory.EnumerateFileSystemEntries(host.TempDir));
         Assert.Empty(await Api.JobEntriesAsync(_redisClient, id));
 
-        // Terminal: no result, no retry, no cancel, and a worker holding a stray job gets the status and acknowledges it.
+        // Terminal: no result, no retry, and a worker holding a stray job gets the status and acknowledges it.
         await Api.AssertProblemAsync(await host.Client.GetAsync($"/api/documents/{id}/result"), 409, "no_result");
         await Api.AssertProblemAsync(await host.Client.PostAsync($"/api/documents/{id}/retry", null), 409, "not_retryable");
-        await Api.AssertProblemAsync(await host.Client.DeleteAsync($"/api/documents/{id}"), 409, "cannot_cancel");
         using var claim = await host.Client.PostAsJsonAsync(InternalApi.Claim(id), new ClaimRequest("worker-a"));
         Assert.Equal(HttpStatusCode.OK, claim.StatusCode);
         Assert.Equal("rejected", (await Api.JsonAsync(claim)).GetProperty("status").GetString());

@@ -198,4 +198,56 @@ public sealed class EndToEndTests(SuiteFixture suite)
             Assert.Equal("document_not_found", problem.RootElement.GetProperty("code").GetString());
         }
     }
+
+    [Fact]
+    [Trait("Req", "IN-1")]
+    [Trait("Req", "IN-3")]
+    public async Task A_batch_through_the_gateway_answers_each_file_and_its_valid_files_complete()
+    {
+        var files = new (string Name, byte[] Content, string? Code)[]
+        {
+            ("minimal.pdf", await File.ReadAllBytesAsync(RepoPaths.CorpusFile("sf__minimal-document.pdf")), null),
+            ("empty.pdf", [], "empty_file"),
+            ("notes.md", await File.ReadAllBytesAsync(FormatFixtures.Path("source.md")), null),
+            ("noise.bin", [0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08], "unsupported_format"),
+            ("four-pages.pdf", await File.ReadAllBytesAsync(RepoPaths.CorpusFile("sf__pdflatex-4-pages.pdf")), null),
+        };
+        using var form = new MultipartFormDataContent();
+        form.Add(new StringContent("off"), "describePictures");
+        foreach (var (name, content, _) in files)
+        {
+            form.Add(new ByteArrayContent(content), "file", name);
+        }
+
+        using var response = await suite.Gateway.PostAsync(new Uri("/api/batches", UriKind.Relative), form);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.MultiStatus, text);
+        using var answer = JsonDocument.Parse(text);
+        var batchId = answer.RootElement.GetProperty("batchId").GetString()!;
+        var items = answer.RootElement.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(files.Select(f => f.Name), items.Select(i => i.GetProperty("fileName").GetString()));
+        var ids = new List<string>();
+        foreach (var (file, item) in files.Zip(items))
+        {
+            if (file.Code is null)
+            {
+                ids.Add(item.GetProperty("document").GetProperty("id").GetString()!);
+            }
+            else
+            {
+                Assert.Equal(file.Code, item.GetProperty("problem").GetProperty("code").GetString());
+            }
+        }
+
+        foreach (var id in ids)
+        {
+            var document = await suite.WaitForTerminalAsync(id, ProcessingBudget);
+            Assert.True(RunningSuite.Status(document) == DocumentStatus.Completed, $"{document}\n{suite.Diagnostics()}");
+        }
+
+        using var batch = JsonDocument.Parse(await suite.Gateway.GetStringAsync(new Uri($"/api/batches/{batchId}", UriKind.Relative)));
+        Assert.True(batch.RootElement.GetProperty("done").GetBoolean(), batch.RootElement.ToString());
+        Assert.Equal(ids.Count, batch.RootElement.GetProperty("counts").GetProperty(DocumentStatus.Completed).GetInt32());
+        Assert.Equal(2, batch.RootElement.GetProperty("counts").GetProperty("refused").GetInt32());
+    }
 }

@@ -114,7 +114,11 @@ public sealed class SaturationHealthTests(ChaosFixture fixture, ITestOutputHelpe
             using var cleanup = app.App.CreateGatewayClient(timeout: TimeSpan.FromSeconds(30));
             foreach (var id in ids)
             {
-                using var cancel = await cleanup.DeleteAsync(new Uri($"/api/documents/{id}", UriKind.Relative));
+                // Only the unfinished ones: a DELETE of a finished document deletes it (Req OUT-2), and the wait below reads them.
+                if (!DocumentStatus.IsTerminal(ChaosApp.Status(await app.GetDocumentAsync(id))))
+                {
+                    using var cancel = await cleanup.DeleteAsync(new Uri($"/api/documents/{id}", UriKind.Relative));
+                }
             }
 
             foreach (var id in ids)
