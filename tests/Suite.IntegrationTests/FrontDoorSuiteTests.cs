@@ -196,10 +196,10 @@ public sealed class FrontDoorSuiteTests : IAsyncLifetime
             await ProblemAsync(response, HttpStatusCode.BadRequest, "empty_file");
         }
 
-        // A JSON body is a URL upload: one without a url, naming another member, is refused naming that member.
+        // A JSON body is a URL upload: one without a url, naming a member that is no option, is refused naming that member.
         using (var response = await Keep(client.PostAsync(new Uri("/api/documents", UriKind.Relative), new StringContent("{\"file\": \"x\"}", Encoding.UTF8, "application/json"))))
         {
-            var problem = await ProblemAsync(response, HttpStatusCode.BadRequest, "invalid_url_request");
+            var problem = await ProblemAsync(response, HttpStatusCode.BadRequest, "unknown_option");
             Assert.Equal("file", problem.GetProperty("field").GetString());
         }
 
