@@ -55,7 +55,7 @@ public sealed class CheckpointCorruptionTests(ChaosFixture fixture)
             var history = await app.EventsAsync(id);
             var quarantined = Assert.Single(history, e => e.Kind == DocumentEventKinds.CheckpointQuarantined);
             Assert.Equal(PipelineStageNames.Extract, quarantined.Stage);
-            Assert.Contains(damage switch { "wrong-schema-version" => "schema version 7", "truncated" => "truncated", _ => "checksum mismatch" },
+            Assert.Contains(damage switch { "wrong-schema-version" => "schema version 9", "truncated" => "truncated", _ => "checksum mismatch" },
                 quarantined.Detail, StringComparison.Ordinal);
 
             // The resumed attempt kept validate (still valid), recomputed extract, and went on from there.
@@ -91,10 +91,11 @@ public sealed class CheckpointCorruptionTests(ChaosFixture fixture)
                 File.WriteAllBytes(path, bytes);
                 break;
             default:
-                // As a newer worker build would have written it: same payload, schema version 7.
+                // As a newer worker build would have written it: same payload, schema version 9 (one digit, as the current one: the payload keeps its length).
                 var header = Encoding.UTF8.GetString(bytes, 0, 512);
-                Assert.Contains("\"schemaVersion\":2,", header, StringComparison.Ordinal);
-                Encoding.UTF8.GetBytes(header.Replace("\"schemaVersion\":2,", "\"schemaVersion\":7,", StringComparison.Ordinal)).CopyTo(bytes, 0);
+                var versioned = System.Text.RegularExpressions.Regex.Replace(header, "\"schemaVersion\":[0-9],", "\"schemaVersion\":9,");
+                Assert.NotEqual(header, versioned);
+                Encoding.UTF8.GetBytes(versioned).CopyTo(bytes, 0);
                 File.WriteAllBytes(path, bytes);
                 break;
         }
