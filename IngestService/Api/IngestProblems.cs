@@ -79,6 +79,10 @@ internal static class IngestProblems
         $"(leave it out for {Suite.Contracts.JobPriority.Interactive}); it was '{Clip(value)}'. Nothing was stored.",
         extensions: new Dictionary<string, object?> { ["parameter"] = PriorityParameter.Name, ["allowed"] = Suite.Contracts.JobPriority.All });
 
+    public static IResult InvalidPurge(string? value) => ApiProblem.Result(400, "invalid_purge", "Unknown purge value",
+        $"The query parameter 'purge' of DELETE must be true or false (leave it out for false); it was '{Clip(value)}'. Nothing was changed.",
+        extensions: new Dictionary<string, object?> { ["parameter"] = "purge", ["allowed"] = new[] { "true", "false" } });
+
     public static IResult ResultNotReady(string id, string status) => ApiProblem.Result(409, "result_not_ready", "Result not ready",
         $"Document {id} is {status}; its result is not ready yet. Poll GET {DocumentRoutes.Self(id)} until its status is completed, then ask again.",
         retryable: true, retryAfter: TimeSpan.FromSeconds(5),

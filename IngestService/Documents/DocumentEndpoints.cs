@@ -67,9 +67,11 @@ internal static class DocumentEndpoints
             .WithDescription("A finished document (completed, failed, cancelled, rejected) is deleted at once: 204, and 410 document_deleted " +
                              "afterwards on every route of it. An unfinished one (awaiting_scan, queued, processing) is cancelled at once, as " +
                              "before: 200 with the cancelled document, which stays (it can be retried); to delete it, send the DELETE again " +
-                             "once it is cancelled (the answer to the first says so: status cancelled).")
+                             "once it is cancelled (the answer to the first says so: status cancelled), or send purge=true: cancelled and then " +
+                             "deleted in one request, 204.")
             .Produces<DocumentDetail>()
             .Produces(StatusCodes.Status204NoContent)
+            .ProducesApiProblem(400, "invalid_purge")
             .ProducesApiProblem(404, "document_not_found")
             .ProducesApiProblem(410, "document_expired", "document_deleted");
         group.MapPost("{id}/retry", RetryAsync)
@@ -86,10 +88,12 @@ internal static class DocumentEndpoints
     /// DELETE (Req OUT-2, JOB-5). A finished document is deleted at once (tombstone, then its files): 204. An unfinished one is
     /// cancelled at once and durably, as DELETE always did (a worker holding it stops within its next lease renewal and can
     /// write nothing more): 200 with the cancelled document, which stays until a second DELETE deletes it (or it expires).
-    /// Cancel first, delete second: a client's cancel never loses a document it may still want to retry.
+    /// Cancel first, delete second: a client's cancel never loses a document it may still want to retry. With
+    /// <c>purge=true</c> both happen in this one request: cancelled, then deleted (204).
     /// </summary>
     private static async Task<IResult> DeleteAsync(
         string id,
+        [FromQuery] string? purge,
         [FromServices] CancelAndRetry cancelAndRetry,
         [FromServices] DocumentReads reads,
         [FromServices] DocumentDeletion deletion,
@@ -100,7 +104,13 @@ internal static class DocumentEndpoints
             return IngestProblems.DocumentNotFound(id);
         }
 
-        // Twice at most: a document that finishes (or is cancelled by another request) between the two steps is deleted on the second try.
+        if (purge is not null and not ("true" or "false"))
+        {
+            return IngestProblems.InvalidPurge(purge);
+        }
+
+        // Twice at most: a document that finishes (or is cancelled by another request) between the two steps is deleted on
+        // the second try; a purge, cancelled on the first, is deleted on the second.
         for (var attempt = 0; attempt < 2; attempt++)
         {
             switch (await deletion.DeleteAsync(id, Tombstone.Deleted, onlyIfExpired: false, cancellationToken))
@@ -119,7 +129,10 @@ internal static class DocumentEndpoints
             if (cancelled.Outcome == LeaseWrite.Done)
             {
                 IngestTelemetry.Cancels.Add(1);
-                return await DetailAsync(id, reads, cancellationToken);
+                if (purge != "true")
+                {
+                    return await DetailAsync(id, reads, cancellationToken);
+                }
             }
         }
 

@@ -116,6 +116,44 @@ public sealed class RetentionTests : IAsyncLifetime
     [Fact]
     [Trait("Req", "OUT-2")]
     [Trait("Req", "JOB-5")]
+    public async Task A_purging_delete_during_processing_cancels_and_deletes_in_one_request()
+    {
+        var id = await UploadAsync("purged.pdf");
+        var worker = new FakeWorker(Client, id);
+        var lease = await worker.ClaimAsync();
+        await worker.StageAsync(PipelineStageNames.Validate, StageStatus.Running);
+        await PutCheckpointAsync(id, lease);
+
+        using (var refused = await Client.DeleteAsync($"/api/documents/{id}?purge=yes"))
+        {
+            await Api.AssertProblemAsync(refused, 400, "invalid_purge");
+        }
+
+        using (var get = await Client.GetAsync($"/api/documents/{id}"))
+        {
+            Assert.Equal(DocumentStatus.Processing, (await Api.JsonAsync(get)).GetProperty("status").GetString());
+        }
+
+        using (var delete = await Client.DeleteAsync($"/api/documents/{id}?purge=true"))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
+        }
+
+        using (var get = await Client.GetAsync($"/api/documents/{id}"))
+        {
+            await Api.AssertProblemAsync(get, 410, "document_deleted");
+        }
+
+        Assert.All(FilesOf(id), p => Assert.False(Exists(p), p + " is gone"));
+        using (var checkpoint = await PutCheckpointResponseAsync(id, lease))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, checkpoint.StatusCode);
+        }
+    }
+
+    [Fact]
+    [Trait("Req", "OUT-2")]
+    [Trait("Req", "JOB-5")]
     public async Task Delete_during_processing_cancels_and_a_second_delete_deletes_and_the_worker_cannot_resurrect_it()
     {
         var id = await UploadAsync("running.pdf");
