@@ -106,8 +106,13 @@ public sealed class GatewayRoutingTests
 
         // Service discovery resolves the destinations asynchronously: wait until both are in the cluster.
         var lookup = gateway.Services.GetRequiredService<Yarp.ReverseProxy.IProxyStateLookup>();
-        await Eventually.UntilAsync(() => lookup.TryGetCluster("ingest", out var resolved) && resolved.Destinations.Count == 2,
-            TimeSpan.FromSeconds(10), "both ingest replicas are resolved");
+        // Round robin goes over the cluster's available destinations, a list YARP updates after the destinations
+        // themselves: wait for both lists.
+        await Eventually.UntilAsync(
+            () => lookup.TryGetCluster("ingest", out var resolved) && resolved.Destinations.Count == 2
+                  && resolved.DestinationsState.AvailableDestinations.Count == 2,
+            TimeSpan.FromSeconds(10),
+            "both ingest replicas are resolved and available");
         for (var i = 0; i < 6; i++)
         {
             using var response = await client.GetAsync(new Uri("/api/documents", UriKind.Relative));
