@@ -23,7 +23,7 @@ builder.AddUrlSources();
 builder.AddWebhooks();
 builder.AddOcrLanguages();
 builder.AddUploadAdmission();
-builder.AddPublicApiDocument("Ingest", "Upload PDFs, follow their processing, fetch their results.");
+builder.AddPublicApiDocument("Ingest", "Upload documents (PDF, images, DOCX, PPTX, HTML, Markdown), follow their processing, fetch their results and chunks.");
 builder.AddArtifactStorage();
 builder.AddProgressEvents();
 builder.AddChunks();

@@ -28,7 +28,7 @@ internal sealed class PublicApiOptions
 
     [Required(AllowEmptyStrings = false, ErrorMessage = "PublicApi:Description must not be empty.")]
     public string Description { get; set; } =
-        "Upload PDFs, follow their processing, fetch their results, export them to Label Studio and read the annotations. " +
+        "Upload documents (PDF, images, DOCX, PPTX, HTML, Markdown), follow their processing, fetch their results and chunks, export them to Label Studio and read the annotations. " +
         "Every request needs the API key (X-Api-Key header, or Authorization: Bearer); every error is application/problem+json " +
         "with a stable code.";
 }

@@ -21,7 +21,7 @@ internal static class DocumentEndpoints
         group.MapPost("", ([FromServices] UploadHandler handler, HttpContext http) => handler.UploadAsync(http))
             .DisableAntiforgery()
             .WithName("UploadDocument")
-            .WithSummary("Upload a PDF for processing")
+            .WithSummary("Upload a document for processing")
             .WithDescription("Streams the PDF (multipart/form-data, part `file`) to storage, or fetches it from a URL (application/json " +
                              "`{\"url\": \"https://…\"}`; public internet addresses only, unless Sources:AllowedHosts allows the host), has it " +
                              "scanned for malware, catalogues it and enqueues it (status queued); while the scanner is down it is held as " +

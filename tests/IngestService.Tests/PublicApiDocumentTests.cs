@@ -97,7 +97,7 @@ public sealed class PublicApiDocumentTests(IngestFixture fixture)
         var document = await DocumentAsync();
 
         var upload = document.Paths["/api/documents"].Operations![HttpMethod.Post];
-        Assert.Equal("Upload a PDF for processing", upload.Summary);
+        Assert.Equal("Upload a document for processing", upload.Summary);
         Assert.Equal(["application/json", "multipart/form-data"], upload.RequestBody!.Content!.Keys.Order(StringComparer.Ordinal));
         var body = upload.RequestBody.Content["multipart/form-data"].Schema!;
         Assert.Contains("file", body.Required ?? new HashSet<string>());

@@ -82,7 +82,7 @@ public sealed class ApiReferenceTests(SuiteWithDashboard suite, ITestOutputHelpe
             // An operation of each service, by its summary, rendered from the merged document: ingest's upload in the
             // first tag, open; the bridge's export once its tag in the sidebar is opened (a click the page may not
             // take while it is still hydrating, so done again until it shows, bounded).
-            await Expect(page.GetByText("Upload a PDF for processing", new() { Exact = true }).First).ToBeVisibleAsync(new() { Timeout = Ms(Shown) });
+            await Expect(page.GetByText("Upload a document for processing", new() { Exact = true }).First).ToBeVisibleAsync(new() { Timeout = Ms(Shown) });
             var export = page.GetByText("Export a completed document to Label Studio", new() { Exact = true }).First;
             await Eventually.UntilAsync(async () =>
             {
