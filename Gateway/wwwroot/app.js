@@ -385,7 +385,7 @@ async function download(current, format, extension) {
   try {
     const blob = await (await api(`/api/documents/${current.id}/result?format=${format}`)).blob();
     const url = URL.createObjectURL(blob);
-    const base = current.doc.fileName.replace(/\.pdf$/i, '');
+    const base = current.doc.fileName.replace(/\.[A-Za-z0-9]{1,8}$/, '');
     const link = el('a', { href: url, download: `${base}.${extension}` });
     document.body.append(link);
     link.click();
