@@ -266,6 +266,38 @@ internal static class CatalogMigrations
             PRIMARY KEY (batch_id, position)
         ) WITHOUT ROWID;
         """,
+
+        // 15: a notification outlives its document: a DELETE right after the document ended, or its expiry, must not drop
+        // one that is not delivered yet. The outbox no longer references documents (a document's deletion removes only
+        // its finished deliveries), and a callback delivery keeps the secret it is signed with.
+        """
+        CREATE TABLE webhook_deliveries_kept (
+            id               TEXT PRIMARY KEY NOT NULL,
+            document_id      TEXT NOT NULL,
+            subscription     TEXT NOT NULL,
+            url              TEXT NOT NULL,
+            type             TEXT NOT NULL,
+            payload          TEXT NOT NULL,
+            status           TEXT NOT NULL,
+            attempts         INTEGER NOT NULL DEFAULT 0,
+            created_at       TEXT NOT NULL,
+            next_attempt_at  TEXT NOT NULL,
+            last_attempt_at  TEXT NULL,
+            last_status      INTEGER NULL,
+            last_error       TEXT NULL,
+            delivered_at     TEXT NULL,
+            secret           TEXT NULL
+        );
+        INSERT INTO webhook_deliveries_kept (id, document_id, subscription, url, type, payload, status, attempts, created_at,
+                                             next_attempt_at, last_attempt_at, last_status, last_error, delivered_at, secret)
+        SELECT d.id, d.document_id, d.subscription, d.url, d.type, d.payload, d.status, d.attempts, d.created_at,
+               d.next_attempt_at, d.last_attempt_at, d.last_status, d.last_error, d.delivered_at, c.secret
+        FROM webhook_deliveries d LEFT JOIN document_callbacks c ON c.document_id = d.document_id AND d.subscription = 'callback';
+        DROP TABLE webhook_deliveries;
+        ALTER TABLE webhook_deliveries_kept RENAME TO webhook_deliveries;
+        CREATE INDEX ix_webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+        CREATE INDEX ix_webhook_deliveries_document ON webhook_deliveries (document_id, created_at);
+        """,
     ];
 
     public static int LatestVersion => All.Count;

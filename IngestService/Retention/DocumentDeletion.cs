@@ -67,6 +67,7 @@ internal sealed partial class DocumentDeletion(
                 ("@now", CatalogTime.ToText(now)),
             ], ct);
             await ExecuteAsync(connection, transaction, RetentionSql.DeleteDocument, [("@id", id)], ct);
+            await ExecuteAsync(connection, transaction, RetentionSql.DeleteFinishedDeliveries, [("@id", id)], ct);
             return DeletionOutcome.Deleted;
         }, cancellationToken);
 

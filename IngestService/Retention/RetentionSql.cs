@@ -20,6 +20,9 @@ internal static class RetentionSql
     /// <summary>The row goes; its stages, checkpoints' rows, history and progress events go with it (ON DELETE CASCADE).</summary>
     public const string DeleteDocument = "DELETE FROM documents WHERE id = @id;";
 
+    /// <summary>A document's notifications that are done with (delivered, dead-lettered); pending ones are still sent after its deletion.</summary>
+    public const string DeleteFinishedDeliveries = "DELETE FROM webhook_deliveries WHERE document_id = @id AND status <> 'pending';";
+
     public const string FinishTombstone =
         "UPDATE tombstones SET state = 'deleted', finished_at = @now, bytes_reclaimed = COALESCE(bytes_reclaimed, 0) + @bytes " +
         "WHERE id = @id AND state = 'deleting';";

@@ -37,10 +37,10 @@ internal sealed class WebhookDeliveries(CatalogDb db, TimeProvider time)
         {
             var now = time.GetUtcNow();
             var due = await QueryAsync(connection, transaction,
-                "SELECT d.id, d.document_id, d.subscription, d.url, d.type, d.payload, d.attempts, d.created_at, c.secret " +
-                "FROM webhook_deliveries d LEFT JOIN document_callbacks c ON c.document_id = d.document_id AND d.subscription = @callback " +
+                "SELECT d.id, d.document_id, d.subscription, d.url, d.type, d.payload, d.attempts, d.created_at, d.secret " +
+                "FROM webhook_deliveries d " +
                 "WHERE d.status = @pending AND d.next_attempt_at <= @now ORDER BY d.next_attempt_at LIMIT @limit;",
-                [("@pending", WebhookOutbox.Pending), ("@now", CatalogTime.ToText(now)), ("@limit", limit), ("@callback", WebhookSubscriptions.Callback)],
+                [("@pending", WebhookOutbox.Pending), ("@now", CatalogTime.ToText(now)), ("@limit", limit)],
                 r => new WebhookDelivery(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetInt32(6),
                     CatalogTime.Parse(r.GetString(7)), r.IsDBNull(8) ? null : r.GetString(8)),
                 ct);

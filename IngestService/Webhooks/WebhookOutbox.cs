@@ -33,10 +33,10 @@ internal static class WebhookOutbox
         }
 
         var targets = await QueryAsync(connection, transaction,
-            "SELECT @callback, url FROM document_callbacks WHERE document_id = @id " +
-            "UNION ALL SELECT name, url FROM webhook_subscriptions ORDER BY 1;",
+            "SELECT @callback, url, secret FROM document_callbacks WHERE document_id = @id " +
+            "UNION ALL SELECT name, url, NULL FROM webhook_subscriptions ORDER BY 1;",
             [("@id", documentId), ("@callback", WebhookSubscriptions.Callback)],
-            r => (Subscription: r.GetString(0), Url: r.GetString(1)),
+            r => (Subscription: r.GetString(0), Url: r.GetString(1), Secret: r.IsDBNull(2) ? null : r.GetString(2)),
             ct);
         if (targets.Count == 0)
         {
@@ -49,14 +49,15 @@ internal static class WebhookOutbox
             document.Status,
             document.Code is null || document.Status == DocumentStatus.Completed ? null : new WebhookError(document.Code, Clip(document.Message ?? "", 1000)),
             DocumentLinks.For(documentId))), WebhookJson.Options);
-        foreach (var (subscription, url) in targets)
+        // A callback's secret is copied into its row: the notification is signed with it even after the document is deleted.
+        foreach (var (subscription, url, secret) in targets)
         {
             await ExecuteAsync(connection, transaction,
-                "INSERT INTO webhook_deliveries (id, document_id, subscription, url, type, payload, status, created_at, next_attempt_at) " +
-                "VALUES (@id, @document, @subscription, @url, @type, @payload, @status, @at, @at);",
+                "INSERT INTO webhook_deliveries (id, document_id, subscription, url, type, payload, status, created_at, next_attempt_at, secret) " +
+                "VALUES (@id, @document, @subscription, @url, @type, @payload, @status, @at, @at, @secret);",
                 [
                     ("@id", NewId()), ("@document", documentId), ("@subscription", subscription), ("@url", url), ("@type", type),
-                    ("@payload", payload), ("@status", Pending), ("@at", at),
+                    ("@payload", payload), ("@status", Pending), ("@at", at), ("@secret", secret),
                 ], ct);
         }
     }

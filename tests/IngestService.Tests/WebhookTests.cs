@@ -156,6 +156,30 @@ public sealed class WebhookTests(UrlSourceFixture fixture)
 
     [Fact]
     [Trait("Req", "OUT-1")]
+    [Trait("Req", "OUT-2")]
+    public async Task A_notification_still_pending_when_its_document_is_deleted_is_delivered_signed_afterwards()
+    {
+        // The receiver is down: the cancel's notification waits in the outbox while the document is deleted.
+        await using var receiver = new WebhookReceiver();
+        await using var host = IngestHost.Create(fixture.Redis.ConnectionString, Settings()).Start();
+        var (id, secret) = await UploadWithCallbackAsync(host.Client, receiver.At("/late"));
+        using (var purge = await host.Client.DeleteAsync(new Uri($"/api/documents/{id}?purge=true", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, purge.StatusCode);
+        }
+
+        await Api.AssertProblemAsync(await host.Client.GetAsync(new Uri($"/api/documents/{id}", UriKind.Relative)), 410, "document_deleted");
+
+        await receiver.StartAsync();
+        await Eventually.UntilAsync(() => receiver.Unique.Count == 1, Patience, "the deleted document's notification arrives");
+        var notification = receiver.Unique[0];
+        Assert.True(notification.IsSignedWith(secret));
+        Assert.Contains("document.cancelled", notification.Body, StringComparison.Ordinal);
+        Assert.Contains(id, notification.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Req", "OUT-1")]
     [Trait("Req", "FMT-3")]
     public async Task A_callbackUrl_to_a_private_address_or_of_a_bad_form_is_refused_at_upload()
     {
