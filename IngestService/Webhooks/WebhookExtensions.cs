@@ -3,6 +3,7 @@ using System.Net;
 using IngestService.Sources;
 using IngestService.Webhooks;
 using Microsoft.Extensions.Options;
+using Suite.ServiceDefaults.Health;
 using Suite.ServiceDefaults.Lifecycle;
 
 namespace Microsoft.Extensions.Hosting;
@@ -30,6 +31,7 @@ internal static class WebhookExtensions
         services.AddSingleton<WebhookSender>();
         services.AddStartupStep<WebhookSubscriptions>();
         services.AddHostedService<WebhookDispatcher>();
+        services.AddHealthChecks().AddCheck<WebhookHealthCheck>("webhooks", tags: [HealthExtensions.ReadyTag]);
 
         services.AddHttpClient(WebhookSender.ClientName, http =>
             {

@@ -73,6 +73,14 @@ public sealed class WebhookTests(UrlSourceFixture fixture)
         // Connection refused, and soon the destination's breaker open: its deliveries then wait without a request.
         Assert.All(whileDown, d => Assert.True(
             d.LastError!.Contains("could not be reached", StringComparison.Ordinal) || d.LastError.Contains("circuit breaker", StringComparison.Ordinal), d.LastError));
+        // Readiness shows it: Degraded (the service stays in rotation), naming the paused destination.
+        await Eventually.UntilAsync(async () =>
+        {
+            using var ready = await host.Client.GetAsync(new Uri("/health/ready", UriKind.Relative));
+            var check = (await Api.JsonAsync(ready)).GetProperty("checks").GetProperty("webhooks");
+            return ready.StatusCode == HttpStatusCode.OK && check.GetProperty("status").GetString() == "Degraded"
+                   && check.GetProperty("data").GetProperty("openDestinations").EnumerateArray().Any(d => d.GetString()!.StartsWith("127.0.0.1", StringComparison.Ordinal));
+        }, Patience, "readiness shows the receiver's breaker open");
 
         // Back, but answering 500 three times first.
         foreach (var _ in Enumerable.Range(0, 3))
